@@ -1,0 +1,68 @@
+"""Every name shared by the stack, the functions and the tools, defined once.
+
+The stack imports these to name indexes, set environment variables and scope IAM policies; the
+functions import them to read their configuration and to build items; the local system and the
+tests import them to find what the template created. Attribute names are user-facing (they are the
+columns in the DynamoDB console), so changing one is a contract change.
+"""
+
+from typing import Final
+
+
+class Env:
+    """Environment variables the stack sets on the functions."""
+
+    CALLS_TABLE: Final = "CALLS_TABLE_NAME"
+    CAMPAIGNS_TABLE: Final = "CAMPAIGNS_TABLE_NAME"
+    BUCKET: Final = "BUCKET_NAME"
+    RECORDINGS_QUEUE_URL: Final = "RECORDINGS_QUEUE_URL"
+    TOKEN_SECRET_ARN: Final = "POSTBACK_TOKEN_SECRET_ARN"  # noqa: S105 - a variable name
+    MAX_BODY_BYTES: Final = "MAX_BODY_BYTES"
+
+
+class CallsTable:
+    PARTITION_KEY: Final = "callId"
+    SORT_KEY: Final = "eventType"
+    BY_CAMPAIGN: Final = "byCampaign"
+    BY_PHONE_NUMBER: Final = "byPhoneNumber"
+    CAMPAIGN_ID: Final = "campaignId"
+    PHONE_NUMBER: Final = "phoneNumber"
+    CALL_START: Final = "callStart"
+    RECORDINGS: Final = "recordings"
+
+
+class CampaignsTable:
+    PARTITION_KEY: Final = "campaignId"
+
+
+class Item:
+    """Attributes every stored report carries, whatever its table."""
+
+    RAW: Final = "raw"
+    RECEIVED_AT: Final = "receivedAt"
+    DELIVERIES: Final = "deliveries"
+    EXTRA: Final = "extra"
+
+
+class RecordingStatus:
+    PENDING: Final = "PENDING"
+    COPIED: Final = "COPIED"
+    FAILED: Final = "FAILED"
+
+
+class Prefix:
+    """Top-level prefixes of the one bucket."""
+
+    REJECTED: Final = "rejected/"
+    UNSTORED: Final = "unstored/"
+    RECORDINGS: Final = "recordings/"
+
+
+class Route:
+    POSTBACKS: Final = "/postbacks"
+    TOKEN_PARAMETER: Final = "token"  # noqa: S105 - a parameter name
+
+
+DEFAULT_MAX_BODY_BYTES: Final = 256 * 1024
+SERVICE_NAME: Final = "callfire-receiver"
+METRICS_NAMESPACE: Final = "CallFireReceiver"

@@ -1,0 +1,304 @@
+"""Reader for CallFire's legacy report postbacks (`call-finished`, `campaign-finished`).
+
+Element names are matched without regard to case, hyphens or underscores (`smsreceived`,
+`smsReceived` and `sms-received` are one name): CallFire's own document spells them both ways.
+Elements nested inside a known element where they do not belong (the document's text samples close
+`notes`, `extra-data`, `stored-data` and `recordings` around each other) are read as if they stood
+beside it. Whatever is not recognised goes to `extra`, so nothing the sender wrote is dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from functions.reports.errors import RejectReason, ReportRejected
+from functions.reports.model import CallReport, CampaignReport, EventType, Report
+from functions.reports.values import iso_timestamp, money, number, whole_number
+from functions.reports.xml_text import XmlElement
+
+MAX_IDENTIFIER_CHARS = 512
+"""Longer identifiers cannot be DynamoDB keys in every encoding; such a body is refused."""
+
+MAX_EXTRA_DEPTH = 10
+"""Unknown elements nested deeper than this are not copied into `extra` (DynamoDB allows 32
+levels); the whole body stays in `raw`."""
+
+_CALL_ROOT = "callfinished"
+_CAMPAIGN_ROOT = "campaignfinished"
+
+_CALL_TEXT: dict[str, str] = {
+    "callid": "call_id",
+    "campaignid": "campaign_id",
+    "phonenumber": "phone_number",
+    "dnis": "dnis",
+    "disposition": "disposition",
+    "notes": "notes",
+    "extradata": "extra_data",
+    "agentid": "agent_id",
+    "agentresponse": "agent_response",
+    "smssent": "sms_sent",
+    "smsreceived": "sms_received",
+    "replyfromcampaign": "reply_from_campaign",
+}
+_CALL_CONVERTED: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "duration": ("duration_seconds", number),
+    "callstart": ("call_start", iso_timestamp),
+    "responsetime": ("response_time", iso_timestamp),
+}
+_CALL_LISTS = {"tags": "tag", "recordings": "file"}
+_STORED_DATA = "storeddata"
+_STORED_VARIABLE = "var"
+
+_CAMPAIGN_TEXT: dict[str, str] = {"id": "campaign_id", "name": "name", "status": "status"}
+_CAMPAIGN_STATS = "campaignstats"
+_STATS: dict[str, str] = {
+    "total": "total",
+    "dialed": "dialed",
+    "live": "live",
+    "machine": "machine",
+    "noanswer": "noAnswer",
+    "dnc": "dnc",
+    "busy": "busy",
+    "transfer": "transfer",
+    "error": "error",
+    "misc": "misc",
+}
+
+
+def read_legacy_report(root: XmlElement) -> Report:
+    name = _normal(root.tag)
+    if name == _CALL_ROOT:
+        return _read_call(root)
+    if name == _CAMPAIGN_ROOT:
+        return _read_campaign(root)
+    raise ReportRejected(
+        RejectReason.UNKNOWN_REPORT,
+        f"<{_shown(root.tag)}> is not a known report; "
+        "expected <call-finished> or <campaign-finished>",
+    )
+
+
+def _read_call(root: XmlElement) -> CallReport:
+    fields = _CallFields()
+    fields.visit_children(root, depth=0)
+    values = fields.values
+    call_id = _required_identifier(values.pop("call_id", None), "callid")
+    _check_identifier(values.get("campaign_id"), "campaignid")
+    _check_identifier(values.get("phone_number"), "phonenumber")
+    return CallReport(
+        call_id=call_id,
+        event_type=_event_type(values),
+        tags=tuple(fields.tags),
+        stored_data=fields.stored_data,
+        recording_urls=tuple(fields.recording_urls),
+        extra=fields.extra.values,
+        **values,
+    )
+
+
+def _event_type(values: dict[str, Any]) -> EventType:
+    if "sms_received" in values or "reply_from_campaign" in values:
+        return EventType.TEXT_REPLY
+    if "sms_sent" in values:
+        return EventType.TEXT_SENT
+    return EventType.CALL
+
+
+class _CallFields:
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.tags: list[str] = []
+        self.recording_urls: list[str] = []
+        self.stored_data: dict[str, str] = {}
+        self.extra = _Extra()
+
+    def visit_children(self, parent: XmlElement, depth: int) -> None:
+        for child in parent:
+            self.visit(child, depth + 1)
+
+    def visit(self, element: XmlElement, depth: int) -> None:
+        if depth > MAX_EXTRA_DEPTH:
+            self.extra.add(element.tag, _truncated())
+            return
+        name = _normal(element.tag)
+        if name in _CALL_TEXT:
+            self._set(_CALL_TEXT[name], element, _own_text(element))
+            self.visit_children(element, depth)
+        elif name in _CALL_CONVERTED:
+            self._set_converted(name, element)
+            self.visit_children(element, depth)
+        elif name in _CALL_LISTS:
+            self._read_list(element, _CALL_LISTS[name], depth)
+        elif name == _STORED_DATA:
+            self._read_stored_data(element, depth)
+        else:
+            self.extra.add(element.tag, _plain(element, depth))
+
+    def _set(self, field: str, element: XmlElement, text: str) -> None:
+        if not text:
+            return
+        if field not in self.values:
+            self.values[field] = text
+        elif self.values[field] != text:
+            self.extra.add(element.tag, text)
+
+    def _set_converted(self, name: str, element: XmlElement) -> None:
+        field, convert = _CALL_CONVERTED[name]
+        text = _own_text(element)
+        converted = convert(text) if text else None
+        if converted is None or field in self.values:
+            if text:
+                self.extra.add(element.tag, text)
+            return
+        self.values[field] = converted
+
+    def _read_list(self, container: XmlElement, item_name: str, depth: int) -> None:
+        self.extra.add_text(container.tag, _own_text(container))
+        target = self.tags if item_name == "tag" else self.recording_urls
+        for child in container:
+            if _normal(child.tag) == item_name and not len(child):
+                text = _own_text(child)
+                if text:
+                    target.append(text)
+            else:
+                self.visit(child, depth + 1)
+
+    def _read_stored_data(self, container: XmlElement, depth: int) -> None:
+        self.extra.add_text(container.tag, _own_text(container))
+        for child in container:
+            variable = child.attrib.get("name", "").strip()
+            if _normal(child.tag) != _STORED_VARIABLE or len(child):
+                self.visit(child, depth + 1)
+            elif not variable or variable in self.stored_data:
+                self.extra.add(child.tag, _plain(child, depth + 1))
+            else:
+                self.stored_data[variable] = _own_text(child)
+
+
+def _read_campaign(root: XmlElement) -> CampaignReport:
+    extra = _Extra()
+    campaign = next((child for child in root if _normal(child.tag) == "campaign"), root)
+    if campaign is not root:
+        extra.add_text(root.tag, _own_text(root))
+        for child in root:
+            if child is not campaign:
+                extra.add(child.tag, _plain(child, 1))
+    values: dict[str, Any] = {}
+    stats: dict[str, int] = {}
+    for child in campaign:
+        name = _normal(child.tag)
+        text = _own_text(child)
+        if name in _CAMPAIGN_TEXT and not len(child) and _CAMPAIGN_TEXT[name] not in values:
+            if text:
+                values[_CAMPAIGN_TEXT[name]] = text
+        elif name == "cost" and not len(child) and "cost_raw" not in values:
+            values.update(_cost(text))
+        elif name == _CAMPAIGN_STATS:
+            _read_stats(child, stats, extra)
+        else:
+            extra.add(child.tag, _plain(child, 1))
+    campaign_id = _required_identifier(values.pop("campaign_id", None), "campaign id")
+    return CampaignReport(campaign_id=campaign_id, stats=stats, extra=extra.values, **values)
+
+
+def _read_stats(container: XmlElement, stats: dict[str, int], extra: _Extra) -> None:
+    unknown = _Extra()
+    unknown.add_text("#text", _own_text(container))
+    for child in container:
+        attribute = _STATS.get(_normal(child.tag))
+        value = whole_number(_own_text(child)) if not len(child) else None
+        if attribute is None or value is None or attribute in stats:
+            unknown.add(child.tag, _plain(child, 2))
+        else:
+            stats[attribute] = value
+    if unknown.values:
+        extra.add(container.tag, unknown.values)
+
+
+def _cost(text: str) -> dict[str, Any]:
+    if not text:
+        return {}
+    parsed = money(text)
+    values: dict[str, Any] = {"cost_raw": text}
+    if parsed is not None:
+        amount, currency = parsed
+        values["cost"] = amount
+        if currency:
+            values["currency"] = currency
+    return values
+
+
+def _required_identifier(value: str | None, element: str) -> str:
+    if value is None:
+        raise ReportRejected(RejectReason.UNKNOWN_REPORT, f"the report has no {element}")
+    _check_identifier(value, element)
+    return value
+
+
+def _check_identifier(value: str | None, element: str) -> None:
+    if value is not None and len(value) > MAX_IDENTIFIER_CHARS:
+        raise ReportRejected(
+            RejectReason.UNKNOWN_REPORT,
+            f"the {element} is longer than {MAX_IDENTIFIER_CHARS} characters",
+        )
+
+
+class _Extra:
+    """Unrecognised elements by their tag as sent; a tag seen twice holds a list of its values
+    (values themselves are never lists)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def add(self, key: str, value: Any) -> None:
+        if key not in self.values:
+            self.values[key] = value
+        elif isinstance(self.values[key], list):
+            self.values[key].append(value)
+        else:
+            self.values[key] = [self.values[key], value]
+
+    def add_text(self, key: str, text: str) -> None:
+        if text:
+            self.add(key, text)
+
+
+def _plain(element: XmlElement, depth: int) -> Any:
+    """An unknown element as data: its text, or a map of `@attribute`, `#text` and children."""
+    if depth > MAX_EXTRA_DEPTH:
+        return _truncated()
+    text = _own_text(element)
+    if not len(element) and not element.attrib:
+        return text
+    value = _Extra()
+    for attribute, attribute_value in element.attrib.items():
+        value.add("@" + attribute, attribute_value)
+    value.add_text("#text", text)
+    for child in element:
+        value.add(child.tag, _plain(child, depth + 1))
+    return value.values
+
+
+def _truncated() -> dict[str, str]:
+    return {
+        "#truncated": f"nested deeper than {MAX_EXTRA_DEPTH} levels; the body is kept whole in raw"
+    }
+
+
+def _own_text(element: XmlElement) -> str:
+    """The element's text outside its children, trimmed."""
+    parts = [element.text or ""]
+    parts.extend(child.tail or "" for child in element)
+    return "".join(parts).strip()
+
+
+def _normal(tag: str) -> str:
+    if tag.startswith("{"):
+        return tag
+    return tag.lower().replace("-", "").replace("_", "")
+
+
+def _shown(tag: str) -> str:
+    printable = "".join(ch if ch.isprintable() else "?" for ch in tag)
+    return printable if len(printable) <= 64 else printable[:61] + "..."

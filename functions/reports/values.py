@@ -1,0 +1,66 @@
+"""Conversions of CallFire's text values. Each returns None when the text is not of its kind, so the
+reader can keep the original text in `extra` instead of dropping it."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+_TIMESTAMP = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s*(Z|[+-]\d{2}:?\d{2})?"
+)
+_INTEGER = re.compile(r"[+-]?\d{1,30}")
+_DECIMAL = re.compile(r"[+-]?\d{1,30}\.\d{1,30}")
+_COST = re.compile(
+    r"(?P<symbol>[$€£¥])?\s*(?P<amount>-?(?:\d{1,3}(?:,\d{3})+|\d{1,30})(?:\.\d{1,30})?)\s*(?P<code>[A-Za-z]{3})?"
+)
+_CURRENCY_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
+
+
+def iso_timestamp(text: str) -> str | None:
+    """CallFire's `2010-03-24 15:58:18.0` as ISO 8601 `2010-03-24T15:58:18`; fractions other than
+    zero and a zone, when given, are kept."""
+    match = _TIMESTAMP.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    try:
+        datetime(int(year), int(month), int(day), int(hour), int(minute), int(second))
+    except ValueError:
+        return None
+    iso = f"{year}-{month}-{day}T{hour}:{minute}:{second}"
+    if fraction and fraction.rstrip("0"):
+        iso += "." + fraction.rstrip("0")
+    if zone:
+        iso += "Z" if zone == "Z" else f"{zone[:3]}:{zone[-2:]}"
+    return iso
+
+
+def whole_number(text: str) -> int | None:
+    return int(text) if _INTEGER.fullmatch(text) else None
+
+
+def number(text: str) -> int | Decimal | None:
+    """An integer, or a plain decimal such as `35.5`."""
+    if _INTEGER.fullmatch(text):
+        return int(text)
+    if _DECIMAL.fullmatch(text):
+        return Decimal(text)
+    return None
+
+
+def money(text: str) -> tuple[Decimal, str | None] | None:
+    """`$2.25` as (2.25, "USD"); `2.25 EUR` as (2.25, "EUR"); a bare amount has no currency."""
+    match = _COST.fullmatch(text)
+    if match is None:
+        return None
+    try:
+        amount = Decimal(match["amount"].replace(",", ""))
+    except InvalidOperation:
+        return None
+    code = match["code"].upper() if match["code"] else None
+    symbol_currency = _CURRENCY_SYMBOLS.get(match["symbol"] or "")
+    if code and symbol_currency and code != symbol_currency and match["symbol"] != "$":
+        return None
+    return amount, code or symbol_currency

@@ -1,0 +1,116 @@
+"""Reports as the BRIEF's DynamoDB items."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from functions.reports import CallReport, EventType, RejectReason, ReportRejected, read_report
+from functions.reports.items import MAX_ITEM_BYTES, Table, check_item_size, item_size, to_item
+from tests.helpers import event_body
+
+RECEIVED_AT = "2026-11-28T05:26:07.123Z"
+
+
+def item_of(name: str) -> dict[str, object]:
+    report, text = read_report(event_body(name))
+    return to_item(report, raw=text, received_at=RECEIVED_AT).attributes
+
+
+def test_call_item_has_the_briefs_attribute_names() -> None:
+    body = event_body("call_finished.xml")
+
+    assert item_of("call_finished.xml") == {
+        "callId": "111111",
+        "eventType": "call",
+        "campaignId": "22222",
+        "phoneNumber": "2132212289",
+        "dnis": "8778973473",
+        "tags": ["sales number", "houston"],
+        "disposition": "TRANSFER",
+        "durationSeconds": 35,
+        "callStart": "2010-03-24T15:58:18",
+        "responseTime": "2010-03-24T15:58:38",
+        "notes": "notes that a call center campaign will add to a call.",
+        "extraData": "additional data uploaded with the phone number",
+        "agentId": "21212",
+        "agentResponse": "interested",
+        "storedData": {"bigconcern": "economy", "willvote": "yes"},
+        "recordings": [
+            {"url": "https://www.callfire.com/cloud/1/files/recording/", "status": "PENDING"}
+        ],
+        "raw": body.decode(),
+        "receivedAt": RECEIVED_AT,
+        "deliveries": 1,
+    }
+
+
+def test_text_items_are_keyed_by_event_type() -> None:
+    sent = item_of("text_sent.xml")
+    reply = item_of("text_reply.xml")
+
+    assert (sent["callId"], sent["eventType"], sent["smsSent"]) == (
+        "111111",
+        "text-sent",
+        "sent message",
+    )
+    assert (reply["eventType"], reply["smsReceived"], reply["replyFromCampaign"]) == (
+        "text-reply",
+        "Reply message",
+        "2740908",
+    )
+    assert "notes" not in sent
+    assert "recordings" not in sent
+    assert "extra" not in sent
+
+
+def test_campaign_item_flattens_statistics_as_numbers() -> None:
+    report, text = read_report(event_body("campaign_finished.xml"))
+    item = to_item(report, raw=text, received_at=RECEIVED_AT)
+
+    assert item.table is Table.CAMPAIGNS
+    assert item.key == {"campaignId": "22222"}
+    attributes = item.attributes
+    assert attributes["cost"] == Decimal("2.25")
+    assert (attributes["currency"], attributes["costRaw"]) == ("USD", "$2.25")
+    assert {name: attributes[name] for name in ("total", "noAnswer", "busy", "misc")} == {
+        "total": 100,
+        "noAnswer": 12,
+        "busy": 6,
+        "misc": 0,
+    }
+    assert attributes["name"] == "My Campaign Name"
+    assert attributes["deliveries"] == 1
+
+
+def test_absent_values_are_absent_attributes() -> None:
+    item = to_item(CallReport(call_id="1", event_type=EventType.CALL), raw="<x/>", received_at="t")
+
+    assert item.attributes == {
+        "callId": "1",
+        "eventType": "call",
+        "raw": "<x/>",
+        "receivedAt": "t",
+        "deliveries": 1,
+    }
+
+
+def test_item_size_counts_names_and_values() -> None:
+    assert item_size("abc") == 3
+    assert item_size("é") == 2
+    assert item_size({"ab": "cd"}) == 3 + 2 + 2 + 1
+    assert item_size([1, 2]) == 3 + 22 + 22
+
+
+def test_items_over_dynamodbs_limit_are_refused_as_too_large() -> None:
+    report = CallReport(call_id="1", event_type=EventType.CALL, notes="n" * MAX_ITEM_BYTES)
+    item = to_item(report, raw="<x/>", received_at="t")
+
+    with pytest.raises(ReportRejected) as caught:
+        check_item_size(item)
+
+    assert caught.value.reason is RejectReason.TOO_LARGE
+    check_item_size(
+        to_item(report.__class__(call_id="1", event_type=EventType.CALL), raw="", received_at="t")
+    )
