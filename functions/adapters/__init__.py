@@ -1,0 +1,1 @@
+"""Small AWS adapters behind the ports that the functions' services declare."""

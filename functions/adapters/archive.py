@@ -1,0 +1,55 @@
+"""Bodies kept in S3 as received: `rejected/` and `unstored/`, by day, named by request id."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from functions.adapters.aws import error_code
+from functions.postback.ports import ArchiveUnavailable
+
+
+def archive_key(prefix: str, received_at: datetime, request_id: str) -> str:
+    day = received_at.astimezone(UTC).strftime("%Y/%m/%d")
+    safe_id = "".join(ch if ch.isalnum() or ch in "-_=." else "_" for ch in request_id)
+    return f"{prefix}{day}/{safe_id}.xml"
+
+
+def _ascii(text: str, limit: int = 512) -> str:
+    return "".join(ch if " " <= ch <= "~" else "?" for ch in text[:limit])
+
+
+class S3BodyArchive:
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
+
+    def keep(
+        self,
+        prefix: str,
+        body: bytes,
+        *,
+        request_id: str,
+        received_at: datetime,
+        reason: str,
+        detail: str,
+    ) -> str:
+        key = archive_key(prefix, received_at, request_id)
+        try:
+            self._client.put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=body,
+                ContentType="application/xml",
+                Metadata={
+                    "reason": _ascii(reason, 64),
+                    "detail": _ascii(detail),
+                    "request-id": _ascii(request_id, 128),
+                    "received-at": received_at.astimezone(UTC).isoformat(),
+                },
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise ArchiveUnavailable(error_code(error)) from error
+        return key

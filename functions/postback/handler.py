@@ -1,0 +1,53 @@
+"""Lambda entry point for `POST /postbacks` (API Gateway HTTP API, payload 2.0)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.names import METRICS_NAMESPACE, SERVICE_NAME, Route
+from functions.postback.responses import http_answer, record_metrics
+from functions.postback.service import Postback
+from functions.postback.wiring import postback_service
+
+logger = Logger(service=SERVICE_NAME)
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
+app = APIGatewayHttpResolver()
+
+
+@app.post(Route.POSTBACKS)
+def receive_postback() -> Response[str]:
+    event = app.current_event
+    request_id = event.request_context.request_id
+    outcome = postback_service().receive(
+        Postback(
+            body=_body(event),
+            token=event.get_query_string_value(Route.TOKEN_PARAMETER),
+            request_id=request_id,
+            received_at=datetime.now(UTC),
+            content_encoding=event.headers.get("content-encoding"),
+        )
+    )
+    record_metrics(metrics, outcome)
+    status_code, body = http_answer(outcome, request_id)
+    return Response(status_code=status_code, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def _body(event: APIGatewayProxyEventV2) -> bytes | str:
+    body = event.body or ""
+    return base64.b64decode(body) if event.is_base64_encoded else body
+
+
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False, clear_state=True
+)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

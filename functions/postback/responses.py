@@ -1,0 +1,77 @@
+"""Outcomes as HTTP answers (the BRIEF's status codes and error shape) and as metrics."""
+
+from __future__ import annotations
+
+import json
+
+from aws_lambda_powertools.metrics import Metrics, MetricUnit
+
+from functions.postback.service import Outcome, Status
+from functions.reports import CallReport, RejectReason
+
+_REFUSAL_STATUS = {
+    RejectReason.TOO_LARGE: 413,
+    RejectReason.NOT_WELL_FORMED: 400,
+    RejectReason.FORBIDDEN_XML: 400,
+    RejectReason.UNKNOWN_REPORT: 422,
+}
+_ERRORS = {
+    Status.FORBIDDEN: (403, "forbidden"),
+    Status.UNAVAILABLE: (503, "storage_unavailable"),
+    Status.FAILED: (500, "internal_error"),
+}
+
+
+def http_answer(outcome: Outcome, request_id: str) -> tuple[int, str]:
+    """The status code and JSON body for `outcome`."""
+    if outcome.status is Status.REJECTED and outcome.reason is not None:
+        return _error(
+            _REFUSAL_STATUS[outcome.reason], outcome.reason.value, outcome.detail, request_id
+        )
+    if outcome.status in _ERRORS:
+        status_code, code = _ERRORS[outcome.status]
+        return _error(status_code, code, outcome.detail, request_id)
+    body: dict[str, object] = {"status": outcome.status.value, "requestId": request_id}
+    if outcome.report is not None:
+        body["kind"] = outcome.report.kind
+        body["id"] = (
+            outcome.report.call_id
+            if isinstance(outcome.report, CallReport)
+            else outcome.report.campaign_id
+        )
+    return 200, json.dumps(body)
+
+
+def _error(status_code: int, code: str, message: str, request_id: str) -> tuple[int, str]:
+    return status_code, json.dumps({"error": code, "message": message, "requestId": request_id})
+
+
+def record_metrics(metrics: Metrics, outcome: Outcome) -> None:
+    """One count per outcome: by kind for reports that were read, by reason for refusals."""
+    if outcome.report is not None:
+        metrics.add_dimension(name="kind", value=outcome.report.kind)
+    elif outcome.reason is not None:
+        metrics.add_dimension(name="reason", value=outcome.reason.value)
+    name = _METRIC_NAMES[outcome.status]
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    if outcome.status in (Status.STORED, Status.DUPLICATE, Status.CONFLICT):
+        metrics.add_metric(name="ReportsReceived", unit=MetricUnit.Count, value=1)
+    if outcome.recordings_queued:
+        metrics.add_metric(
+            name="RecordingsQueued", unit=MetricUnit.Count, value=outcome.recordings_queued
+        )
+    if outcome.recordings_unqueued:
+        metrics.add_metric(
+            name="RecordingsNotQueued", unit=MetricUnit.Count, value=outcome.recordings_unqueued
+        )
+
+
+_METRIC_NAMES = {
+    Status.STORED: "ReportsStored",
+    Status.DUPLICATE: "ReportsDuplicate",
+    Status.CONFLICT: "ReportsConflicting",
+    Status.FORBIDDEN: "RequestsForbidden",
+    Status.REJECTED: "ReportsRefused",
+    Status.UNAVAILABLE: "ReportsUnavailable",
+    Status.FAILED: "ReportsFailed",
+}

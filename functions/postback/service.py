@@ -1,0 +1,187 @@
+"""Receiving one postback: authenticate, read, store once, queue recordings, keep what is refused.
+
+The order is the product's promise: nothing is stored for a wrong token; everything after the token
+check is either stored on its item or archived in S3 before the answer; nothing is answered 2xx
+before the item is stored.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from aws_lambda_powertools import Logger
+
+from functions.names import SERVICE_NAME, Prefix
+from functions.postback.body import as_bytes, unwrap_body
+from functions.postback.ports import (
+    ArchiveUnavailable,
+    BodyArchive,
+    QueueUnavailable,
+    RecordingQueue,
+    ReportStore,
+    StorageUnavailable,
+    TokenSource,
+    TokenUnavailable,
+)
+from functions.recordings.jobs import jobs_for
+from functions.reports import CallReport, RejectReason, Report, ReportRejected, read_report
+from functions.reports.items import ReportItem, check_item_size, to_item
+
+logger = Logger(service=SERVICE_NAME)
+
+CONFLICTING_DUPLICATE = "conflicting_duplicate"
+INTERNAL_ERROR = "internal_error"
+
+
+@dataclass(frozen=True, slots=True)
+class Postback:
+    body: bytes | str
+    token: str | None
+    request_id: str
+    received_at: datetime
+    content_encoding: str | None = None
+
+
+class Status(StrEnum):
+    STORED = "stored"
+    DUPLICATE = "duplicate"
+    CONFLICT = "conflict"
+    FORBIDDEN = "forbidden"
+    REJECTED = "rejected"
+    UNAVAILABLE = "unavailable"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: Status
+    report: Report | None = None
+    reason: RejectReason | None = None
+    detail: str = ""
+    recordings_queued: int = 0
+    recordings_unqueued: int = 0
+
+
+class PostbackService:
+    def __init__(
+        self,
+        *,
+        tokens: TokenSource,
+        store: ReportStore,
+        archive: BodyArchive,
+        queue: RecordingQueue,
+        max_body_bytes: int,
+    ) -> None:
+        self._tokens = tokens
+        self._store = store
+        self._archive = archive
+        self._queue = queue
+        self._max_body_bytes = max_body_bytes
+
+    def receive(self, postback: Postback) -> Outcome:
+        try:
+            if not self._token_matches(postback.token):
+                return Outcome(Status.FORBIDDEN, detail="missing or wrong token")
+        except TokenUnavailable as error:
+            logger.error("postback token unreadable", extra={"error": error.code})
+            return Outcome(Status.UNAVAILABLE, detail="the token cannot be checked right now")
+        try:
+            return self._receive_authenticated(postback)
+        except Exception:
+            logger.exception("unexpected failure; keeping the body for replay")
+            return self._archive_unstored(postback, INTERNAL_ERROR, Status.FAILED)
+
+    def _token_matches(self, presented: str | None) -> bool:
+        if not presented:
+            return False
+        expected = self._tokens.expected_token()
+        return hmac.compare_digest(presented.encode("utf-8"), expected.encode("utf-8"))
+
+    def _receive_authenticated(self, postback: Postback) -> Outcome:
+        try:
+            body = unwrap_body(postback.body, postback.content_encoding, self._max_body_bytes)
+            report, text = read_report(body)
+            item = to_item(report, raw=text, received_at=_iso_utc(postback.received_at))
+            check_item_size(item)
+        except ReportRejected as refusal:
+            return self._refuse(postback, refusal)
+        logger.append_keys(**{"kind": report.kind, "campaignId": report.campaign_id, **item.key})
+        return self._store_once(postback, report, item)
+
+    def _refuse(self, postback: Postback, refusal: ReportRejected) -> Outcome:
+        try:
+            self._keep(postback, Prefix.REJECTED, refusal.reason.value, refusal.detail)
+        except ArchiveUnavailable:
+            return Outcome(Status.UNAVAILABLE, detail="the refused body cannot be archived")
+        logger.warning(
+            "body refused", extra={"reason": refusal.reason.value, "detail": refusal.detail}
+        )
+        return Outcome(Status.REJECTED, reason=refusal.reason, detail=refusal.detail)
+
+    def _store_once(self, postback: Postback, report: Report, item: ReportItem) -> Outcome:
+        try:
+            stored_raw = self._store.insert(item)
+        except StorageUnavailable as error:
+            logger.error("report not stored", extra={"error": error.code})
+            return self._archive_unstored(postback, error.code, Status.UNAVAILABLE, report)
+        if stored_raw is None:
+            return self._queue_recordings(report)
+        if stored_raw != item.raw:
+            return self._keep_conflict(postback, report)
+        try:
+            self._store.count_delivery(item)
+        except StorageUnavailable as error:
+            logger.warning("duplicate not counted", extra={"error": error.code})
+        logger.info("duplicate report")
+        return Outcome(Status.DUPLICATE, report)
+
+    def _queue_recordings(self, report: Report) -> Outcome:
+        jobs = jobs_for(report) if isinstance(report, CallReport) else []
+        if not jobs:
+            logger.info("report stored")
+            return Outcome(Status.STORED, report)
+        try:
+            self._queue.enqueue(jobs)
+        except QueueUnavailable as error:
+            logger.error(
+                "report stored; recordings left PENDING, not queued",
+                extra={"error": error.code, "recordings": len(jobs)},
+            )
+            return Outcome(Status.STORED, report, recordings_unqueued=len(jobs))
+        logger.info("report stored", extra={"recordings": len(jobs)})
+        return Outcome(Status.STORED, report, recordings_queued=len(jobs))
+
+    def _keep_conflict(self, postback: Postback, report: Report) -> Outcome:
+        detail = "a report with this key and different content is already stored"
+        try:
+            self._keep(postback, Prefix.REJECTED, CONFLICTING_DUPLICATE, detail)
+        except ArchiveUnavailable:
+            return Outcome(Status.UNAVAILABLE, report, detail="the body cannot be archived")
+        logger.warning("conflicting report archived; the stored item is unchanged")
+        return Outcome(Status.CONFLICT, report, detail=detail)
+
+    def _archive_unstored(
+        self, postback: Postback, cause: str, status: Status, report: Report | None = None
+    ) -> Outcome:
+        try:
+            self._keep(postback, Prefix.UNSTORED, cause, "the report could not be stored")
+        except ArchiveUnavailable as error:
+            logger.error("body neither stored nor archived", extra={"error": error.code})
+        return Outcome(status, report, detail="the report could not be stored; retry later")
+
+    def _keep(self, postback: Postback, prefix: str, reason: str, detail: str) -> str:
+        return self._archive.keep(
+            prefix,
+            as_bytes(postback.body),
+            request_id=postback.request_id,
+            received_at=postback.received_at,
+            reason=reason,
+            detail=detail,
+        )
+
+
+def _iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,49 @@
+"""A recording copy job: the queue message between the postback and recordings functions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from functions.reports.model import CallReport
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingJob:
+    """Copy the recording at `url`, entry `index` of the call item's `recordings` list."""
+
+    call_id: str
+    event_type: str
+    campaign_id: str | None
+    index: int
+    url: str
+
+    def to_message(self) -> str:
+        return json.dumps(
+            {
+                "callId": self.call_id,
+                "eventType": self.event_type,
+                "campaignId": self.campaign_id,
+                "index": self.index,
+                "url": self.url,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_message(cls, body: str) -> RecordingJob:
+        data = json.loads(body)
+        return cls(
+            call_id=str(data["callId"]),
+            event_type=str(data["eventType"]),
+            campaign_id=None if data.get("campaignId") is None else str(data["campaignId"]),
+            index=int(data["index"]),
+            url=str(data["url"]),
+        )
+
+
+def jobs_for(report: CallReport) -> list[RecordingJob]:
+    return [
+        RecordingJob(report.call_id, report.event_type.value, report.campaign_id, index, url)
+        for index, url in enumerate(report.recording_urls)
+    ]

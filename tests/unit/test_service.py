@@ -1,0 +1,238 @@
+"""The postback service's promises, with in-memory stand-ins for its ports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pytest
+
+from functions.postback.ports import (
+    ArchiveUnavailable,
+    QueueUnavailable,
+    StorageUnavailable,
+    TokenUnavailable,
+)
+from functions.postback.service import Outcome, Postback, PostbackService, Status
+from functions.recordings.jobs import RecordingJob
+from functions.reports import RejectReason
+from functions.reports.items import ReportItem
+from tests.helpers import event_body
+
+TOKEN = "s3cret-token"
+NOW = datetime(2026, 11, 28, 5, 26, 7, tzinfo=UTC)
+
+
+@dataclass
+class Tokens:
+    down: bool = False
+
+    def expected_token(self) -> str:
+        if self.down:
+            raise TokenUnavailable("ServiceUnavailable")
+        return TOKEN
+
+
+@dataclass
+class Store:
+    items: dict[tuple[str, ...], ReportItem] = field(default_factory=dict)
+    deliveries: dict[tuple[str, ...], int] = field(default_factory=dict)
+    down: bool = False
+    counting_down: bool = False
+
+    def insert(self, item: ReportItem) -> str | None:
+        if self.down:
+            raise StorageUnavailable("ProvisionedThroughputExceededException")
+        key = (item.table, *item.key.values())
+        if key in self.items:
+            return self.items[key].raw
+        self.items[key] = item
+        self.deliveries[key] = 1
+        return None
+
+    def count_delivery(self, item: ReportItem) -> None:
+        if self.counting_down:
+            raise StorageUnavailable("ThrottlingException")
+        self.deliveries[(item.table, *item.key.values())] += 1
+
+
+@dataclass
+class Archive:
+    kept: list[tuple[str, bytes, str]] = field(default_factory=list)
+    down: bool = False
+
+    def keep(
+        self,
+        prefix: str,
+        body: bytes,
+        *,
+        request_id: str,
+        received_at: datetime,
+        reason: str,
+        detail: str,
+    ) -> str:
+        if self.down:
+            raise ArchiveUnavailable("SlowDown")
+        self.kept.append((prefix, body, reason))
+        return f"{prefix}{received_at:%Y/%m/%d}/{request_id}.xml"
+
+
+@dataclass
+class Queue:
+    jobs: list[RecordingJob] = field(default_factory=list)
+    down: bool = False
+
+    def enqueue(self, jobs: Sequence[RecordingJob]) -> None:
+        if self.down:
+            raise QueueUnavailable("AWS.SimpleQueueService.NonExistentQueue")
+        self.jobs.extend(jobs)
+
+
+@dataclass
+class World:
+    tokens: Tokens = field(default_factory=Tokens)
+    store: Store = field(default_factory=Store)
+    archive: Archive = field(default_factory=Archive)
+    queue: Queue = field(default_factory=Queue)
+
+    def receive(self, body: bytes, token: str | None = TOKEN, request_id: str = "r1") -> Outcome:
+        service = PostbackService(
+            tokens=self.tokens,
+            store=self.store,
+            archive=self.archive,
+            queue=self.queue,
+            max_body_bytes=256 * 1024,
+        )
+        return service.receive(
+            Postback(body=body, token=token, request_id=request_id, received_at=NOW)
+        )
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+CALL = event_body("call_finished.xml")
+
+
+def test_report_is_stored_and_its_recordings_queued(world: World) -> None:
+    outcome = world.receive(CALL)
+
+    assert outcome.status is Status.STORED
+    assert outcome.recordings_queued == 1
+    assert list(world.store.items) == [("calls", "111111", "call")]
+    assert world.queue.jobs == [
+        RecordingJob(
+            "111111", "call", "22222", 0, "https://www.callfire.com/cloud/1/files/recording/"
+        )
+    ]
+    assert world.archive.kept == []
+
+
+@pytest.mark.parametrize("token", [None, "", "wrong", TOKEN + "x", TOKEN.upper()])
+def test_wrong_or_missing_token_touches_nothing(world: World, token: str | None) -> None:
+    outcome = world.receive(CALL, token=token)
+
+    assert outcome.status is Status.FORBIDDEN
+    assert world.store.items == {}
+    assert world.archive.kept == []
+    assert world.queue.jobs == []
+
+
+def test_unreadable_token_secret_is_unavailable_and_stores_nothing(world: World) -> None:
+    world.tokens.down = True
+
+    outcome = world.receive(CALL)
+
+    assert outcome.status is Status.UNAVAILABLE
+    assert (world.store.items, world.archive.kept) == ({}, [])
+
+
+def test_duplicate_is_counted_not_stored_again(world: World) -> None:
+    world.receive(CALL)
+    outcome = world.receive(CALL, request_id="r2")
+
+    assert outcome.status is Status.DUPLICATE
+    assert len(world.store.items) == 1
+    assert world.store.deliveries[("calls", "111111", "call")] == 2
+    assert len(world.queue.jobs) == 1
+
+
+def test_duplicate_still_answers_success_when_its_count_fails(world: World) -> None:
+    world.receive(CALL)
+    world.store.counting_down = True
+
+    assert world.receive(CALL).status is Status.DUPLICATE
+
+
+def test_same_key_with_different_content_is_archived_and_the_item_kept(world: World) -> None:
+    world.receive(CALL)
+    changed = CALL.replace(b"TRANSFER", b"BUSY")
+
+    outcome = world.receive(changed, request_id="r2")
+
+    assert outcome.status is Status.CONFLICT
+    assert world.archive.kept == [("rejected/", changed, "conflicting_duplicate")]
+    assert "TRANSFER" in world.store.items[("calls", "111111", "call")].raw
+
+
+def test_refused_body_is_archived_with_its_reason(world: World) -> None:
+    body = event_body("xxe_file.xml")
+
+    outcome = world.receive(body)
+
+    assert outcome.status is Status.REJECTED
+    assert outcome.reason is RejectReason.FORBIDDEN_XML
+    assert world.archive.kept == [("rejected/", body, "forbidden_xml")]
+
+
+def test_refused_body_that_cannot_be_archived_is_not_refused_but_unavailable(world: World) -> None:
+    world.archive.down = True
+
+    assert world.receive(b"<nope").status is Status.UNAVAILABLE
+
+
+def test_storage_down_archives_the_body_as_unstored(world: World) -> None:
+    world.store.down = True
+
+    outcome = world.receive(CALL)
+
+    assert outcome.status is Status.UNAVAILABLE
+    assert world.archive.kept == [("unstored/", CALL, "ProvisionedThroughputExceededException")]
+    assert world.queue.jobs == []
+
+
+def test_storage_and_archive_down_is_unavailable_and_writes_nothing(world: World) -> None:
+    world.store.down = True
+    world.archive.down = True
+
+    outcome = world.receive(CALL)
+
+    assert outcome.status is Status.UNAVAILABLE
+    assert (world.store.items, world.archive.kept, world.queue.jobs) == ({}, [], [])
+
+
+def test_queue_down_still_stores_the_report_and_says_so(world: World) -> None:
+    world.queue.down = True
+
+    outcome = world.receive(CALL)
+
+    assert outcome.status is Status.STORED
+    assert (outcome.recordings_queued, outcome.recordings_unqueued) == (0, 1)
+    assert len(world.store.items) == 1
+
+
+def test_unexpected_error_keeps_the_body_for_replay(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("functions.postback.service.to_item", broken)
+
+    outcome = world.receive(CALL)
+
+    assert outcome.status is Status.FAILED
+    assert world.archive.kept == [("unstored/", CALL, "internal_error")]
