@@ -1,0 +1,87 @@
+"""The stack's configuration, from CDK context (defaults in `cdk.json`, overrides with `-c`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from constructs import Node
+
+from functions.names import DEFAULT_MAX_BODY_BYTES
+
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ReceiverConfig:
+    callfire_base_url: str = "https://www.callfire.com"
+    callfire_api_key_secret_name: str | None = None
+    subscribe_campaign_ids: tuple[str, ...] = ()
+    recording_hosts: tuple[str, ...] = ("callfire.com",)
+    retain_data: bool = True
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    api_rate_limit: int = 200
+    api_burst_limit: int = 400
+    tracing: bool = False
+
+    @classmethod
+    def from_context(cls, node: Node) -> ReceiverConfig:
+        def get(name: str) -> Any:
+            return node.try_get_context(name)
+
+        defaults = cls()
+        config = cls(
+            callfire_base_url=str(get("callfireBaseUrl") or defaults.callfire_base_url).rstrip("/"),
+            callfire_api_key_secret_name=get("callfireApiKeySecretName") or None,
+            subscribe_campaign_ids=_strings(get("subscribeCampaignIds")),
+            recording_hosts=_strings(get("recordingHosts")) or defaults.recording_hosts,
+            retain_data=_boolean(get("retainData"), defaults.retain_data),
+            max_body_bytes=int(get("maxBodyBytes") or defaults.max_body_bytes),
+            api_rate_limit=int(get("apiRateLimit") or defaults.api_rate_limit),
+            api_burst_limit=int(get("apiBurstLimit") or defaults.api_burst_limit),
+            tracing=_boolean(get("tracing"), defaults.tracing),
+        )
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        url = urlsplit(self.callfire_base_url)
+        local = url.hostname in _LOCAL_HOSTS
+        if url.scheme != "https" and not (local and url.scheme == "http"):
+            raise ConfigError(
+                "callfireBaseUrl must be an https URL (http only for localhost): "
+                f"{self.callfire_base_url!r}"
+            )
+        if not 1024 <= self.max_body_bytes <= 6 * 1024 * 1024:
+            raise ConfigError(
+                "maxBodyBytes must be between 1024 and 6291456 (Lambda's payload limit)"
+            )
+        for campaign_id in self.subscribe_campaign_ids:
+            if not campaign_id.isdigit():
+                raise ConfigError(f"subscribeCampaignIds holds a non-numeric id: {campaign_id!r}")
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    """A list from cdk.json, or a comma-separated string from `-c name=a,b`."""
+    if value is None or value == "":
+        return ()
+    items = value.split(",") if isinstance(value, str) else value
+    return tuple(str(item).strip() for item in items if str(item).strip())
+
+
+def _boolean(value: Any, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"true", "1", "yes"}:
+        return True
+    if text in {"false", "0", "no"}:
+        return False
+    raise ConfigError(f"expected true or false, got {value!r}")

@@ -1,0 +1,184 @@
+"""`POST /postbacks`: the token secret, the postback function and the HTTP API in front of it."""
+
+from __future__ import annotations
+
+import jsii
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_apigateway as apigw_v1
+from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
+from constructs import Construct
+
+from functions.names import Env, Prefix, Route
+from infra.constructs.python_function import LOG_RETENTION, PythonFunction
+from infra.constructs.storage import ReportStorage
+from infra.security import acknowledge, logical_id
+
+HANDLER = "functions.postback.handler.lambda_handler"
+TOKEN_LENGTH = 48
+
+_ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "requestTime": "$context.requestTime",
+    "sourceIp": "$context.identity.sourceIp",
+    "userAgent": "$context.identity.userAgent",
+    "routeKey": "$context.routeKey",
+    "status": "$context.status",
+    "responseLength": "$context.responseLength",
+    "latencyMs": "$context.responseLatency",
+    "integrationStatus": "$context.integrationStatus",
+    "integrationError": "$context.integrationErrorMessage",
+}
+"""No path or query string: the token travels in the query string and must never be logged."""
+
+
+@jsii.implements(apigw.IAccessLogSettings)
+class _AccessLogSettings:
+    def __init__(self, log_group: logs.ILogGroup) -> None:
+        self._log_group = log_group
+
+    @property
+    def destination(self) -> apigw.IAccessLogDestination:
+        return apigw.LogGroupLogDestination(self._log_group)
+
+    @property
+    def format(self) -> apigw_v1.AccessLogFormat:
+        return apigw_v1.AccessLogFormat.custom(
+            "{"
+            + ",".join(f'"{name}":"{value}"' for name, value in _ACCESS_LOG_FIELDS.items())
+            + "}"
+        )
+
+
+class PostbackApi(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        code: lambda_.Code,
+        storage: ReportStorage,
+        recordings_queue: sqs.IQueue,
+        max_body_bytes: int,
+        rate_limit: int,
+        burst_limit: int,
+        tracing: bool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._bucket = storage.bucket
+        self.token_secret = secretsmanager.Secret(
+            self,
+            "TokenSecret",
+            description="The token CallFire presents as ?token= on every postback.",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=TOKEN_LENGTH, exclude_punctuation=True, include_space=False
+            ),
+        )
+        self.handler = PythonFunction(
+            self,
+            "Handler",
+            code=code,
+            handler=HANDLER,
+            description="Checks, reads and stores each CallFire postback once.",
+            environment={
+                Env.CALLS_TABLE: storage.calls_table.table_name,
+                Env.CAMPAIGNS_TABLE: storage.campaigns_table.table_name,
+                Env.BUCKET: storage.bucket.bucket_name,
+                Env.RECORDINGS_QUEUE_URL: recordings_queue.queue_url,
+                Env.TOKEN_SECRET_ARN: self.token_secret.secret_arn,
+                Env.MAX_BODY_BYTES: str(max_body_bytes),
+            },
+            memory_size=256,
+            timeout=Duration.seconds(10),
+            tracing=tracing,
+        )
+        self._grant(storage, recordings_queue)
+        self.api = apigw.HttpApi(
+            self,
+            "Api",
+            description="Receives CallFire's report postbacks.",
+            create_default_stage=False,
+        )
+        (self.route,) = self.api.add_routes(
+            path=Route.POSTBACKS,
+            methods=[apigw.HttpMethod.POST],
+            integration=HttpLambdaIntegration(
+                "Integration",
+                self.handler.function,
+                payload_format_version=apigw.PayloadFormatVersion.VERSION_2_0,
+            ),
+        )
+        self.access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.stage = apigw.HttpStage(
+            self,
+            "DefaultStage",
+            http_api=self.api,
+            stage_name="$default",
+            auto_deploy=True,
+            throttle=apigw.ThrottleSettings(rate_limit=rate_limit, burst_limit=burst_limit),
+            access_log_settings=_AccessLogSettings(self.access_logs),
+        )
+        self.postback_url = f"{self.stage.url}{Route.POSTBACKS.lstrip('/')}"
+        self._acknowledge()
+
+    def _grant(self, storage: ReportStorage, recordings_queue: sqs.IQueue) -> None:
+        role = self.handler.role
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:PutItem", "dynamodb:UpdateItem"],
+                resources=[storage.calls_table.table_arn, storage.campaigns_table.table_arn],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"],
+                resources=[
+                    storage.bucket.arn_for_objects(f"{Prefix.REJECTED}*"),
+                    storage.bucket.arn_for_objects(f"{Prefix.UNSTORED}*"),
+                ],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[recordings_queue.queue_arn])
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["secretsmanager:GetSecretValue"], resources=[self.token_secret.secret_arn]
+            )
+        )
+
+    def _acknowledge(self) -> None:
+        acknowledge(
+            self.token_secret,
+            "AwsSolutions-SMG4",
+            "The token is part of the URL registered with CallFire, which has no way to accept "
+            "a new one on a schedule; rotate it deliberately, as the README shows.",
+        )
+        bucket = logical_id(self._bucket)
+        for prefix in (Prefix.REJECTED, Prefix.UNSTORED):
+            acknowledge(
+                self.handler.role,
+                f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{prefix}*]",
+                f"Archived bodies are named by day and request id at run time; writing is limited "
+                f"to the {prefix} prefix and to PutObject.",
+            )
+        acknowledge(
+            self.route,
+            "AwsSolutions-APIG4",
+            "CallFire's legacy postbacks cannot carry credentials in headers. Every request must "
+            "present the secret token in its query string, which the function compares in constant "
+            "time before it touches storage; the stage is throttled.",
+        )
+        acknowledge(
+            self.handler.function,
+            "Serverless-LambdaDLQ",
+            "API Gateway invokes this function synchronously: a failure is answered to CallFire "
+            "(and the body archived in S3), so there is no asynchronous event to dead-letter.",
+        )

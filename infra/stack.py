@@ -1,0 +1,65 @@
+"""The receiver: storage, the recordings queue and the postback API, with the BRIEF's outputs."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from infra.bundling import functions_code
+from infra.config import ReceiverConfig
+from infra.constructs.postbacks import PostbackApi
+from infra.constructs.recordings import RecordingsQueue
+from infra.constructs.storage import ReportStorage
+
+STACK_NAME = "CallfireReceiver"
+
+
+class ReceiverStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: ReceiverConfig) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description="Receives CallFire call, text and campaign reports into DynamoDB and S3.",
+        )
+        code = functions_code()
+        self.storage = ReportStorage(self, "Storage", retain_data=config.retain_data)
+        self.recordings = RecordingsQueue(self, "Recordings")
+        self.postbacks = PostbackApi(
+            self,
+            "Postbacks",
+            code=code,
+            storage=self.storage,
+            recordings_queue=self.recordings.queue,
+            max_body_bytes=config.max_body_bytes,
+            rate_limit=config.api_rate_limit,
+            burst_limit=config.api_burst_limit,
+            tracing=config.tracing,
+        )
+        self._outputs()
+
+    def _outputs(self) -> None:
+        outputs = {
+            "PostbackUrl": (
+                self.postbacks.postback_url,
+                "Register this URL with CallFire, adding ?token= and the token secret's value.",
+            ),
+            "TokenSecretArn": (
+                self.postbacks.token_secret.secret_arn,
+                "Read the token: aws secretsmanager get-secret-value --secret-id <this ARN>",
+            ),
+            "CallsTableName": (
+                self.storage.calls_table.table_name,
+                "Calls, texts sent and replies.",
+            ),
+            "CampaignsTableName": (self.storage.campaigns_table.table_name, "Finished campaigns."),
+            "BucketName": (
+                self.storage.bucket.bucket_name,
+                "Recordings and refused or unstored bodies.",
+            ),
+            "DeadLetterQueueUrl": (
+                self.recordings.dead_letter_queue.queue_url,
+                "Recording copies that kept failing.",
+            ),
+        }
+        for name, (value, description) in outputs.items():
+            CfnOutput(self, name, value=value, description=description)
