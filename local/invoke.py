@@ -1,0 +1,49 @@
+"""Calling a function's handler in-process, as Lambda would: by its handler name, with a context."""
+
+from __future__ import annotations
+
+import importlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from local.resources import ACCOUNT_ID, LocalFunction
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+def load_handler(handler: str) -> Handler:
+    module_name, _, attribute = handler.rpartition(".")
+    function: Handler = getattr(importlib.import_module(module_name), attribute)
+    return function
+
+
+@dataclass
+class LocalLambdaContext:
+    """The attributes of Lambda's context object that Powertools and the handlers read."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    timeout_seconds: int
+    region: str
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = "local"
+    log_stream_name: str = "local"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.timeout_seconds * 1000
+
+
+def lambda_context(function: LocalFunction, region: str) -> LocalLambdaContext:
+    return LocalLambdaContext(
+        function_name=function.logical_id,
+        memory_limit_in_mb=function.memory_size,
+        timeout_seconds=function.timeout,
+        region=region,
+    )

@@ -1,0 +1,289 @@
+"""The template's stateful resources, created for real on a moto endpoint (in-process or server).
+
+Tables with their keys and indexes, the bucket, the queues with their redrive policy and the
+secrets are created from their CloudFormation properties; functions and HTTP routes are read so
+that the local gateway and consumers run the handlers the template names, with the environment it
+gives them. Nothing here is declared twice: change the stack and the local system follows.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from graphlib import TopologicalSorter
+from typing import Any
+
+ACCOUNT_ID = "123456789012"
+Client = Any
+ClientFactory = Callable[[str], Client]
+
+
+@dataclass(frozen=True)
+class LocalFunction:
+    logical_id: str
+    handler: str
+    environment: dict[str, str]
+    timeout: int
+    memory_size: int
+
+
+@dataclass
+class LocalResources:
+    template: dict[str, Any]
+    region: str
+    stack_name: str
+    refs: dict[str, str] = field(default_factory=dict)
+    attributes: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def resolve(self, value: Any) -> Any:
+        """CloudFormation intrinsics (Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::Select) resolved."""
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) != 1:
+            return {name: self.resolve(item) for name, item in value.items()}
+        ((function, argument),) = value.items()
+        if function == "Ref":
+            return self._ref(argument)
+        if function == "Fn::GetAtt":
+            logical_id, attribute = (
+                argument if isinstance(argument, list) else argument.split(".", 1)
+            )
+            return self.attributes[logical_id][attribute]
+        if function == "Fn::Join":
+            separator, items = argument
+            return separator.join(str(self.resolve(item)) for item in items)
+        if function == "Fn::Select":
+            index, items = argument
+            return self.resolve(items)[int(index)]
+        if function == "Fn::Sub":
+            return re.sub(r"\$\{([^}]+)\}", lambda m: str(self._sub(m.group(1))), argument)
+        return {function: self.resolve(argument)}
+
+    def _ref(self, name: str) -> str:
+        pseudo = {
+            "AWS::Region": self.region,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackName": self.stack_name,
+        }
+        return pseudo[name] if name in pseudo else self.refs[name]
+
+    def _sub(self, name: str) -> str:
+        if "." in name:
+            logical_id, attribute = name.split(".", 1)
+            return self.attributes[logical_id][attribute]
+        return self._ref(name)
+
+    def resources_of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {
+            logical_id: resource
+            for logical_id, resource in self.template["Resources"].items()
+            if resource["Type"] == resource_type
+        }
+
+    def functions(self) -> dict[str, LocalFunction]:
+        found = {}
+        for logical_id, resource in self.resources_of_type("AWS::Lambda::Function").items():
+            properties = resource["Properties"]
+            if "Handler" not in properties or not properties["Handler"].startswith("functions."):
+                continue
+            variables = properties.get("Environment", {}).get("Variables", {})
+            found[logical_id] = LocalFunction(
+                logical_id=logical_id,
+                handler=properties["Handler"],
+                environment={name: str(self.resolve(value)) for name, value in variables.items()},
+                timeout=int(properties.get("Timeout", 3)),
+                memory_size=int(properties.get("MemorySize", 128)),
+            )
+        return found
+
+    def function_for_handler(self, handler: str) -> LocalFunction:
+        matches = [
+            function for function in self.functions().values() if function.handler == handler
+        ]
+        if len(matches) != 1:
+            raise LookupError(f"expected one function with handler {handler}, found {len(matches)}")
+        return matches[0]
+
+    def routes(self) -> dict[str, LocalFunction]:
+        """HTTP routes (`POST /postbacks`) to the function their integration invokes."""
+        functions = self.functions()
+        routes = {}
+        for resource in self.resources_of_type("AWS::ApiGatewayV2::Route").values():
+            target = resource["Properties"]["Target"]["Fn::Join"][1][1]["Ref"]
+            integration = self.template["Resources"][target]["Properties"]
+            function_id = integration["IntegrationUri"]["Fn::GetAtt"][0]
+            routes[resource["Properties"]["RouteKey"]] = functions[function_id]
+        return routes
+
+    def outputs(self) -> dict[str, str]:
+        return {
+            name: str(self.resolve(output["Value"]))
+            for name, output in self.template.get("Outputs", {}).items()
+        }
+
+
+def create_resources(
+    template: dict[str, Any], client: ClientFactory, *, region: str, stack_name: str
+) -> LocalResources:
+    resources = LocalResources(template, region, stack_name)
+    creators: dict[str, Callable[[ClientFactory, LocalResources, str, dict[str, Any]], None]] = {
+        "AWS::DynamoDB::Table": _create_table,
+        "AWS::S3::Bucket": _create_bucket,
+        "AWS::SQS::Queue": _create_queue,
+        "AWS::SecretsManager::Secret": _create_secret,
+    }
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::Lambda::Function":
+            _name_function(resources, logical_id)
+        elif resource["Type"] == "AWS::ApiGatewayV2::Api":
+            _name_api(resources, logical_id)
+    stateful = {
+        logical_id: resource
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] in creators
+    }
+    order = TopologicalSorter(
+        {
+            logical_id: _references(resource) & stateful.keys()
+            for logical_id, resource in stateful.items()
+        }
+    )
+    for logical_id in order.static_order():
+        resource = stateful[logical_id]
+        properties = resources.resolve(resource.get("Properties", {}))
+        creators[resource["Type"]](client, resources, logical_id, properties)
+    return resources
+
+
+def _references(value: Any) -> set[str]:
+    if isinstance(value, list):
+        return set().union(*(_references(item) for item in value)) if value else set()
+    if not isinstance(value, dict):
+        return set()
+    found: set[str] = set()
+    for name, item in value.items():
+        if name == "Ref" and isinstance(item, str):
+            found.add(item)
+        elif name == "Fn::GetAtt":
+            found.add(item[0] if isinstance(item, list) else item.split(".")[0])
+        else:
+            found |= _references(item)
+    return found
+
+
+def _physical_name(resources: LocalResources, logical_id: str) -> str:
+    return f"{resources.stack_name}-{logical_id}"
+
+
+def _create_table(
+    client: ClientFactory, resources: LocalResources, logical_id: str, properties: dict[str, Any]
+) -> None:
+    name = properties.get("TableName") or _physical_name(resources, logical_id)
+    arguments: dict[str, Any] = {
+        "TableName": name,
+        "KeySchema": properties["KeySchema"],
+        "AttributeDefinitions": properties["AttributeDefinitions"],
+        "BillingMode": properties.get("BillingMode", "PROVISIONED"),
+    }
+    if properties.get("GlobalSecondaryIndexes"):
+        arguments["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
+    if properties.get("StreamSpecification"):
+        arguments["StreamSpecification"] = {
+            "StreamEnabled": True,
+            **properties["StreamSpecification"],
+        }
+    description = client("dynamodb").create_table(**arguments)["TableDescription"]
+    resources.refs[logical_id] = name
+    resources.attributes[logical_id] = {"Arn": description["TableArn"]}
+    if "LatestStreamArn" in description:
+        resources.attributes[logical_id]["StreamArn"] = description["LatestStreamArn"]
+
+
+def _create_bucket(
+    client: ClientFactory, resources: LocalResources, logical_id: str, properties: dict[str, Any]
+) -> None:
+    name = properties.get("BucketName") or _physical_name(resources, logical_id).lower()[:63]
+    s3 = client("s3")
+    if resources.region == "us-east-1":
+        s3.create_bucket(Bucket=name)
+    else:
+        s3.create_bucket(
+            Bucket=name, CreateBucketConfiguration={"LocationConstraint": resources.region}
+        )
+    if properties.get("VersioningConfiguration"):
+        s3.put_bucket_versioning(
+            Bucket=name, VersioningConfiguration=properties["VersioningConfiguration"]
+        )
+    resources.refs[logical_id] = name
+    resources.attributes[logical_id] = {
+        "Arn": f"arn:aws:s3:::{name}",
+        "DomainName": f"{name}.s3.amazonaws.com",
+    }
+
+
+_QUEUE_ATTRIBUTES = (
+    "VisibilityTimeout",
+    "MessageRetentionPeriod",
+    "DelaySeconds",
+    "ReceiveMessageWaitTimeSeconds",
+)
+
+
+def _create_queue(
+    client: ClientFactory, resources: LocalResources, logical_id: str, properties: dict[str, Any]
+) -> None:
+    name = properties.get("QueueName") or _physical_name(resources, logical_id)
+    attributes = {key: str(properties[key]) for key in _QUEUE_ATTRIBUTES if key in properties}
+    if "RedrivePolicy" in properties:
+        attributes["RedrivePolicy"] = json.dumps(properties["RedrivePolicy"])
+    sqs = client("sqs")
+    url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    resources.refs[logical_id] = url
+    resources.attributes[logical_id] = {"Arn": arn, "QueueName": name, "QueueUrl": url}
+
+
+def _create_secret(
+    client: ClientFactory, resources: LocalResources, logical_id: str, properties: dict[str, Any]
+) -> None:
+    secrets = client("secretsmanager")
+    name = properties.get("Name") or _physical_name(resources, logical_id)
+    value = properties.get("SecretString")
+    if value is None:
+        value = secrets.get_random_password(
+            **_password_rules(properties.get("GenerateSecretString", {}))
+        )["RandomPassword"]
+    arn = secrets.create_secret(Name=name, SecretString=value)["ARN"]
+    resources.refs[logical_id] = arn
+    resources.attributes[logical_id] = {"Arn": arn}
+
+
+def _name_function(resources: LocalResources, logical_id: str) -> None:
+    """Functions are not deployed to moto; the local system calls their handlers in-process."""
+    name = _physical_name(resources, logical_id)
+    resources.refs[logical_id] = name
+    resources.attributes[logical_id] = {
+        "Arn": f"arn:aws:lambda:{resources.region}:{ACCOUNT_ID}:function:{name}"
+    }
+
+
+def _name_api(resources: LocalResources, logical_id: str) -> None:
+    """HTTP APIs are served by the local gateway; the id only has to be stable."""
+    resources.refs[logical_id] = logical_id.lower()[:10]
+    resources.attributes[logical_id] = {"ApiEndpoint": f"https://{logical_id.lower()[:10]}.local"}
+
+
+def _password_rules(rules: Mapping[str, Any]) -> dict[str, Any]:
+    allowed = {
+        "PasswordLength", "ExcludeCharacters", "ExcludeNumbers", "ExcludePunctuation",
+        "ExcludeUppercase", "ExcludeLowercase", "IncludeSpace", "RequireEachIncludedType",
+    }  # fmt: skip
+    return {name: value for name, value in rules.items() if name in allowed}

@@ -1,0 +1,180 @@
+"""moto services built from the synthesized template, shared by the session, and a client that
+calls the real postback handler with HTTP API v2 events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from functions.adapters.aws import aws_client
+from functions.names import Route
+from functions.postback.wiring import postback_service
+from local.events import http_api_event
+from local.invoke import lambda_context, load_handler
+from local.resources import LocalFunction, LocalResources, create_resources
+from tests.helpers import REGION
+
+POSTBACK_HANDLER = "functions.postback.handler.lambda_handler"
+
+
+@pytest.fixture(scope="session")
+def moto_aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+@pytest.fixture(scope="session")
+def resources(moto_aws: None, template: dict[str, Any]) -> LocalResources:
+    session = boto3.session.Session(region_name=REGION)
+    return create_resources(template, session.client, region=REGION, stack_name="test")
+
+
+@pytest.fixture(scope="session")
+def aws(moto_aws: None) -> Callable[[str], Any]:
+    """Test-side clients, separate from the ones the handler uses."""
+    session = boto3.session.Session(region_name=REGION)
+    clients: dict[str, Any] = {}
+
+    def client(service: str) -> Any:
+        if service not in clients:
+            clients[service] = session.client(service)
+        return clients[service]
+
+    return client
+
+
+@dataclass
+class Answer:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+@dataclass
+class PostbackClient:
+    """POSTs bodies to the real handler the template names, as API Gateway would."""
+
+    function: LocalFunction
+    token: str
+    outputs: dict[str, str]
+    sent: list[dict[str, Any]] = field(default_factory=list)
+
+    def post(
+        self,
+        body: bytes,
+        *,
+        token: str | None = "",
+        headers: dict[str, str] | None = None,
+        query: str | None = None,
+    ) -> Answer:
+        chosen = self.token if token == "" else token
+        raw_query = (
+            query if query is not None else (f"{Route.TOKEN_PARAMETER}={chosen}" if chosen else "")
+        )
+        event = http_api_event(
+            method="POST",
+            path=Route.POSTBACKS,
+            raw_query=raw_query,
+            headers={"content-type": "text/xml", **(headers or {})},
+            body=body,
+        )
+        self.sent.append(event)
+        handler = load_handler(self.function.handler)
+        response = handler(event, lambda_context(self.function, REGION))
+        return Answer(
+            status=response["statusCode"],
+            body=json.loads(response["body"]),
+            headers=response.get("headers", {}),
+        )
+
+
+def reset_handler_state() -> None:
+    postback_service.cache_clear()
+    aws_client.cache_clear()
+
+
+@pytest.fixture
+def postback(
+    resources: LocalResources, aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[PostbackClient]:
+    function = resources.function_for_handler(POSTBACK_HANDLER)
+    for name, value in function.environment.items():
+        monkeypatch.setenv(name, value)
+    secret_arn = function.environment["POSTBACK_TOKEN_SECRET_ARN"]
+    token = aws("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
+    reset_handler_state()
+    yield PostbackClient(function, token, resources.outputs())
+    reset_handler_state()
+
+
+@pytest.fixture
+def log_output() -> Iterator[list[str]]:
+    """Every line the functions log, formatted exactly as Lambda would receive it."""
+    import logging
+
+    from aws_lambda_powertools import Logger
+
+    from functions.names import SERVICE_NAME
+
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    handler = Collect()
+    handler.setFormatter(Logger(service=SERVICE_NAME).registered_formatter)
+    logging.getLogger(SERVICE_NAME).addHandler(handler)
+    try:
+        yield lines
+    finally:
+        logging.getLogger(SERVICE_NAME).removeHandler(handler)
+
+
+@contextmanager
+def failing(service: str, operation: str, code: str = "ServiceUnavailable") -> Iterator[list[str]]:
+    """Make the handler's own `service` client fail `operation` with AWS error `code`, as the real
+    client raises it (a botocore ClientError), before any request is sent. Yields the calls seen."""
+    client = aws_client(service)
+    calls: list[str] = []
+
+    def fail(**_: Any) -> None:
+        calls.append(operation)
+        raise ClientError(
+            {
+                "Error": {"Code": code, "Message": "injected by the test"},
+                "ResponseMetadata": {"HTTPStatusCode": 503},
+            },
+            operation,
+        )
+
+    event = f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}"
+    client.meta.events.register(event, fail, unique_id=f"fail-{operation}")
+    try:
+        yield calls
+    finally:
+        client.meta.events.unregister(event, unique_id=f"fail-{operation}")
+
+
+@contextmanager
+def counting(service: str, operation: str) -> Iterator[list[str]]:
+    client = aws_client(service)
+    calls: list[str] = []
+
+    def count(**_: Any) -> None:
+        calls.append(operation)
+
+    event = f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}"
+    client.meta.events.register(event, count, unique_id=f"count-{operation}")
+    try:
+        yield calls
+    finally:
+        client.meta.events.unregister(event, unique_id=f"count-{operation}")
