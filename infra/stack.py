@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.bundling import functions_code
@@ -22,6 +23,14 @@ class ReceiverStack(Stack):
             description="Receives CallFire call, text and campaign reports into DynamoDB and S3.",
         )
         code = functions_code()
+        self.callfire_api_key: secretsmanager.ISecret | None = (
+            secretsmanager.Secret.from_secret_name_v2(
+                self, "CallfireApiKey", config.callfire_api_key_secret_name
+            )
+            if config.callfire_api_key_secret_name
+            else None
+        )
+        """CallFire's API key, created by the user beforehand (`callfireApiKeySecretName`)."""
         self.storage = ReportStorage(self, "Storage", retain_data=config.retain_data)
         self.recordings = RecordingsQueue(self, "Recordings")
         self.postbacks = PostbackApi(
