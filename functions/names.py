@@ -21,6 +21,14 @@ class Env:
     CALLFIRE_BASE_URL: Final = "CALLFIRE_BASE_URL"
     CALLFIRE_API_KEY_SECRET_ARN: Final = "CALLFIRE_API_KEY_SECRET_ARN"  # noqa: S105 - a name
     RECORDING_HOSTS: Final = "RECORDING_HOSTS"
+    RECORDING_MAX_BYTES: Final = "RECORDING_MAX_BYTES"
+    RECORDING_CONNECT_TIMEOUT: Final = "RECORDING_CONNECT_TIMEOUT_SECONDS"
+    RECORDING_READ_TIMEOUT: Final = "RECORDING_READ_TIMEOUT_SECONDS"
+    RECORDING_MAX_RECEIVES: Final = "RECORDING_MAX_RECEIVES"
+    RECORDING_LOOPBACK_ORIGINS: Final = "RECORDING_LOOPBACK_ORIGINS"
+    """Exact `host:port` pairs (comma-separated) that the recordings function may fetch over http
+    and only on a loopback address: the stand-in CallFire of the tests and the local system. The
+    stack never sets it; every other URL must be https and reach public addresses only."""
 
 
 class CallsTable:
@@ -47,6 +55,17 @@ class Item:
     EXTRA: Final = "extra"
 
 
+class RecordingEntry:
+    """The attributes of each map in a call item's `recordings` list."""
+
+    URL: Final = "url"
+    STATUS: Final = "status"
+    S3_KEY: Final = "s3Key"
+    CONTENT_TYPE: Final = "contentType"
+    BYTES: Final = "bytes"
+    REASON: Final = "reason"
+
+
 class RecordingStatus:
     PENDING: Final = "PENDING"
     COPIED: Final = "COPIED"
@@ -67,5 +86,11 @@ class Route:
 
 
 DEFAULT_MAX_BODY_BYTES: Final = 256 * 1024
+NO_CAMPAIGN: Final = "no-campaign"
+"""The `<campaignId>` segment of a recording's key when its report names no campaign."""
+DEFAULT_RECORDING_MAX_BYTES: Final = 512 * 1024 * 1024
+DEFAULT_RECORDING_CONNECT_TIMEOUT: Final = 5.0
+DEFAULT_RECORDING_READ_TIMEOUT: Final = 30.0
+DEFAULT_RECORDING_MAX_RECEIVES: Final = 5
 SERVICE_NAME: Final = "callfire-receiver"
 METRICS_NAMESPACE: Final = "CallFireReceiver"
