@@ -93,7 +93,9 @@ class StandInCallFire:
         return f"http://{host}:{port}"
 
     def start(self) -> StandInCallFire:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -106,6 +108,14 @@ class StandInCallFire:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+    def reset(self) -> None:
+        """Forget scripted answers, added recordings, subscriptions and requests seen."""
+        with self._lock:
+            self._canned.clear()
+            self.recordings.clear()
+            self.subscriptions.clear()
+            self.requests.clear()
 
     def answer(self, method: str, path: str, canned: Canned) -> None:
         """Answer `method path` with `canned` instead of the default behaviour."""

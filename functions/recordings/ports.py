@@ -1,0 +1,100 @@
+"""What the recordings service needs from the outside world, and the two ways a copy can fail."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from functions.recordings.jobs import RecordingJob
+
+
+class RetryLater(Exception):
+    """A transient failure (timeout, 5xx, 429, AWS unavailable): the message goes back to the
+    queue and is tried again later. `reason` is safe to log; `retry_after` is the server's wish."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class CannotCopy(Exception):
+    """A permanent failure (404, 403, host not allowed, too large): the recording is marked
+    FAILED with `reason`, which is safe to log and to store, and the message is done."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecording:
+    key: str
+    content_type: str
+    size: int
+
+
+class Readable(Protocol):
+    def readinto(self, buffer: memoryview) -> int:
+        """Fill the start of `buffer`; the number of bytes, 0 at the end. Raises RetryLater or
+        CannotCopy."""
+        ...
+
+
+class Download(Readable, Protocol):
+    url: str
+    """Where the body comes from, after redirects (never with the API key)."""
+    content_type: str | None
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+
+class RecordingSource(Protocol):
+    def open(self, url: str, *, deadline: float) -> Download:
+        """The answer to GET `url`, headers read, body not yet. `deadline` is a time.monotonic()
+        value the whole transfer must finish by. Raises RetryLater or CannotCopy."""
+        ...
+
+
+class RecordingStore(Protocol):
+    def find(self, stem: str, *, source: str) -> StoredRecording | None:
+        """The object stored earlier at `stem`.wav or `stem`.mp3 from `source`, if any. Raises
+        RetryLater, or CannotCopy when a recording from elsewhere holds the key."""
+        ...
+
+    def put(self, key: str, body: Readable, *, content_type: str, source: str) -> StoredRecording:
+        """Stream `body` to `key` unless an object is there already (then that one). Raises
+        RetryLater or CannotCopy (also when `body` does)."""
+        ...
+
+
+class RecordingEntries(Protocol):
+    def entry(self, job: RecordingJob) -> Mapping[str, Any] | None:
+        """The job's entry in its call item's `recordings` list; None when there is none.
+        Raises RetryLater."""
+        ...
+
+    def mark_copied(self, job: RecordingJob, stored: StoredRecording) -> bool:
+        """Set the entry COPIED with the object's key, type and size; False when the entry is not
+        there (any more) with the job's URL. Raises RetryLater."""
+        ...
+
+    def mark_failed(self, job: RecordingJob, reason: str) -> bool:
+        """Set the entry FAILED with `reason`, unless it is COPIED; False when nothing was
+        changed. Raises RetryLater."""
+        ...
+
+
+class MessageVisibility(Protocol):
+    def hide(self, receipt_handle: str, seconds: int) -> None:
+        """Keep the received message hidden for `seconds` from now (best effort)."""
+        ...
