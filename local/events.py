@@ -77,3 +77,55 @@ def _as_text(body: bytes, content_type: str, content_encoding: str) -> str | Non
 
 def _request_id() -> str:
     return base64.urlsafe_b64encode(uuid.uuid4().bytes[:12]).decode("ascii")
+
+
+_SQS_ATTRIBUTES = (
+    "ApproximateReceiveCount",
+    "SentTimestamp",
+    "SenderId",
+    "ApproximateFirstReceiveTimestamp",
+    "MessageGroupId",
+    "MessageDeduplicationId",
+    "SequenceNumber",
+)
+
+
+def sqs_event(messages: list[dict[str, Any]], *, queue_arn: str, region: str) -> dict[str, Any]:
+    """The event an SQS event source mapping hands its function for `messages`, as
+    ReceiveMessage returned them (with `AttributeNames=["All"]`)."""
+    return {
+        "Records": [
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": {
+                    name: message["Attributes"][name]
+                    for name in _SQS_ATTRIBUTES
+                    if name in message.get("Attributes", {})
+                },
+                "messageAttributes": {
+                    name: _message_attribute(value)
+                    for name, value in message.get("MessageAttributes", {}).items()
+                },
+                "md5OfBody": message["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+            for message in messages
+        ]
+    }
+
+
+def _message_attribute(value: Mapping[str, Any]) -> dict[str, Any]:
+    attribute: dict[str, Any] = {
+        "dataType": value["DataType"],
+        "stringListValues": [],
+        "binaryListValues": [],
+    }
+    if "StringValue" in value:
+        attribute["stringValue"] = value["StringValue"]
+    if "BinaryValue" in value:
+        attribute["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode("ascii")
+    return attribute

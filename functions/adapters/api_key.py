@@ -1,0 +1,22 @@
+"""CallFire's API key from Secrets Manager, read when first needed and cached (never logged)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.adapters.secrets import CachedSecret
+from functions.postback.ports import Unavailable
+from functions.recordings.ports import RetryLater
+
+
+class SecretApiKey:
+    """The secret's whole SecretString is the key (surrounding white space ignored)."""
+
+    def __init__(self, client: Any, secret_arn: str) -> None:
+        self._secret = CachedSecret(client, secret_arn)
+
+    def __call__(self) -> str | None:
+        try:
+            return self._secret.expected_token().strip() or None
+        except Unavailable as error:
+            raise RetryLater(f"CallFire's API key cannot be read: {error.code}") from None

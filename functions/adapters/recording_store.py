@@ -1,0 +1,124 @@
+"""Recordings in the bucket: streamed in parts (one part in memory at a time), written only where
+no object is yet (the bucket is versioned: a second write would be a second version)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from functions.adapters.aws import error_code
+from functions.recordings.naming import MP3, WAV
+from functions.recordings.ports import CannotCopy, Readable, RetryLater, StoredRecording
+
+PART_BYTES = 8 * 1024 * 1024
+"""S3 parts are at least 5 MiB (but the last); 8 MiB parts take files up to 80 GB in 10,000."""
+SOURCE_METADATA = "source-sha256"
+_ALREADY_THERE = {"PreconditionFailed", "412", "ConditionalRequestConflict"}
+
+
+def source_digest(url: str) -> str:
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()
+
+
+class S3RecordingStore:
+    def __init__(self, client: Any, bucket: str, *, part_bytes: int = PART_BYTES) -> None:
+        self._client = client
+        self._bucket = bucket
+        self._part_bytes = part_bytes
+
+    def find(self, stem: str, *, source: str) -> StoredRecording | None:
+        try:
+            listing = self._client.list_objects_v2(Bucket=self._bucket, Prefix=f"{stem}.")
+        except (ClientError, BotoCoreError) as error:
+            raise RetryLater(f"the bucket cannot be listed: {error_code(error)}") from error
+        for entry in listing.get("Contents", []):
+            if entry["Key"] in (f"{stem}.{WAV}", f"{stem}.{MP3}"):
+                return self._existing(entry["Key"], source)
+        return None
+
+    def put(self, key: str, body: Readable, *, content_type: str, source: str) -> StoredRecording:
+        metadata = {SOURCE_METADATA: source_digest(source)}
+        first = self._read_part(body)
+        try:
+            if len(first) < self._part_bytes:
+                self._client.put_object(
+                    Bucket=self._bucket,
+                    Key=key,
+                    Body=first,
+                    ContentType=content_type,
+                    Metadata=metadata,
+                    IfNoneMatch="*",
+                )
+                return StoredRecording(key, content_type, len(first))
+            return self._put_in_parts(key, first, body, content_type, metadata)
+        except ClientError as error:
+            if error_code(error) in _ALREADY_THERE:
+                return self._existing(key, source)
+            raise RetryLater(f"the recording cannot be stored: {error_code(error)}") from error
+        except BotoCoreError as error:
+            raise RetryLater(f"the recording cannot be stored: {error_code(error)}") from error
+
+    def _put_in_parts(
+        self,
+        key: str,
+        first: bytearray,
+        body: Readable,
+        content_type: str,
+        metadata: dict[str, str],
+    ) -> StoredRecording:
+        upload_id = self._client.create_multipart_upload(
+            Bucket=self._bucket, Key=key, ContentType=content_type, Metadata=metadata
+        )["UploadId"]
+        try:
+            parts, size, part = [], 0, first
+            while part:
+                number = len(parts) + 1
+                response = self._client.upload_part(
+                    Bucket=self._bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=part
+                )
+                parts.append({"PartNumber": number, "ETag": response["ETag"]})
+                size += len(part)
+                part = self._read_part(body) if len(part) == self._part_bytes else bytearray()
+            self._client.complete_multipart_upload(
+                Bucket=self._bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": parts},
+                IfNoneMatch="*",
+            )
+        except BaseException:
+            self._abort(key, upload_id)
+            raise
+        return StoredRecording(key, content_type, size)
+
+    def _read_part(self, body: Readable) -> bytearray:
+        """The next part: full, or shorter at the end of the body."""
+        part = bytearray(self._part_bytes)
+        view = memoryview(part)
+        filled = 0
+        while filled < self._part_bytes:
+            count = body.readinto(view[filled:])
+            if count == 0:
+                break
+            filled += count
+        view.release()
+        del part[filled:]
+        return part
+
+    def _existing(self, key: str, source: str) -> StoredRecording:
+        try:
+            head = self._client.head_object(Bucket=self._bucket, Key=key)
+        except (ClientError, BotoCoreError) as error:
+            raise RetryLater(f"the stored recording cannot be read: {error_code(error)}") from error
+        if head.get("Metadata", {}).get(SOURCE_METADATA) != source_digest(source):
+            raise CannotCopy(f"{key} already holds a recording from another URL")
+        return StoredRecording(key, str(head.get("ContentType", "")), int(head["ContentLength"]))
+
+    def _abort(self, key: str, upload_id: str) -> None:
+        """Best effort: the bucket's lifecycle rule removes what an abort leaves behind."""
+        try:
+            self._client.abort_multipart_upload(Bucket=self._bucket, Key=key, UploadId=upload_id)
+        except (ClientError, BotoCoreError):
+            return

@@ -1,0 +1,81 @@
+"""The recordings service assembled from the environment the stack sets."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import cache
+from urllib.parse import urlsplit
+
+from aws_lambda_powertools import Logger
+
+from functions.adapters.api_key import SecretApiKey
+from functions.adapters.aws import LazyClient
+from functions.adapters.recording_entries import DynamoRecordingEntries
+from functions.adapters.recording_store import S3RecordingStore
+from functions.adapters.visibility import SqsMessageVisibility
+from functions.names import (
+    DEFAULT_RECORDING_CONNECT_TIMEOUT,
+    DEFAULT_RECORDING_MAX_BYTES,
+    DEFAULT_RECORDING_MAX_RECEIVES,
+    DEFAULT_RECORDING_READ_TIMEOUT,
+    SERVICE_NAME,
+    Env,
+)
+from functions.recordings.fetch import ApiKey, FetchLimits, SafeFetcher
+from functions.recordings.policy import CALLFIRE_DOMAIN, UrlPolicy, parse_origins
+from functions.recordings.service import RecordingCopier
+
+logger = Logger(service=SERVICE_NAME)
+
+
+@cache
+def recording_copier() -> RecordingCopier:
+    env = os.environ
+    return RecordingCopier(
+        source=SafeFetcher(url_policy(env), fetch_limits(env), api_key=api_key(env)),
+        store=S3RecordingStore(LazyClient("s3"), env[Env.BUCKET]),
+        entries=DynamoRecordingEntries(LazyClient("dynamodb"), env[Env.CALLS_TABLE]),
+    )
+
+
+@cache
+def message_visibility() -> SqsMessageVisibility:
+    return SqsMessageVisibility(LazyClient("sqs"), os.environ[Env.RECORDINGS_QUEUE_URL])
+
+
+@cache
+def max_receives() -> int:
+    return int(os.environ.get(Env.RECORDING_MAX_RECEIVES, DEFAULT_RECORDING_MAX_RECEIVES))
+
+
+def url_policy(env: Mapping[str, str]) -> UrlPolicy:
+    base_host = urlsplit(env.get(Env.CALLFIRE_BASE_URL, "")).hostname
+    loopback_origins = parse_origins(env.get(Env.RECORDING_LOOPBACK_ORIGINS, ""))
+    if loopback_origins:
+        logger.warning(
+            "loopback origins may be fetched over http: a test or local setting",
+            extra={"origins": sorted(f"{host}:{port}" for host, port in loopback_origins)},
+        )
+    return UrlPolicy(
+        allowed_hosts=env[Env.RECORDING_HOSTS].split(","),
+        callfire_hosts=(CALLFIRE_DOMAIN, *([base_host] if base_host else [])),
+        loopback_origins=loopback_origins,
+    )
+
+
+def fetch_limits(env: Mapping[str, str]) -> FetchLimits:
+    return FetchLimits(
+        connect_timeout=float(
+            env.get(Env.RECORDING_CONNECT_TIMEOUT, DEFAULT_RECORDING_CONNECT_TIMEOUT)
+        ),
+        read_timeout=float(env.get(Env.RECORDING_READ_TIMEOUT, DEFAULT_RECORDING_READ_TIMEOUT)),
+        max_bytes=int(env.get(Env.RECORDING_MAX_BYTES, DEFAULT_RECORDING_MAX_BYTES)),
+    )
+
+
+def api_key(env: Mapping[str, str]) -> ApiKey:
+    secret_arn = env.get(Env.CALLFIRE_API_KEY_SECRET_ARN)
+    if not secret_arn:
+        return lambda: None
+    return SecretApiKey(LazyClient("secretsmanager"), secret_arn)
