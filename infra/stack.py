@@ -1,4 +1,5 @@
-"""The receiver: storage, the recordings queue and the postback API, with the BRIEF's outputs."""
+"""The receiver: storage, recordings (queue, copier, dead letters) and the postback API, with the
+BRIEF's outputs."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from constructs import Construct
 from infra.bundling import functions_code
 from infra.config import ReceiverConfig
 from infra.constructs.postbacks import PostbackApi
-from infra.constructs.recordings import RecordingsQueue
+from infra.constructs.recordings import Recordings
 from infra.constructs.storage import ReportStorage
 
 STACK_NAME = "CallfireReceiver"
@@ -32,7 +33,16 @@ class ReceiverStack(Stack):
         )
         """CallFire's API key, created by the user beforehand (`callfireApiKeySecretName`)."""
         self.storage = ReportStorage(self, "Storage", retain_data=config.retain_data)
-        self.recordings = RecordingsQueue(self, "Recordings")
+        self.recordings = Recordings(
+            self,
+            "Recordings",
+            code=code,
+            storage=self.storage,
+            recording_hosts=config.recording_hosts,
+            callfire_base_url=config.callfire_base_url,
+            api_key_secret=self.callfire_api_key,
+            tracing=config.tracing,
+        )
         self.postbacks = PostbackApi(
             self,
             "Postbacks",

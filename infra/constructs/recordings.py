@@ -1,20 +1,56 @@
-"""The recordings queue, which the postback function fills, with its dead-letter queue."""
+"""Recordings: the queue the postback function fills, the function that copies each recording
+into the bucket, and the dead-letter queue (with its alarm) where copies that kept failing end."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.security import acknowledge
+from functions.names import (
+    DEFAULT_RECORDING_CONNECT_TIMEOUT,
+    DEFAULT_RECORDING_MAX_BYTES,
+    DEFAULT_RECORDING_READ_TIMEOUT,
+    Env,
+    Prefix,
+)
+from infra.constructs.python_function import PythonFunction
+from infra.constructs.storage import ReportStorage
+from infra.security import acknowledge, logical_id
 
+HANDLER = "functions.recordings.handler.lambda_handler"
 MAX_RECEIVES = 5
-VISIBILITY_TIMEOUT = Duration.minutes(30)
+FUNCTION_TIMEOUT = Duration.minutes(5)
+VISIBILITY_TIMEOUT = Duration.minutes(6 * 5)
+"""AWS asks for at least six times the function's timeout on a queue that feeds a function."""
+MEMORY_MB = 512
+"""Streaming holds one 8 MiB part at a time; the memory buys network and CPU share."""
+BATCH_SIZE = 5
+MAX_CONCURRENCY = 5
+"""At most this many copies run at once, so a burst of reports does not hammer CallFire."""
 
 
-class RecordingsQueue(Construct):
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+class Recordings(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        code: lambda_.Code,
+        storage: ReportStorage,
+        recording_hosts: Sequence[str],
+        callfire_base_url: str,
+        api_key_secret: secretsmanager.ISecret | None,
+        tracing: bool,
+    ) -> None:
         super().__init__(scope, construct_id)
+        self._bucket = storage.bucket
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetterQueue",
@@ -33,8 +69,109 @@ class RecordingsQueue(Construct):
                 max_receive_count=MAX_RECEIVES, queue=self.dead_letter_queue
             ),
         )
+        self.dead_letter_alarm = cloudwatch.Alarm(
+            self,
+            "DeadLetterAlarm",
+            alarm_description=(
+                "Recording copies that kept failing wait in the dead-letter queue; the README's "
+                "Recordings section says how to look at them and send them back."
+            ),
+            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(5), statistic=cloudwatch.Stats.MAXIMUM
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        """No action yet: a notification topic subscribes to it."""
+        self.copier = PythonFunction(
+            self,
+            "Copier",
+            code=code,
+            handler=HANDLER,
+            description="Copies each queued CallFire recording into the bucket.",
+            environment={
+                Env.CALLS_TABLE: storage.calls_table.table_name,
+                Env.BUCKET: storage.bucket.bucket_name,
+                Env.RECORDINGS_QUEUE_URL: self.queue.queue_url,
+                Env.RECORDING_HOSTS: ",".join(recording_hosts),
+                Env.CALLFIRE_BASE_URL: callfire_base_url,
+                Env.RECORDING_MAX_BYTES: str(DEFAULT_RECORDING_MAX_BYTES),
+                Env.RECORDING_CONNECT_TIMEOUT: str(DEFAULT_RECORDING_CONNECT_TIMEOUT),
+                Env.RECORDING_READ_TIMEOUT: str(DEFAULT_RECORDING_READ_TIMEOUT),
+                Env.RECORDING_MAX_RECEIVES: str(MAX_RECEIVES),
+                **(
+                    {Env.CALLFIRE_API_KEY_SECRET_ARN: api_key_secret.secret_arn}
+                    if api_key_secret is not None
+                    else {}
+                ),
+            },
+            memory_size=MEMORY_MB,
+            timeout=FUNCTION_TIMEOUT,
+            tracing=tracing,
+        )
+        self._grant(storage, api_key_secret)
+        self.event_source = self.copier.function.add_event_source_mapping(
+            "QueueSource",
+            event_source_arn=self.queue.queue_arn,
+            batch_size=BATCH_SIZE,
+            max_concurrency=MAX_CONCURRENCY,
+            report_batch_item_failures=True,
+        )
+        self.queue.grant_consume_messages(self.copier.role)
+        self._acknowledge()
+
+    def _grant(self, storage: ReportStorage, api_key_secret: secretsmanager.ISecret | None) -> None:
+        role = self.copier.role
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
+                resources=[storage.calls_table.table_arn],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[storage.bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{Prefix.RECORDINGS}*"]}},
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+                resources=[storage.bucket.arn_for_objects(f"{Prefix.RECORDINGS}*")],
+            )
+        )
+        if api_key_secret is not None:
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=[f"{api_key_secret.secret_arn}-??????"],
+                )
+            )
+
+    def _acknowledge(self) -> None:
         acknowledge(
             self.dead_letter_queue,
             "Serverless-SQSRedrivePolicy",
             "This is the dead-letter queue: what lands here stays for inspection and replay.",
+        )
+        acknowledge(
+            self.copier.role,
+            f"AwsSolutions-IAM5[Resource::<{logical_id(self._bucket)}.Arn>/{Prefix.RECORDINGS}*]",
+            "Recordings are keyed by campaign, call and index at run time; reading (to find an "
+            "earlier copy), writing and aborting uploads are limited to the recordings/ prefix.",
+        )
+        acknowledge(
+            self.event_source,
+            "Serverless-LambdaEventSourceMappingDestination",
+            "SQS event source mappings take no on-failure destination: the queue's redrive "
+            "policy moves a message that keeps failing to its dead-letter queue, with an alarm.",
+        )
+        acknowledge(
+            self.copier.function,
+            "Serverless-LambdaDLQ",
+            "The function is invoked by its SQS event source, never asynchronously: a message "
+            "that keeps failing moves to the queue's own dead-letter queue after five receives.",
         )

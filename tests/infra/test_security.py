@@ -25,8 +25,10 @@ ACKNOWLEDGED = {
     "AwsSolutions-L1",
     "AwsSolutions-IAM5[Resource::<StorageBucket5CB7C8EA.Arn>/rejected/*]",
     "AwsSolutions-IAM5[Resource::<StorageBucket5CB7C8EA.Arn>/unstored/*]",
+    "AwsSolutions-IAM5[Resource::<StorageBucket5CB7C8EA.Arn>/recordings/*]",
     "Serverless-SQSRedrivePolicy",
     "Serverless-LambdaDLQ",
+    "Serverless-LambdaEventSourceMappingDestination",
     "Serverless-LambdaLatestVersion",
     "Serverless-LambdaTracing",
 }
@@ -59,8 +61,14 @@ def test_every_acknowledged_finding_is_listed_with_a_written_reason(
 
 @pytest.mark.parametrize(
     "context",
-    [{}, {"retainData": False}, {"tracing": True}, {"subscribeCampaignIds": "1,2"}],
-    ids=["defaults", "disposable-data", "tracing", "per-campaign"],
+    [
+        {},
+        {"retainData": False},
+        {"tracing": True},
+        {"subscribeCampaignIds": "1,2"},
+        {"callfireApiKeySecretName": "callfire/api-key"},
+    ],
+    ids=["defaults", "disposable-data", "tracing", "per-campaign", "api-key"],
 )
 def test_cdk_nag_passes_for_each_configuration(context: dict[str, Any]) -> None:
     template = synthesize(context)
