@@ -40,19 +40,21 @@ class S3RecordingStore:
 
     def put(self, key: str, body: Readable, *, content_type: str, source: str) -> StoredRecording:
         metadata = {SOURCE_METADATA: source_digest(source)}
-        first = self._read_part(body)
+        buffer = bytearray(self._part_bytes)
+        filled = _fill(buffer, body)
         try:
-            if len(first) < self._part_bytes:
+            if filled < self._part_bytes:
+                del buffer[filled:]
                 self._client.put_object(
                     Bucket=self._bucket,
                     Key=key,
-                    Body=first,
+                    Body=buffer,
                     ContentType=content_type,
                     Metadata=metadata,
                     IfNoneMatch="*",
                 )
-                return StoredRecording(key, content_type, len(first))
-            return self._put_in_parts(key, first, body, content_type, metadata)
+                return StoredRecording(key, content_type, filled)
+            return self._put_in_parts(key, buffer, body, content_type, metadata)
         except ClientError as error:
             if error_code(error) in _ALREADY_THERE:
                 return self._existing(key, source)
@@ -63,24 +65,29 @@ class S3RecordingStore:
     def _put_in_parts(
         self,
         key: str,
-        first: bytearray,
+        buffer: bytearray,
         body: Readable,
         content_type: str,
         metadata: dict[str, str],
     ) -> StoredRecording:
+        """`buffer` holds the first part; each next part is read into it once the previous one
+        is sent, so one part is all the memory a recording of any size takes."""
         upload_id = self._client.create_multipart_upload(
             Bucket=self._bucket, Key=key, ContentType=content_type, Metadata=metadata
         )["UploadId"]
         try:
-            parts, size, part = [], 0, first
-            while part:
+            parts: list[dict[str, Any]] = []
+            size, filled = 0, len(buffer)
+            while filled:
+                if filled < len(buffer):
+                    del buffer[filled:]
                 number = len(parts) + 1
                 response = self._client.upload_part(
-                    Bucket=self._bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=part
+                    Bucket=self._bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=buffer
                 )
                 parts.append({"PartNumber": number, "ETag": response["ETag"]})
-                size += len(part)
-                part = self._read_part(body) if len(part) == self._part_bytes else bytearray()
+                size += filled
+                filled = _fill(buffer, body) if filled == self._part_bytes else 0
             self._client.complete_multipart_upload(
                 Bucket=self._bucket,
                 Key=key,
@@ -92,20 +99,6 @@ class S3RecordingStore:
             self._abort(key, upload_id)
             raise
         return StoredRecording(key, content_type, size)
-
-    def _read_part(self, body: Readable) -> bytearray:
-        """The next part: full, or shorter at the end of the body."""
-        part = bytearray(self._part_bytes)
-        view = memoryview(part)
-        filled = 0
-        while filled < self._part_bytes:
-            count = body.readinto(view[filled:])
-            if count == 0:
-                break
-            filled += count
-        view.release()
-        del part[filled:]
-        return part
 
     def _existing(self, key: str, source: str) -> StoredRecording:
         try:
@@ -122,3 +115,18 @@ class S3RecordingStore:
             self._client.abort_multipart_upload(Bucket=self._bucket, Key=key, UploadId=upload_id)
         except (ClientError, BotoCoreError):
             return
+
+
+def _fill(buffer: bytearray, body: Readable) -> int:
+    """Read `body` into `buffer` until it is full or the body ends; the number of bytes read."""
+    view = memoryview(buffer)
+    filled = 0
+    try:
+        while filled < len(buffer):
+            count = body.readinto(view[filled:])
+            if count == 0:
+                break
+            filled += count
+    finally:
+        view.release()
+    return filled
