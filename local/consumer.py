@@ -49,6 +49,7 @@ class QueueConsumer:
         self._handler: Callable[[dict[str, Any], Any], Any] = handler or load_handler(
             function.handler
         )
+        self.deliveries: list[Delivery] = []
 
     def poll_once(self, wait_seconds: int = 0) -> Delivery | None:
         """One receive and, when it returned messages, one invocation; None when the queue had
@@ -68,6 +69,7 @@ class QueueConsumer:
         event = sqs_event(messages, queue_arn=self.queue_arn, region=self._region)
         response = self._handler(event, lambda_context(self.function, self._region))
         delivery = Delivery(event, response)
+        self.deliveries.append(delivery)
         failed = set(delivery.failed_ids)
         for message in messages:
             if message["MessageId"] not in failed:
