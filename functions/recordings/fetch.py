@@ -123,6 +123,7 @@ class SafeFetcher:
         failure = "no address"
         for address in self._addresses(target):
             if time.monotonic() >= deadline:
+                failure = "out of time"
                 break
             connection = _PinnedConnection(
                 target,

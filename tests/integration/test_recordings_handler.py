@@ -647,3 +647,20 @@ def test_an_unreadable_api_key_retries_later(
     assert delivery.failed_ids == delivery.message_ids
     assert recordings.entries(report)[0]["status"] == "PENDING"
     assert recordings.callfire.requests == []
+
+
+def test_a_failed_recording_is_copied_when_its_job_is_sent_again(recordings: Recordings) -> None:
+    path = WAV_PATH.format(id=410)
+    recordings.callfire.answer("GET", path, Canned(status=404, times=1))
+    report = recordings.report_call(recordings.callfire.url + path)
+    recordings.deliver()
+    assert recordings.entries(report)[0]["status"] == "FAILED"
+
+    SqsRecordingQueue(recordings.aws("sqs"), recordings.consumer.queue_url).enqueue(
+        jobs_for(report)
+    )
+    recordings.deliver()
+
+    (entry,) = recordings.entries(report)
+    assert entry["status"] == "COPIED"
+    assert "reason" not in entry
