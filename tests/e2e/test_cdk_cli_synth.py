@@ -53,14 +53,14 @@ def stack_template(cloud_assembly: Path) -> dict[str, Any]:
 
 
 def code_asset(cloud_assembly: Path, template: dict[str, Any]) -> Path:
-    (function,) = [
-        resource
+    """The one code asset every function of ours runs from."""
+    (asset_key,) = {
+        resource["Properties"]["Code"]["S3Key"]
         for resource in template["Resources"].values()
         if resource["Type"] == "AWS::Lambda::Function"
         and resource["Properties"]["Handler"].startswith("functions.")
-    ]
-    asset_hash = function["Properties"]["Code"]["S3Key"].removesuffix(".zip")
-    return cloud_assembly / f"asset.{asset_hash}"
+    }
+    return cloud_assembly / f"asset.{asset_key.removesuffix('.zip')}"
 
 
 def test_cli_synth_matches_the_in_process_template(
@@ -81,6 +81,7 @@ def test_bundled_asset_holds_the_code_and_its_pinned_dependencies(cloud_assembly
     asset = code_asset(cloud_assembly, stack_template(cloud_assembly))
 
     assert (asset / "functions" / "postback" / "handler.py").is_file()
+    assert (asset / "functions" / "recordings" / "handler.py").is_file()
     assert (asset / "defusedxml" / "ElementTree.py").is_file()
     assert (asset / "aws_lambda_powertools").is_dir()
     assert not list(asset.rglob("__pycache__"))
@@ -103,7 +104,9 @@ def test_bundled_handler_imports_from_the_asset_alone(cloud_assembly: Path, tmp_
     probe = (
         "import sys; sys.path.insert(0, sys.argv[1]);"
         "import functions.postback.handler as h, defusedxml, aws_lambda_powertools as p;"
+        "import functions.recordings.handler as r;"
         "assert h.__file__.startswith(sys.argv[1]) and defusedxml.__file__.startswith(sys.argv[1]);"
+        "assert r.__file__.startswith(sys.argv[1]);"
         "assert p.__file__.startswith(sys.argv[1])"
     )
     result = subprocess.run(
