@@ -51,6 +51,7 @@ def copy_recording(record: SQSRecord, lambda_context: LambdaContext) -> str:
         outcome = recording_copier().copy(job, deadline=_deadline(lambda_context))
     except MalformedJob:
         logger.error("malformed job; it goes to the dead-letter queue")
+        metrics.add_metric(name="RecordingJobsMalformed", unit=MetricUnit.Count, value=1)
         message_visibility().hide(record.receipt_handle, 0)
         raise
     except RetryLater as error:
