@@ -77,3 +77,24 @@ def _as_text(body: bytes, content_type: str, content_encoding: str) -> str | Non
 
 def _request_id() -> str:
     return base64.urlsafe_b64encode(uuid.uuid4().bytes[:12]).decode("ascii")
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+    """The event Lambda's SQS event source hands a function for `messages` (as ReceiveMessage
+    returns them, with `AttributeNames=["All"]`)."""
+    return {
+        "Records": [
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": message.get("Attributes", {}),
+                "messageAttributes": message.get("MessageAttributes", {}),
+                "md5OfBody": message.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+            for message in messages
+        ]
+    }
