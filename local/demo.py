@@ -12,7 +12,8 @@ from pathlib import Path
 
 from functions.names import CallsTable, RecordingStatus
 from local.system import LocalSystem, Ports
-from tools.query import CALL_COLUMNS, CAMPAIGN_COLUMNS, Target, as_table, calls_by_id, campaigns
+from tools.query import CALL_COLUMNS, CAMPAIGN_COLUMNS, as_table, calls_by_id, campaigns
+from tools.target import Target
 
 SAMPLES = Path(__file__).resolve().parent.parent / "tests" / "events"
 DOCUMENTED = ("call_finished.xml", "text_sent.xml", "text_reply.xml", "campaign_finished.xml")
@@ -55,12 +56,7 @@ def run(say: Callable[[str], None]) -> None:
         extra_environment=QUIET,
     ) as system:
         postback_url = system.endpoints["postback_url"]
-        target = Target(
-            system.client("dynamodb"),
-            system.endpoints["calls_table"],
-            system.endpoints["campaigns_table"],
-            "local",
-        )
+        target = system.target()
         say(f"[2/5] sending CallFire's sample reports to {postback_url.split('?')[0]}")
         bodies = samples(system.callfire.url)
         for name, body in [*bodies, (f"{bodies[0][0]} (again)", bodies[0][1])]:

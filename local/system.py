@@ -28,6 +28,7 @@ from local.gateway import LocalGateway
 from local.resources import ACCOUNT_ID, LocalResources, create_resources
 from local.runner import FunctionRunner, merged_environment, patched_environment
 from local.template import ROOT, synthesize
+from tools.target import Target
 
 ENDPOINTS_FILE = ROOT / ".local" / "endpoints.json"
 REGION = "us-east-1"
@@ -101,6 +102,18 @@ class LocalSystem:
 
     def client(self, service: str) -> Any:
         return self._session.client(service, endpoint_url=self.endpoint_url)
+
+    def target(self) -> Target:
+        """What the tools (query, replay) work on, for this system."""
+        return Target(
+            session=self._session,
+            endpoint_url=self.endpoint_url,
+            calls_table=self.endpoints["calls_table"],
+            campaigns_table=self.endpoints["campaigns_table"],
+            bucket=self.endpoints["bucket"],
+            recordings_queue=self.endpoints["recordings_queue"],
+            description=f"local ({self.endpoint_url})",
+        )
 
     def __enter__(self) -> LocalSystem:
         return self.start()

@@ -17,20 +17,16 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import boto3
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.names import CallsTable, Item, RecordingStatus
 from tools.table import render
+from tools.target import Target, TargetError, add_target_arguments, chosen_target
 
-ENDPOINTS_FILE = Path(__file__).resolve().parent.parent / ".local" / "endpoints.json"
-DEFAULT_STACK = "CallfireReceiver"
 _deserializer = TypeDeserializer()
 
 CALL_COLUMNS = (
@@ -57,51 +53,6 @@ CAMPAIGN_COLUMNS = (
 )
 
 
-class QueryError(Exception):
-    pass
-
-
-@dataclass(frozen=True)
-class Target:
-    dynamodb: Any
-    calls_table: str
-    campaigns_table: str
-    description: str
-
-
-def local_target(path: Path = ENDPOINTS_FILE) -> Target:
-    try:
-        endpoints = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise QueryError(
-            f"{path} does not exist: start the local system with `make local`"
-        ) from None
-    client = boto3.session.Session(
-        aws_access_key_id="local", aws_secret_access_key="local", region_name=endpoints["region"]
-    ).client("dynamodb", endpoint_url=endpoints["endpoint_url"])
-    return Target(
-        client,
-        endpoints["calls_table"],
-        endpoints["campaigns_table"],
-        f"local ({endpoints['endpoint_url']})",
-    )
-
-
-def aws_target(stack_name: str) -> Target:
-    session = boto3.session.Session()
-    try:
-        (stack,) = session.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
-    except (ClientError, BotoCoreError) as error:
-        raise QueryError(f"cannot read the outputs of stack {stack_name!r}: {error}") from None
-    outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
-    return Target(
-        session.client("dynamodb"),
-        outputs["CallsTableName"],
-        outputs["CampaignsTableName"],
-        f"AWS stack {stack_name} ({session.region_name})",
-    )
-
-
 def _pages(call: Any, **arguments: Any) -> Iterator[dict[str, Any]]:
     while True:
         page = call(**arguments)
@@ -115,7 +66,7 @@ def _pages(call: Any, **arguments: Any) -> Iterator[dict[str, Any]]:
 def calls_by_campaign(target: Target, campaign_id: str) -> list[dict[str, Any]]:
     return list(
         _pages(
-            target.dynamodb.query,
+            target.client("dynamodb").query,
             TableName=target.calls_table,
             IndexName=CallsTable.BY_CAMPAIGN,
             KeyConditionExpression="#k = :v",
@@ -129,7 +80,7 @@ def calls_by_campaign(target: Target, campaign_id: str) -> list[dict[str, Any]]:
 def calls_by_phone(target: Target, phone_number: str) -> list[dict[str, Any]]:
     return list(
         _pages(
-            target.dynamodb.query,
+            target.client("dynamodb").query,
             TableName=target.calls_table,
             IndexName=CallsTable.BY_PHONE_NUMBER,
             KeyConditionExpression="#k = :v",
@@ -143,7 +94,7 @@ def calls_by_phone(target: Target, phone_number: str) -> list[dict[str, Any]]:
 def calls_by_id(target: Target, call_id: str) -> list[dict[str, Any]]:
     return list(
         _pages(
-            target.dynamodb.query,
+            target.client("dynamodb").query,
             TableName=target.calls_table,
             KeyConditionExpression="#k = :v",
             ExpressionAttributeNames={"#k": CallsTable.PARTITION_KEY},
@@ -153,7 +104,7 @@ def calls_by_id(target: Target, call_id: str) -> list[dict[str, Any]]:
 
 
 def campaigns(target: Target) -> list[dict[str, Any]]:
-    found = list(_pages(target.dynamodb.scan, TableName=target.campaigns_table))
+    found = list(_pages(target.client("dynamodb").scan, TableName=target.campaigns_table))
     return sorted(found, key=lambda item: str(item.get(Item.RECEIVED_AT, "")), reverse=True)
 
 
@@ -162,7 +113,7 @@ def failed_recordings(target: Target) -> list[dict[str, Any]]:
     (reading only the keys and `recordings`)."""
     rows = []
     items = _pages(
-        target.dynamodb.scan,
+        target.client("dynamodb").scan,
         TableName=target.calls_table,
         FilterExpression="attribute_exists(#r)",
         ProjectionExpression="#c, #e, #campaign, #r",
@@ -216,13 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--local", action="store_true", help="query the local system")
-    parser.add_argument(
-        "--endpoints", type=Path, default=ENDPOINTS_FILE, help="the local system's endpoints file"
-    )
-    where.add_argument("--aws", action="store_true", help="query the deployed stack")
-    parser.add_argument("--stack", default=DEFAULT_STACK, help="stack name (with --aws)")
+    add_target_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--raw", action="store_true", help="include the raw bodies (with --json)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -236,10 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
 
     try:
-        use_local = options.local or (not options.aws and options.endpoints.exists())
-        target = local_target(options.endpoints) if use_local else aws_target(options.stack)
+        target = chosen_target(options)
         rows, columns = _run(options, target)
-    except (QueryError, ClientError, BotoCoreError) as error:
+    except (TargetError, ClientError, BotoCoreError) as error:
         print(f"query failed: {error}", file=sys.stderr)
         return 2
     print(f"{len(rows)} from {target.description}", file=sys.stderr)

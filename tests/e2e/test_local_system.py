@@ -21,6 +21,7 @@ from functions.adapters.archive import archive_key
 from local.system import LocalSystem, Ports
 from tests.helpers import event_body
 from tools import query
+from tools.target import Target
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,13 +58,8 @@ def post(
         return error.code, json.loads(error.read())
 
 
-def target(system: LocalSystem) -> query.Target:
-    return query.Target(
-        system.client("dynamodb"),
-        system.endpoints["calls_table"],
-        system.endpoints["campaigns_table"],
-        "local",
-    )
+def target(system: LocalSystem) -> Target:
+    return system.target()
 
 
 def fresh(body: bytes, old: bytes) -> tuple[bytes, str]:
