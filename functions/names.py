@@ -76,7 +76,7 @@ class CallfireApi:
     POST_URL_FIELD: Final = "postUrl"
 
 
-class Subscription:
+class SubscriptionResource:
     """The custom resource that subscribes the postback URL with CallFire at deploy time. Its
     properties hold no secret value: the API key and the token travel as secret ARNs."""
 

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from functions.names import CallfireApi, Route
-from functions.names import Subscription as Property
+from functions.names import CallfireApi, Route, SubscriptionResource
 
 PHYSICAL_ID_PREFIX = "callfire-subscription-"
 _WEB_SCHEMES = {"http", "https"}
@@ -66,11 +65,11 @@ def endpoints_for(campaign_ids: Sequence[str]) -> tuple[Endpoint, ...]:
 def request_from(properties: Mapping[str, Any]) -> SubscriptionRequest:
     """The subscription the properties describe. Raises InvalidProperties."""
     return SubscriptionRequest(
-        postback_url=_web_url(properties, Property.POSTBACK_URL),
-        base_url=_web_url(properties, Property.CALLFIRE_BASE_URL).rstrip("/"),
-        campaign_ids=_campaign_ids(properties.get(Property.CAMPAIGN_IDS)),
-        api_key_secret_arn=_required(properties, Property.API_KEY_SECRET_ARN),
-        token_secret_arn=_required(properties, Property.TOKEN_SECRET_ARN),
+        postback_url=_web_url(properties, SubscriptionResource.POSTBACK_URL),
+        base_url=_web_url(properties, SubscriptionResource.CALLFIRE_BASE_URL).rstrip("/"),
+        campaign_ids=_campaign_ids(properties.get(SubscriptionResource.CAMPAIGN_IDS)),
+        api_key_secret_arn=_required(properties, SubscriptionResource.API_KEY_SECRET_ARN),
+        token_secret_arn=_required(properties, SubscriptionResource.TOKEN_SECRET_ARN),
     )
 
 
@@ -117,12 +116,13 @@ def _campaign_ids(value: Any) -> tuple[str, ...]:
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list | tuple):
         raise InvalidProperties(
-            f"the custom resource property {Property.CAMPAIGN_IDS} is not a list"
+            f"the custom resource property {SubscriptionResource.CAMPAIGN_IDS} is not a list"
         )
     ids = [str(item).strip() for item in items if str(item).strip()]
     for campaign_id in ids:
         if not (campaign_id.isascii() and campaign_id.isdigit()):
             raise InvalidProperties(
-                f"{Property.CAMPAIGN_IDS} holds a non-numeric campaign id: {campaign_id[:40]!r}"
+                f"{SubscriptionResource.CAMPAIGN_IDS} holds a non-numeric campaign id: "
+                f"{campaign_id[:40]!r}"
             )
     return tuple(dict.fromkeys(ids))

@@ -16,7 +16,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from functions.names import CallfireApi, Route, Subscription
+from functions.names import CallfireApi, Route, SubscriptionResource
 from functions.registration.subscriptions import endpoints_for
 from infra.constructs.postbacks import PostbackApi
 from infra.constructs.python_function import LOG_RETENTION, PythonFunction
@@ -84,13 +84,13 @@ class CallfireRegistration(Construct):
             self,
             "Subscription",
             service_token=self.provider.service_token,
-            resource_type=Subscription.RESOURCE_TYPE,
+            resource_type=SubscriptionResource.RESOURCE_TYPE,
             properties={
-                Subscription.POSTBACK_URL: postbacks.postback_url,
-                Subscription.CALLFIRE_BASE_URL: base_url,
-                Subscription.CAMPAIGN_IDS: list(campaign_ids),
-                Subscription.API_KEY_SECRET_ARN: api_key.secret_arn,
-                Subscription.TOKEN_SECRET_ARN: postbacks.token_secret.secret_arn,
+                SubscriptionResource.POSTBACK_URL: postbacks.postback_url,
+                SubscriptionResource.CALLFIRE_BASE_URL: base_url,
+                SubscriptionResource.CAMPAIGN_IDS: list(campaign_ids),
+                SubscriptionResource.API_KEY_SECRET_ARN: api_key.secret_arn,
+                SubscriptionResource.TOKEN_SECRET_ARN: postbacks.token_secret.secret_arn,
             },
         )
         # CallFire may post as soon as it is subscribed: the route, function and grants first.

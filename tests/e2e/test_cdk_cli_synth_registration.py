@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from functions.names import Subscription
+from functions.names import SubscriptionResource
 from infra.stack import STACK_NAME
 from local.template import synthesize
 
@@ -77,7 +77,7 @@ def test_cli_synth_matches_the_in_process_template(cli_template: dict[str, Any])
     in_process = synthesize(CONTEXT)
 
     assert types(cli_template["Resources"]) == types(in_process["Resources"])
-    assert Subscription.RESOURCE_TYPE in types(cli_template["Resources"]).values()
+    assert SubscriptionResource.RESOURCE_TYPE in types(cli_template["Resources"]).values()
 
 
 def test_both_python_functions_share_one_bundled_asset(

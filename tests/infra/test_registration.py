@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from functions.names import Subscription
+from functions.names import SubscriptionResource
 from local.callfire import StandInCallFire
 from local.resources import LocalResources
 from local.template import synthesize
@@ -30,7 +30,7 @@ def configured() -> dict[str, Any]:
 
 
 def custom_resources(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return resources_of(template, Subscription.RESOURCE_TYPE)
+    return resources_of(template, SubscriptionResource.RESOURCE_TYPE)
 
 
 def function_with_handler(template: dict[str, Any], handler: str) -> list[tuple[str, Any]]:
@@ -105,17 +105,17 @@ def test_properties_carry_the_inputs_and_no_secret(configured: dict[str, Any]) -
 
     assert set(properties) == {
         "ServiceToken",
-        Subscription.POSTBACK_URL,
-        Subscription.CALLFIRE_BASE_URL,
-        Subscription.CAMPAIGN_IDS,
-        Subscription.API_KEY_SECRET_ARN,
-        Subscription.TOKEN_SECRET_ARN,
+        SubscriptionResource.POSTBACK_URL,
+        SubscriptionResource.CALLFIRE_BASE_URL,
+        SubscriptionResource.CAMPAIGN_IDS,
+        SubscriptionResource.API_KEY_SECRET_ARN,
+        SubscriptionResource.TOKEN_SECRET_ARN,
     }
-    assert properties[Subscription.CAMPAIGN_IDS] == ["12", "34"]
-    assert properties[Subscription.CALLFIRE_BASE_URL] == "https://www.callfire.com"
-    assert properties[Subscription.TOKEN_SECRET_ARN] == {"Ref": token_secret_id(configured)}
-    assert properties[Subscription.API_KEY_SECRET_ARN] == api_key_arn()
-    postback_url = json.dumps(properties[Subscription.POSTBACK_URL])
+    assert properties[SubscriptionResource.CAMPAIGN_IDS] == ["12", "34"]
+    assert properties[SubscriptionResource.CALLFIRE_BASE_URL] == "https://www.callfire.com"
+    assert properties[SubscriptionResource.TOKEN_SECRET_ARN] == {"Ref": token_secret_id(configured)}
+    assert properties[SubscriptionResource.API_KEY_SECRET_ARN] == api_key_arn()
+    postback_url = json.dumps(properties[SubscriptionResource.POSTBACK_URL])
     assert postback_url.endswith('"/postbacks"]]}')
     assert "token" not in postback_url.lower()
     text = json.dumps(configured)
@@ -135,10 +135,10 @@ def test_properties_resolve_to_plain_values(configured: dict[str, Any]) -> None:
         {name: value for name, value in resource["Properties"].items() if name != "ServiceToken"}
     )
 
-    assert properties[Subscription.POSTBACK_URL] == (
+    assert properties[SubscriptionResource.POSTBACK_URL] == (
         "https://api1.execute-api.eu-west-1.amazonaws.com/postbacks"
     )
-    assert properties[Subscription.API_KEY_SECRET_ARN] == (
+    assert properties[SubscriptionResource.API_KEY_SECRET_ARN] == (
         f"arn:aws:secretsmanager:eu-west-1:123456789012:secret:{API_KEY_SECRET_NAME}"
     )
 

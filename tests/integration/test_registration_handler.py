@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from functions.adapters.aws import aws_client
-from functions.names import Subscription as Property
+from functions.names import SubscriptionResource
 from functions.registration import wiring
 from functions.registration.service import RegistrationFailed, RetryPolicy
 from functions.registration.wiring import registration_service
@@ -61,7 +61,10 @@ class Registration:
 
     @property
     def properties(self) -> dict[str, Any]:
-        return {**self.resource.properties, Property.CALLFIRE_BASE_URL: self.callfire.url}
+        return {
+            **self.resource.properties,
+            SubscriptionResource.CALLFIRE_BASE_URL: self.callfire.url,
+        }
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         handler = load_handler(self.resource.function.handler)
@@ -91,7 +94,7 @@ class Registration:
 
     @property
     def post_url(self) -> str:
-        return f"{self.resource.properties[Property.POSTBACK_URL]}?token={self.token}"
+        return f"{self.resource.properties[SubscriptionResource.POSTBACK_URL]}?token={self.token}"
 
 
 @pytest.fixture
@@ -105,7 +108,7 @@ def registration(
     for name, value in resource.function.environment.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(wiring, "POLICY", FAST)
-    token_arn = resource.properties[Property.TOKEN_SECRET_ARN]
+    token_arn = resource.properties[SubscriptionResource.TOKEN_SECRET_ARN]
     token = aws("secretsmanager").get_secret_value(SecretId=token_arn)["SecretString"]
     registration_service.cache_clear()
     aws_client.cache_clear()
@@ -125,7 +128,7 @@ def test_create_subscribes_both_kinds_with_the_key_and_the_tokened_url(
     ]
     assert result["PhysicalResourceId"].startswith("callfire-subscription-")
     assert result["Data"] == {
-        "PostbackUrl": registration.resource.properties[Property.POSTBACK_URL],
+        "PostbackUrl": registration.resource.properties[SubscriptionResource.POSTBACK_URL],
         "Subscriptions": "2",
     }
     said = json.dumps(result) + "\n".join(log_output)
@@ -169,7 +172,7 @@ def test_plain_event_dict_is_enough(registration: Registration) -> None:
 
 
 def test_per_campaign_ids_subscribe_each_campaign(registration: Registration) -> None:
-    registration.create(**{Property.CAMPAIGN_IDS: ["111", "222"]})
+    registration.create(**{SubscriptionResource.CAMPAIGN_IDS: ["111", "222"]})
 
     assert [(s.kind, s.campaign_id) for s in registration.callfire.subscriptions] == [
         ("callfinish", "111"),
@@ -234,7 +237,9 @@ def test_an_unreachable_callfire_fails_clearly(registration: Registration) -> No
     port = registration.callfire.url.rsplit(":", 1)[1]
     registration.callfire.stop()
 
-    message = registration.failure(**{Property.CALLFIRE_BASE_URL: f"http://127.0.0.1:{port}"})
+    message = registration.failure(
+        **{SubscriptionResource.CALLFIRE_BASE_URL: f"http://127.0.0.1:{port}"}
+    )
 
     assert "after 3 attempts: CallFire could not be reached (Connection refused)" in message
 
@@ -265,9 +270,11 @@ def test_a_redirect_is_not_followed(registration: Registration) -> None:
 def test_a_missing_api_key_secret_fails_before_calling_callfire(
     registration: Registration,
 ) -> None:
-    missing = registration.properties[Property.API_KEY_SECRET_ARN].replace("api-key", "nothing")
+    missing = registration.properties[SubscriptionResource.API_KEY_SECRET_ARN].replace(
+        "api-key", "nothing"
+    )
 
-    message = registration.failure(**{Property.API_KEY_SECRET_ARN: missing})
+    message = registration.failure(**{SubscriptionResource.API_KEY_SECRET_ARN: missing})
 
     assert "does not exist in this account and region" in message
     assert registration.callfire.requests == []
@@ -276,13 +283,13 @@ def test_a_missing_api_key_secret_fails_before_calling_callfire(
 def test_update_subscribes_again_and_keeps_its_physical_id(
     registration: Registration, log_output: list[str]
 ) -> None:
-    created = registration.create(**{Property.CAMPAIGN_IDS: ["7"]})
+    created = registration.create(**{SubscriptionResource.CAMPAIGN_IDS: ["7"]})
 
     updated = registration.invoke(
         custom_resource_event(
             "Update",
             registration.properties,
-            old_properties={**registration.properties, Property.CAMPAIGN_IDS: ["7"]},
+            old_properties={**registration.properties, SubscriptionResource.CAMPAIGN_IDS: ["7"]},
             physical_resource_id=created["PhysicalResourceId"],
         )
     )
