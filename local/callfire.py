@@ -93,7 +93,9 @@ class StandInCallFire:
         return f"http://{host}:{port}"
 
     def start(self) -> StandInCallFire:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 

@@ -1,4 +1,5 @@
-"""API Gateway HTTP API (payload 2.0) events, as the service builds them from a request."""
+"""Events as AWS hands them to the functions: API Gateway HTTP API (payload 2.0) requests, and
+CloudFormation custom resource requests as the CDK Provider framework relays them."""
 
 from __future__ import annotations
 
@@ -61,6 +62,33 @@ def http_api_event(
         event["body"] = (
             text_body if text_body is not None else base64.b64encode(body).decode("ascii")
         )
+    return event
+
+
+def custom_resource_event(
+    request_type: str,
+    properties: Mapping[str, Any],
+    *,
+    old_properties: Mapping[str, Any] | None = None,
+    physical_resource_id: str | None = None,
+    logical_id: str = "Resource",
+    resource_type: str = "Custom::Resource",
+) -> dict[str, Any]:
+    """The event the CDK Provider framework hands a custom resource's on_event function."""
+    event: dict[str, Any] = {
+        "RequestType": request_type,
+        "ServiceToken": "local",
+        "ResponseURL": "...",
+        "StackId": f"arn:aws:cloudformation:local:123456789012:stack/local/{uuid.uuid4()}",
+        "RequestId": str(uuid.uuid4()),
+        "LogicalResourceId": logical_id,
+        "ResourceType": resource_type,
+        "ResourceProperties": {"ServiceToken": "local", **properties},
+    }
+    if request_type != "Create":
+        event["PhysicalResourceId"] = physical_resource_id
+    if old_properties is not None:
+        event["OldResourceProperties"] = {"ServiceToken": "local", **old_properties}
     return event
 
 
