@@ -11,7 +11,6 @@ import json
 import logging
 import socket
 import sys
-import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -21,11 +20,12 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
-from functions.names import Env, Route
+from functions.names import Env, Route, SubscriptionResource
 from local.callfire import StandInCallFire
 from local.consumer import QueueConsumer
+from local.events import custom_resource_event
 from local.gateway import LocalGateway
-from local.resources import ACCOUNT_ID, LocalResources, create_resources
+from local.resources import LocalResources, create_resources
 from local.runner import FunctionRunner, merged_environment, patched_environment
 from local.template import ROOT, synthesize
 from tools.target import Target
@@ -182,17 +182,19 @@ class LocalSystem:
         }
 
     def _register(self) -> None:
+        """Run each custom resource as CloudFormation would on the first deploy, with one change:
+        the postback URL it subscribes is this machine's gateway, not the template's API."""
         for resource in self.resources.custom_resources():
             self._progress(f"running {resource.resource_type} ({resource.logical_id}) as a Create")
-            event = {
-                "RequestType": "Create",
-                "RequestId": str(uuid.uuid4()),
-                "StackId": f"arn:aws:cloudformation:{self.region}:{ACCOUNT_ID}:stack/"
-                f"{self.stack_name}/{uuid.uuid4()}",
-                "LogicalResourceId": resource.logical_id,
-                "ResourceType": resource.resource_type,
-                "ResourceProperties": resource.properties,
-            }
+            properties = dict(resource.properties)
+            if SubscriptionResource.POSTBACK_URL in properties:
+                properties[SubscriptionResource.POSTBACK_URL] = self.gateway.url + Route.POSTBACKS
+            event = custom_resource_event(
+                "Create",
+                properties,
+                logical_id=resource.logical_id,
+                resource_type=resource.resource_type,
+            )
             self.registrations.append(self.runner.invoke(resource.function.logical_id, event))
 
     def _endpoints(self) -> dict[str, str]:

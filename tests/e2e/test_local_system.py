@@ -145,6 +145,20 @@ def test_wrong_token_over_http_is_forbidden(system: LocalSystem) -> None:
     assert (status, answer["error"]) == (403, "forbidden")
 
 
+def test_the_postback_url_is_subscribed_with_the_stand_in_callfire(system: LocalSystem) -> None:
+    subscriptions = system.callfire.subscriptions
+
+    assert sorted(subscription.kind for subscription in subscriptions) == [
+        "callfinish",
+        "campaignfinish",
+    ]
+    for subscription in subscriptions:
+        assert subscription.campaign_id is None
+        assert subscription.api_key == "local-api-key"
+        assert subscription.post_url == system.endpoints["postback_url"]
+    assert [registration["Data"]["Subscriptions"] for registration in system.registrations] == ["2"]
+
+
 def test_unknown_route_is_not_found_like_api_gateway(system: LocalSystem) -> None:
     status, answer = post(system.gateway.url + "/elsewhere", b"<x/>")
 
