@@ -7,11 +7,12 @@ PY := $(VENV)/bin/python
 CDK := node_modules/.bin/cdk
 ARGS ?=
 
-.PHONY: help test test-fast test-e2e lint format synth deploy diff destroy local demo bench clean
+.PHONY: help test test-fast test-e2e lint format synth deploy diff destroy local demo query bench clean
 
 help:
 	@echo "make demo       start the local system, send CallFire's sample reports, show what was stored"
 	@echo "make local      run the whole system on this machine (moto, gateway, stand-in CallFire)"
+	@echo "make query      ARGS='calls --campaign 22222' (see python -m tools.query --help)"
 	@echo "make test       lint and every test (unit, integration, infra, e2e)"
 	@echo "make test-fast  lint and every test but the slow end-to-end ones"
 	@echo "make synth      write the CloudFormation template to cdk.out/"
@@ -60,6 +61,15 @@ diff: $(VENV)/.installed node_modules/.installed
 
 destroy: $(VENV)/.installed node_modules/.installed
 	$(CDK) destroy $(ARGS)
+
+local: $(VENV)/.installed
+	$(PY) -m local $(ARGS)
+
+demo: $(VENV)/.installed
+	$(PY) -m local.demo
+
+query: $(VENV)/.installed
+	$(PY) -m tools.query $(ARGS)
 
 clean:
 	rm -rf cdk.out .local .pytest_cache .ruff_cache .hypothesis

@@ -40,6 +40,23 @@ class CallsTable:
     PHONE_NUMBER: Final = "phoneNumber"
     CALL_START: Final = "callStart"
     RECORDINGS: Final = "recordings"
+    INDEX_ATTRIBUTES: Final = (
+        "campaignId",
+        "phoneNumber",
+        "dnis",
+        "disposition",
+        "durationSeconds",
+        "smsSent",
+        "smsReceived",
+        "replyFromCampaign",
+        "agentId",
+        "agentResponse",
+        "tags",
+        "receivedAt",
+    )
+    """What the indexes carry besides the keys: the columns for reading a list of calls. The
+    large or changing attributes (`raw`, `extra`, `storedData`, `notes`, `recordings`,
+    `deliveries`) stay on the table's item, so an index write costs one write unit, not three."""
 
 
 class CampaignsTable:
@@ -83,6 +100,28 @@ class Prefix:
 class Route:
     POSTBACKS: Final = "/postbacks"
     TOKEN_PARAMETER: Final = "token"  # noqa: S105 - a parameter name
+
+
+class CallfireApi:
+    """CallFire's legacy report subscription endpoints: `{base}{REPORT_CALLBACKS}/{kind}[/{id}]`."""
+
+    REPORT_CALLBACKS: Final = "/cloud/1/reports/callback"
+    CALL_FINISH: Final = "callfinish"
+    CAMPAIGN_FINISH: Final = "campaignfinish"
+    API_KEY_FIELD: Final = "apikey"
+    POST_URL_FIELD: Final = "postUrl"
+
+
+class SubscriptionResource:
+    """The custom resource that subscribes the postback URL with CallFire at deploy time. Its
+    properties hold no secret value: the API key and the token travel as secret ARNs."""
+
+    RESOURCE_TYPE: Final = "Custom::CallfireSubscription"
+    POSTBACK_URL: Final = "PostbackUrl"
+    CALLFIRE_BASE_URL: Final = "CallfireBaseUrl"
+    CAMPAIGN_IDS: Final = "CampaignIds"
+    API_KEY_SECRET_ARN: Final = "ApiKeySecretArn"  # noqa: S105 - a property name
+    TOKEN_SECRET_ARN: Final = "TokenSecretArn"  # noqa: S105 - a property name
 
 
 DEFAULT_MAX_BODY_BYTES: Final = 256 * 1024

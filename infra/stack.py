@@ -11,6 +11,7 @@ from infra.bundling import functions_code
 from infra.config import ReceiverConfig
 from infra.constructs.postbacks import PostbackApi
 from infra.constructs.recordings import Recordings
+from infra.constructs.registration import CallfireRegistration, manual_subscribe_command
 from infra.constructs.storage import ReportStorage
 
 STACK_NAME = "CallfireReceiver"
@@ -54,7 +55,45 @@ class ReceiverStack(Stack):
             burst_limit=config.api_burst_limit,
             tracing=config.tracing,
         )
+        self.registration = (
+            CallfireRegistration(
+                self,
+                "Registration",
+                code=code,
+                postbacks=self.postbacks,
+                api_key=self.callfire_api_key,
+                base_url=config.callfire_base_url,
+                campaign_ids=config.subscribe_campaign_ids,
+                tracing=config.tracing,
+            )
+            if self.callfire_api_key
+            else None
+        )
+        """Subscribes the postback URL with CallFire on deploy; None without an API key secret."""
         self._outputs()
+        self._subscription_output(config)
+
+    def _subscription_output(self, config: ReceiverConfig) -> None:
+        if self.registration:
+            CfnOutput(
+                self,
+                "CallfireSubscription",
+                value=self.registration.summary,
+                description="The stack subscribes the postback URL with CallFire by itself.",
+            )
+            return
+        CfnOutput(
+            self,
+            "SubscribeCommand",
+            value=manual_subscribe_command(
+                postback_url=self.postbacks.postback_url,
+                token_secret_arn=self.postbacks.token_secret.secret_arn,
+                base_url=config.callfire_base_url,
+                campaign_ids=config.subscribe_campaign_ids,
+            ),
+            description="Subscribe by hand (no callfireApiKeySecretName): set CALLFIRE_API_KEY "
+            "to your CallFire API key in your shell, then run this line.",
+        )
 
     def _outputs(self) -> None:
         outputs = {

@@ -1,4 +1,5 @@
-"""API Gateway HTTP API (payload 2.0) events, as the service builds them from a request."""
+"""Events as AWS hands them to the functions: API Gateway HTTP API (payload 2.0) requests, and
+CloudFormation custom resource requests as the CDK Provider framework relays them."""
 
 from __future__ import annotations
 
@@ -64,6 +65,33 @@ def http_api_event(
     return event
 
 
+def custom_resource_event(
+    request_type: str,
+    properties: Mapping[str, Any],
+    *,
+    old_properties: Mapping[str, Any] | None = None,
+    physical_resource_id: str | None = None,
+    logical_id: str = "Resource",
+    resource_type: str = "Custom::Resource",
+) -> dict[str, Any]:
+    """The event the CDK Provider framework hands a custom resource's on_event function."""
+    event: dict[str, Any] = {
+        "RequestType": request_type,
+        "ServiceToken": "local",
+        "ResponseURL": "...",
+        "StackId": f"arn:aws:cloudformation:local:123456789012:stack/local/{uuid.uuid4()}",
+        "RequestId": str(uuid.uuid4()),
+        "LogicalResourceId": logical_id,
+        "ResourceType": resource_type,
+        "ResourceProperties": {"ServiceToken": "local", **properties},
+    }
+    if request_type != "Create":
+        event["PhysicalResourceId"] = physical_resource_id
+    if old_properties is not None:
+        event["OldResourceProperties"] = {"ServiceToken": "local", **old_properties}
+    return event
+
+
 def _as_text(body: bytes, content_type: str, content_encoding: str) -> str | None:
     """The body as text when API Gateway would pass it so: a text media type, not compressed,
     valid UTF-8. Otherwise None, and the body travels base64-encoded."""
@@ -79,36 +107,18 @@ def _request_id() -> str:
     return base64.urlsafe_b64encode(uuid.uuid4().bytes[:12]).decode("ascii")
 
 
-_SQS_ATTRIBUTES = (
-    "ApproximateReceiveCount",
-    "SentTimestamp",
-    "SenderId",
-    "ApproximateFirstReceiveTimestamp",
-    "MessageGroupId",
-    "MessageDeduplicationId",
-    "SequenceNumber",
-)
-
-
-def sqs_event(messages: list[dict[str, Any]], *, queue_arn: str, region: str) -> dict[str, Any]:
-    """The event an SQS event source mapping hands its function for `messages`, as
-    ReceiveMessage returned them (with `AttributeNames=["All"]`)."""
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+    """The event Lambda's SQS event source hands a function for `messages` (as ReceiveMessage
+    returns them, with `AttributeNames=["All"]`)."""
     return {
         "Records": [
             {
                 "messageId": message["MessageId"],
                 "receiptHandle": message["ReceiptHandle"],
                 "body": message["Body"],
-                "attributes": {
-                    name: message["Attributes"][name]
-                    for name in _SQS_ATTRIBUTES
-                    if name in message.get("Attributes", {})
-                },
-                "messageAttributes": {
-                    name: _message_attribute(value)
-                    for name, value in message.get("MessageAttributes", {}).items()
-                },
-                "md5OfBody": message["MD5OfBody"],
+                "attributes": message.get("Attributes", {}),
+                "messageAttributes": message.get("MessageAttributes", {}),
+                "md5OfBody": message.get("MD5OfBody", ""),
                 "eventSource": "aws:sqs",
                 "eventSourceARN": queue_arn,
                 "awsRegion": region,
@@ -116,16 +126,3 @@ def sqs_event(messages: list[dict[str, Any]], *, queue_arn: str, region: str) ->
             for message in messages
         ]
     }
-
-
-def _message_attribute(value: Mapping[str, Any]) -> dict[str, Any]:
-    attribute: dict[str, Any] = {
-        "dataType": value["DataType"],
-        "stringListValues": [],
-        "binaryListValues": [],
-    }
-    if "StringValue" in value:
-        attribute["stringValue"] = value["StringValue"]
-    if "BinaryValue" in value:
-        attribute["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode("ascii")
-    return attribute

@@ -29,6 +29,27 @@ class LocalFunction:
     memory_size: int
 
 
+@dataclass(frozen=True)
+class QueueSource:
+    """An SQS event source mapping: which function consumes which queue, and how."""
+
+    function_id: str
+    queue_url: str
+    queue_arn: str
+    batch_size: int
+    reports_item_failures: bool
+
+
+@dataclass(frozen=True)
+class CustomResource:
+    """A custom resource whose Provider framework calls `function` with lifecycle events."""
+
+    logical_id: str
+    resource_type: str
+    function: LocalFunction
+    properties: dict[str, Any]
+
+
 @dataclass
 class LocalResources:
     template: dict[str, Any]
@@ -121,11 +142,59 @@ class LocalResources:
             routes[resource["Properties"]["RouteKey"]] = functions[function_id]
         return routes
 
+    def queue_sources(self) -> list[QueueSource]:
+        sources = []
+        for mapping in self.resources_of_type("AWS::Lambda::EventSourceMapping").values():
+            properties = mapping["Properties"]
+            queue_id = properties["EventSourceArn"]["Fn::GetAtt"][0]
+            sources.append(
+                QueueSource(
+                    function_id=properties["FunctionName"]["Ref"],
+                    queue_url=self.refs[queue_id],
+                    queue_arn=self.attributes[queue_id]["Arn"],
+                    batch_size=int(properties.get("BatchSize", 10)),
+                    reports_item_failures="ReportBatchItemFailures"
+                    in properties.get("FunctionResponseTypes", []),
+                )
+            )
+        return sources
+
+    def custom_resources(self) -> list[CustomResource]:
+        """Custom resources served by a CDK Provider whose on-event function is ours."""
+        functions = self.functions()
+        found = []
+        for logical_id, resource in self.template["Resources"].items():
+            if not resource["Type"].startswith("Custom::") and resource["Type"] != (
+                "AWS::CloudFormation::CustomResource"
+            ):
+                continue
+            framework_id = _get_att_target(resource["Properties"].get("ServiceToken"))
+            framework = self.template["Resources"].get(framework_id or "", {})
+            variables = framework.get("Properties", {}).get("Environment", {}).get("Variables", {})
+            function_id = _get_att_target(variables.get("USER_ON_EVENT_FUNCTION_ARN"))
+            if function_id in functions:
+                found.append(
+                    CustomResource(
+                        logical_id=logical_id,
+                        resource_type=resource["Type"],
+                        function=functions[function_id],
+                        properties=self.resolve(resource["Properties"]),
+                    )
+                )
+        return found
+
     def outputs(self) -> dict[str, str]:
         return {
             name: str(self.resolve(output["Value"]))
             for name, output in self.template.get("Outputs", {}).items()
         }
+
+
+def _get_att_target(value: Any) -> str | None:
+    """The logical id in `{"Fn::GetAtt": [id, attribute]}`, else None."""
+    if isinstance(value, dict) and isinstance(value.get("Fn::GetAtt"), list):
+        return str(value["Fn::GetAtt"][0])
+    return None
 
 
 def create_resources(

@@ -10,6 +10,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from functions.adapters.aws import error_code
 from functions.postback.ports import ArchiveUnavailable
 
+RECEIVED_AT_METADATA = "received-at"
+CONTENT_ENCODING_METADATA = "content-encoding"
+
 
 def archive_key(prefix: str, received_at: datetime, request_id: str) -> str:
     day = received_at.astimezone(UTC).strftime("%Y/%m/%d")
@@ -33,22 +36,26 @@ class S3BodyArchive:
         *,
         request_id: str,
         received_at: datetime,
+        content_encoding: str | None,
         reason: str,
         detail: str,
     ) -> str:
         key = archive_key(prefix, received_at, request_id)
+        metadata = {
+            "reason": _ascii(reason, 64),
+            "detail": _ascii(detail),
+            "request-id": _ascii(request_id, 128),
+            RECEIVED_AT_METADATA: received_at.astimezone(UTC).isoformat(),
+        }
+        if content_encoding:
+            metadata[CONTENT_ENCODING_METADATA] = _ascii(content_encoding, 32)
         try:
             self._client.put_object(
                 Bucket=self._bucket,
                 Key=key,
                 Body=body,
                 ContentType="application/xml",
-                Metadata={
-                    "reason": _ascii(reason, 64),
-                    "detail": _ascii(detail),
-                    "request-id": _ascii(request_id, 128),
-                    "received-at": received_at.astimezone(UTC).isoformat(),
-                },
+                Metadata=metadata,
             )
         except (ClientError, BotoCoreError) as error:
             raise ArchiveUnavailable(error_code(error)) from error

@@ -1,10 +1,14 @@
-"""The request body as the sender meant it: size-checked and, when gzip-encoded, decompressed."""
+"""The request body as the sender meant it (size-checked, inflated when gzip-encoded), and from
+there the item to store. Pure: the postback service and the replay tool share it."""
 
 from __future__ import annotations
 
 import zlib
+from datetime import UTC, datetime
 
+from functions.reports import Report, read_report
 from functions.reports.errors import RejectReason, ReportRejected
+from functions.reports.items import ReportItem, check_item_size, to_item
 
 _GZIP = {"gzip", "x-gzip"}
 _IDENTITY = {"", "identity"}
@@ -45,3 +49,17 @@ def _gunzip(data: bytes, limit: int) -> bytes:
     if not inflater.eof:
         raise ReportRejected(RejectReason.NOT_WELL_FORMED, "the gzip body is truncated")
     return text
+
+
+def read_postback(
+    body: bytes | str, content_encoding: str | None, received_at: datetime, limit: int
+) -> tuple[Report, ReportItem]:
+    """The report in a body as received and the item to store. Raises ReportRejected."""
+    report, text = read_report(unwrap_body(body, content_encoding, limit))
+    item = to_item(report, raw=text, received_at=iso_utc(received_at))
+    check_item_size(item)
+    return report, item
+
+
+def iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

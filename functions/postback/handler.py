@@ -50,4 +50,5 @@ def _body(event: APIGatewayProxyEventV2) -> bytes | str:
 )
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    metrics.clear_metrics()  # with POWERTOOLS_METRICS_DISABLED, Powertools never flushes them
     return app.resolve(event, context)

@@ -59,10 +59,12 @@ class BodyArchive(Protocol):
         *,
         request_id: str,
         received_at: datetime,
+        content_encoding: str | None,
         reason: str,
         detail: str,
     ) -> str:
-        """Store `body` under `prefix` with the reason in its metadata; the object key.
+        """Store `body` (as received, still encoded) under `prefix`, with the reason and what
+        replaying it needs in its metadata; the object key.
         Raises ArchiveUnavailable."""
         ...
 

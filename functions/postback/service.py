@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from aws_lambda_powertools import Logger
 
 from functions.names import SERVICE_NAME, Prefix
-from functions.postback.body import as_bytes, unwrap_body
+from functions.postback.body import as_bytes, read_postback
 from functions.postback.ports import (
     ArchiveUnavailable,
     BodyArchive,
@@ -27,8 +27,8 @@ from functions.postback.ports import (
     TokenUnavailable,
 )
 from functions.recordings.jobs import jobs_for
-from functions.reports import CallReport, RejectReason, Report, ReportRejected, read_report
-from functions.reports.items import ReportItem, check_item_size, to_item
+from functions.reports import CallReport, RejectReason, Report, ReportRejected
+from functions.reports.items import ReportItem
 
 logger = Logger(service=SERVICE_NAME)
 
@@ -102,10 +102,9 @@ class PostbackService:
 
     def _receive_authenticated(self, postback: Postback) -> Outcome:
         try:
-            body = unwrap_body(postback.body, postback.content_encoding, self._max_body_bytes)
-            report, text = read_report(body)
-            item = to_item(report, raw=text, received_at=_iso_utc(postback.received_at))
-            check_item_size(item)
+            report, item = read_postback(
+                postback.body, postback.content_encoding, postback.received_at, self._max_body_bytes
+            )
         except ReportRejected as refusal:
             return self._refuse(postback, refusal)
         logger.append_keys(**{"kind": report.kind, "campaignId": report.campaign_id, **item.key})
@@ -178,10 +177,7 @@ class PostbackService:
             as_bytes(postback.body),
             request_id=postback.request_id,
             received_at=postback.received_at,
+            content_encoding=postback.content_encoding,
             reason=reason,
             detail=detail,
         )
-
-
-def _iso_utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

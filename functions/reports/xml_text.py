@@ -47,13 +47,27 @@ def decode_xml(body: bytes) -> str:
     return _decode(body, declared.group(1).decode("ascii") if declared else "utf-8")
 
 
-def _decode(body: bytes, encoding: str) -> str:
+def check_declared_encoding(text: str) -> str:
+    """`text` unchanged, once its declared encoding (if any) is known to be a real one."""
+    declared = _DECLARED_ENCODING.match(text.lstrip()[:256].encode("utf-8", "replace"))
+    if declared:
+        _codec(declared.group(1).decode("ascii"))
+    return text
+
+
+def _codec(encoding: str) -> codecs.CodecInfo:
     try:
-        return body.decode(encoding)
+        return codecs.lookup(encoding)
     except LookupError:
         raise ReportRejected(
             RejectReason.NOT_WELL_FORMED, f"the declared encoding {encoding!r} is not known"
         ) from None
+
+
+def _decode(body: bytes, encoding: str) -> str:
+    codec = _codec(encoding)
+    try:
+        return codec.decode(body)[0]
     except UnicodeDecodeError as error:
         raise ReportRejected(
             RejectReason.NOT_WELL_FORMED,

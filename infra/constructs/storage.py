@@ -32,7 +32,10 @@ class ReportStorage(Construct):
                 index_name=index_name,
                 partition_key=dynamodb.Attribute(name=partition_key, type=_STRING),
                 sort_key=dynamodb.Attribute(name=CallsTable.CALL_START, type=_STRING),
-                projection_type=dynamodb.ProjectionType.ALL,
+                projection_type=dynamodb.ProjectionType.INCLUDE,
+                non_key_attributes=[
+                    name for name in CallsTable.INDEX_ATTRIBUTES if name != partition_key
+                ],
             )
         self.campaigns_table = self._table(
             "CampaignsTable",

@@ -35,6 +35,13 @@ ACKNOWLEDGED = {
 """Every finding the stack accepts. A new one must be added here, on purpose, with its reason
 written where the construct acknowledges it."""
 
+WITH_REGISTRATION = {"callfireApiKeySecretName": "callfire/api-key"}
+ACKNOWLEDGED_WITH_REGISTRATION = ACKNOWLEDGED | {
+    "AwsSolutions-IAM5[Resource::<RegistrationHandlerFunctionEF81EC5E.Arn>:*]",
+    "Serverless-LambdaDefaultMemorySize",
+}
+"""What the stack accepts when it subscribes itself with CallFire (the Provider framework)."""
+
 ACKNOWLEDGED_LINT_RULES = {
     "W3005": "aws-cdk-lib makes every Lambda function DependsOn its role as well as referencing "
     "the role's ARN; the redundant dependency is harmless and not ours to remove.",
@@ -59,6 +66,14 @@ def test_every_acknowledged_finding_is_listed_with_a_written_reason(
         assert len(reason) >= 60, f"{rule_id} needs a real reason, not {reason!r}"
 
 
+def test_registration_acknowledgments_are_listed_with_written_reasons() -> None:
+    acknowledged = acknowledgments(synthesize(WITH_REGISTRATION))
+
+    assert set(acknowledged) == ACKNOWLEDGED_WITH_REGISTRATION
+    for rule_id, reason in acknowledged.items():
+        assert len(reason) >= 60, f"{rule_id} needs a real reason, not {reason!r}"
+
+
 @pytest.mark.parametrize(
     "context",
     [
@@ -66,9 +81,17 @@ def test_every_acknowledged_finding_is_listed_with_a_written_reason(
         {"retainData": False},
         {"tracing": True},
         {"subscribeCampaignIds": "1,2"},
-        {"callfireApiKeySecretName": "callfire/api-key"},
+        WITH_REGISTRATION,
+        {**WITH_REGISTRATION, "tracing": True, "subscribeCampaignIds": "1,2"},
     ],
-    ids=["defaults", "disposable-data", "tracing", "per-campaign", "api-key"],
+    ids=[
+        "defaults",
+        "disposable-data",
+        "tracing",
+        "per-campaign",
+        "registration",
+        "registration-traced-per-campaign",
+    ],
 )
 def test_cdk_nag_passes_for_each_configuration(context: dict[str, Any]) -> None:
     template = synthesize(context)
@@ -111,7 +134,9 @@ def lint(template: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 @pytest.mark.parametrize(
-    "context", [{}, {"retainData": False}], ids=["defaults", "disposable-data"]
+    "context",
+    [{}, {"retainData": False}, WITH_REGISTRATION],
+    ids=["defaults", "disposable-data", "registration"],
 )
 def test_cfn_lint_finds_nothing_in_the_template(
     context: dict[str, Any], template: dict[str, Any]

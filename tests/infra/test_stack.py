@@ -69,7 +69,10 @@ def test_calls_table_keys_and_indexes(stack: Template) -> None:
                         {"AttributeName": "campaignId", "KeyType": "HASH"},
                         {"AttributeName": "callStart", "KeyType": "RANGE"},
                     ],
-                    "Projection": {"ProjectionType": "ALL"},
+                    "Projection": {
+                        "ProjectionType": "INCLUDE",
+                        "NonKeyAttributes": Match.array_with(["phoneNumber", "disposition"]),
+                    },
                 },
                 {
                     "IndexName": "byPhoneNumber",
@@ -77,7 +80,10 @@ def test_calls_table_keys_and_indexes(stack: Template) -> None:
                         {"AttributeName": "phoneNumber", "KeyType": "HASH"},
                         {"AttributeName": "callStart", "KeyType": "RANGE"},
                     ],
-                    "Projection": {"ProjectionType": "ALL"},
+                    "Projection": {
+                        "ProjectionType": "INCLUDE",
+                        "NonKeyAttributes": Match.array_with(["campaignId", "disposition"]),
+                    },
                 },
             ],
             "AttributeDefinitions": Match.array_with(
@@ -88,6 +94,19 @@ def test_calls_table_keys_and_indexes(stack: Template) -> None:
             ),
         },
     )
+
+
+def test_indexes_carry_the_list_columns_but_not_the_large_or_changing_attributes(
+    template: dict[str, Any],
+) -> None:
+    _, table = calls_table(template)
+    for index in table["Properties"]["GlobalSecondaryIndexes"]:
+        projected = set(index["Projection"]["NonKeyAttributes"])
+        assert projected <= set(CallsTable.INDEX_ATTRIBUTES)
+        assert projected.isdisjoint(
+            {"raw", "extra", "storedData", "notes", "recordings", "deliveries"}
+        )
+        assert {"disposition", "durationSeconds", "receivedAt"} <= projected
 
 
 def test_campaigns_table_key(stack: Template) -> None:

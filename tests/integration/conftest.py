@@ -4,6 +4,7 @@ calls the real postback handler with HTTP API v2 events."""
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -65,7 +66,7 @@ class PostbackClient:
     function: LocalFunction
     token: str
     outputs: dict[str, str]
-    sent: list[dict[str, Any]] = field(default_factory=list)
+    sent: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=20), repr=False)
 
     def post(
         self,
@@ -97,8 +98,9 @@ class PostbackClient:
 
 
 def reset_handler_state() -> None:
+    """A fresh service (token cache included) per test; the boto3 clients are kept, since every
+    test runs with the same environment and clients are slow to make."""
     postback_service.cache_clear()
-    aws_client.cache_clear()
 
 
 @pytest.fixture

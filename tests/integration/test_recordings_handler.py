@@ -25,10 +25,10 @@ from functions.recordings.wiring import max_receives, message_visibility, record
 from functions.reports import CallReport, EventType
 from functions.reports.items import Table, to_item
 from local.callfire import Canned, StandInCallFire, mp3_bytes, wav_bytes
-from local.consumer import Delivery, QueueConsumer
 from local.resources import ACCOUNT_ID, LocalResources
 from tests.helpers import REGION, event_body
 from tests.integration.conftest import PostbackClient, failing
+from tests.integration.event_source import Delivery, EventSource
 
 HANDLER = "functions.recordings.handler.lambda_handler"
 API_KEY = "cf-apikey-5f0c2d9e71ab"
@@ -63,7 +63,7 @@ def reset_handler_state() -> None:
 
 @dataclass
 class Recordings:
-    consumer: QueueConsumer
+    consumer: EventSource
     callfire: StandInCallFire
     elsewhere: StandInCallFire
     aws: Callable[[str], Any]
@@ -167,15 +167,12 @@ def recordings(
     monkeypatch.setenv(Env.CALLFIRE_API_KEY_SECRET_ARN, api_key_arn)
     monkeypatch.setenv(Env.RECORDING_READ_TIMEOUT, "1")
     queue_url = function.environment[Env.RECORDINGS_QUEUE_URL]
-    queue_arn = resources.attributes[_logical_id_of_queue(resources, queue_url)]["Arn"]
     dead_letter_url = resources.outputs()["DeadLetterQueueUrl"]
     for url in (queue_url, dead_letter_url):
         drain(aws("sqs"), url)
     baseline = {url: count_messages(aws("sqs"), url) for url in (queue_url, dead_letter_url)}
     reset_handler_state()
-    consumer = QueueConsumer(
-        function, aws("sqs"), queue_url=queue_url, queue_arn=queue_arn, region=REGION
-    )
+    consumer = EventSource(resources, function, aws("sqs"), REGION)
     yield Recordings(
         consumer=consumer,
         callfire=callfire,
@@ -207,11 +204,6 @@ def drain(sqs: Any, queue_url: str) -> None:
     ):
         for message in messages:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-
-
-def _logical_id_of_queue(resources: LocalResources, queue_url: str) -> str:
-    (logical_id,) = [name for name, url in resources.refs.items() if url == queue_url]
-    return logical_id
 
 
 @contextmanager

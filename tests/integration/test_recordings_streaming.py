@@ -22,10 +22,10 @@ from functions.recordings.wiring import max_receives, message_visibility, record
 from functions.reports import CallReport, EventType
 from functions.reports.items import Table, to_item
 from local.callfire import StandInCallFire
-from local.consumer import QueueConsumer
 from local.moto_server import MotoServer
 from local.resources import create_resources
 from tests.helpers import REGION
+from tests.integration.event_source import EventSource
 
 HANDLER = "functions.recordings.handler.lambda_handler"
 MIB = 1024 * 1024
@@ -85,12 +85,7 @@ def test_a_64_mib_recording_is_streamed_with_bounded_memory(
         monkeypatch.setenv(Env.RECORDING_LOOPBACK_ORIGINS, callfire.url.removeprefix("http://"))
         monkeypatch.setenv(Env.RECORDING_HOSTS, "127.0.0.1")
         queue_url = function.environment[Env.RECORDINGS_QUEUE_URL]
-        queue_arn = on_server("sqs").get_queue_attributes(
-            QueueUrl=queue_url, AttributeNames=["QueueArn"]
-        )["Attributes"]["QueueArn"]
-        consumer = QueueConsumer(
-            function, on_server("sqs"), queue_url=queue_url, queue_arn=queue_arn, region=REGION
-        )
+        consumer = EventSource(resources, function, on_server("sqs"), REGION)
 
         def report_call(url: str) -> CallReport:
             report = CallReport(

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from functions.names import CallsTable
 from functions.reports import CallReport, EventType, RejectReason, ReportRejected, read_report
 from functions.reports.items import MAX_ITEM_BYTES, Table, check_item_size, item_size, to_item
 from tests.helpers import event_body
@@ -44,6 +45,19 @@ def test_call_item_has_the_briefs_attribute_names() -> None:
         "receivedAt": RECEIVED_AT,
         "deliveries": 1,
     }
+
+
+def test_index_attributes_are_attributes_the_items_have() -> None:
+    produced = set()
+    for sample in (
+        "call_finished.xml",
+        "text_sent.xml",
+        "text_reply.xml",
+        "call_camel_case_names.xml",
+    ):
+        produced |= set(item_of(sample))
+
+    assert set(CallsTable.INDEX_ATTRIBUTES) <= produced
 
 
 def test_text_items_are_keyed_by_event_type() -> None:

@@ -69,6 +69,7 @@ class Archive:
         *,
         request_id: str,
         received_at: datetime,
+        content_encoding: str | None,
         reason: str,
         detail: str,
     ) -> str:
@@ -230,7 +231,7 @@ def test_unexpected_error_keeps_the_body_for_replay(
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("functions.postback.service.to_item", broken)
+    monkeypatch.setattr("functions.postback.service.read_postback", broken)
 
     outcome = world.receive(CALL)
 

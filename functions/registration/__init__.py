@@ -1,0 +1,1 @@
+"""The registration function: at deploy time, subscribe the postback URL with CallFire."""

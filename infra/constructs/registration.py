@@ -1,0 +1,169 @@
+"""Subscribing the postback URL with CallFire at deploy time: a custom resource whose function POSTs
+CallFire's subscription form on Create and Update, behind the CDK Provider framework. Its
+properties name the API key and the token by secret ARN, never by value; the function reads them.
+Without an API key secret there is no custom resource, and `manual_subscribe_command` says how to
+subscribe by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Aws, CustomResource, Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from functions.names import CallfireApi, Route, SubscriptionResource
+from functions.registration.subscriptions import endpoints_for
+from infra.constructs.postbacks import PostbackApi
+from infra.constructs.python_function import LOG_RETENTION, PythonFunction
+from infra.security import acknowledge, logical_id
+
+HANDLER = "functions.registration.handler.lambda_handler"
+TIMEOUT = Duration.minutes(5)
+"""Enough for a retried POST to every endpoint of many campaigns; the function keeps a margin
+to fail with its own message before Lambda would cut it off."""
+
+
+class CallfireRegistration(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        code: lambda_.Code,
+        postbacks: PostbackApi,
+        api_key: secretsmanager.ISecret,
+        base_url: str,
+        campaign_ids: Sequence[str],
+        tracing: bool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.handler = PythonFunction(
+            self,
+            "Handler",
+            code=code,
+            handler=HANDLER,
+            description="Subscribes the postback URL with CallFire when the stack deploys.",
+            environment={},
+            timeout=TIMEOUT,
+            tracing=tracing,
+        )
+        self.handler.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["secretsmanager:GetSecretValue"],
+                resources=[postbacks.token_secret.secret_arn, _policy_arn(api_key)],
+            )
+        )
+        self.provider_logs = logs.LogGroup(
+            self, "ProviderLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.provider_role = iam.Role(
+            self,
+            "ProviderRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Runs the CDK Provider framework that invokes the registration function.",
+        )
+        self.provider_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.provider_logs.log_group_arn],
+            )
+        )
+        self.provider = cr.Provider(
+            self,
+            "Provider",
+            on_event_handler=self.handler.function,
+            framework_on_event_role=self.provider_role,
+            log_group=self.provider_logs,
+        )
+        self.subscription = CustomResource(
+            self,
+            "Subscription",
+            service_token=self.provider.service_token,
+            resource_type=SubscriptionResource.RESOURCE_TYPE,
+            properties={
+                SubscriptionResource.POSTBACK_URL: postbacks.postback_url,
+                SubscriptionResource.CALLFIRE_BASE_URL: base_url,
+                SubscriptionResource.CAMPAIGN_IDS: list(campaign_ids),
+                SubscriptionResource.API_KEY_SECRET_ARN: api_key.secret_arn,
+                SubscriptionResource.TOKEN_SECRET_ARN: postbacks.token_secret.secret_arn,
+            },
+        )
+        # CallFire may post as soon as it is subscribed: the route, function and grants first.
+        self.subscription.node.add_dependency(postbacks)
+        self.summary = (
+            f"Automatic on deploy: {_scope(campaign_ids)} at {base_url}, "
+            f"with the API key in the secret {api_key.secret_name}."
+        )
+        self._acknowledge()
+
+    def _acknowledge(self) -> None:
+        acknowledge(
+            self.handler.function,
+            "Serverless-LambdaDLQ",
+            "The Provider framework invokes this function synchronously and reports its error to "
+            "CloudFormation, which fails the deployment: there is no event to dead-letter.",
+        )
+        framework = self.provider.node.find_child("framework-onEvent")
+        handler = logical_id(self.handler.function)
+        acknowledge(
+            self.provider_role,
+            f"AwsSolutions-IAM5[Resource::<{handler}.Arn>:*]",
+            "The CDK Provider framework grants invoking the registration function and its "
+            "versions (`:*`); that one function is all the framework's role may invoke.",
+        )
+        for rule_id, reason in (
+            (
+                "Serverless-LambdaDLQ",
+                "CloudFormation invokes the Provider framework and waits for its answer; a "
+                "failure fails the deployment, so there is no event to dead-letter.",
+            ),
+            (
+                "Serverless-LambdaTracing",
+                "The Provider framework only relays CloudFormation's request to the registration "
+                "function once per deployment; tracing it would show nothing the logs do not.",
+            ),
+            (
+                "Serverless-LambdaDefaultMemorySize",
+                "The Provider framework's memory is set by aws-cdk-lib; it relays one small "
+                "request per deployment and needs no tuning.",
+            ),
+        ):
+            acknowledge(framework, rule_id, reason)
+
+
+def _policy_arn(secret: secretsmanager.ISecret) -> str:
+    """The ARN to grant: a secret imported by name has no full ARN, so match its random suffix."""
+    return secret.secret_full_arn or f"{secret.secret_arn}-??????"
+
+
+def _scope(campaign_ids: Sequence[str]) -> str:
+    kinds = f"{CallfireApi.CALL_FINISH} and {CallfireApi.CAMPAIGN_FINISH}"
+    if not campaign_ids:
+        return f"{kinds} reports account-wide"
+    return f"{kinds} reports of campaigns {', '.join(campaign_ids)}"
+
+
+def manual_subscribe_command(
+    *, postback_url: str, token_secret_arn: str, base_url: str, campaign_ids: Sequence[str]
+) -> str:
+    """One shell line (bash or zsh) that reads the token and subscribes every endpoint. The API
+    key is a placeholder: the shell refuses to run it until CALLFIRE_API_KEY is set."""
+    prefix = f"{CallfireApi.REPORT_CALLBACKS}/"
+    endpoints = " ".join(
+        endpoint.path.removeprefix(prefix) for endpoint in endpoints_for(campaign_ids)
+    )
+    return (
+        f"TOKEN=$(aws secretsmanager get-secret-value --region {Aws.REGION} "
+        f"--secret-id {token_secret_arn} --query SecretString --output text) && "
+        f"for ENDPOINT in {endpoints}; do curl -sS -X POST "
+        f'"{base_url}{prefix}$ENDPOINT" '
+        f'--data-urlencode "{CallfireApi.API_KEY_FIELD}='
+        '${CALLFIRE_API_KEY:?set CALLFIRE_API_KEY to your CallFire API key}" '
+        f'--data-urlencode "{CallfireApi.POST_URL_FIELD}={postback_url}?'
+        f'{Route.TOKEN_PARAMETER}=$TOKEN"; echo; done'
+    )

@@ -1,0 +1,88 @@
+"""`make local`: the whole system on this machine, in the foreground, until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from local.system import ENDPOINTS_FILE, LocalSystem, Ports
+
+
+def main(argv: list[str] | None = None) -> int:
+    defaults = Ports()
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
+    parser.add_argument("--moto-port", type=int, default=defaults.moto)
+    parser.add_argument("--gateway-port", type=int, default=defaults.gateway)
+    parser.add_argument("--callfire-port", type=int, default=defaults.callfire)
+    parser.add_argument("--endpoints-file", type=Path, default=ENDPOINTS_FILE)
+    options = parser.parse_args(argv)
+    ports = Ports(options.moto_port, options.gateway_port, options.callfire_port)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+
+    def progress(message: str) -> None:
+        print(f"  ... {message}", flush=True)
+
+    print("Starting the CallFire receiver on this machine.", flush=True)
+    try:
+        system = LocalSystem(
+            ports, endpoints_file=options.endpoints_file, progress=progress
+        ).start()
+    except OSError as error:
+        print(
+            f"Could not start: {error}. Is `make local` already running? Choose other ports: "
+            "ARGS='--moto-port ... --gateway-port ... --callfire-port ...'.",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        print(instructions(system.endpoints, options.endpoints_file), flush=True)
+        while not stopping.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nStopping...", flush=True)
+        system.stop()
+        print("Stopped.", flush=True)
+    return 0
+
+
+def instructions(endpoints: dict[str, str], endpoints_file: Path) -> str:
+    endpoint = endpoints["endpoint_url"]
+    region = endpoints["region"]
+    calls = endpoints["calls_table"]
+    return f"""
+Running. Ctrl-C stops everything.
+
+  postback URL       {endpoints["postback_url"]}
+  moto endpoint      {endpoint}   (region {region}, any credentials)
+  stand-in CallFire  {endpoints["callfire_url"]}
+  calls table        {calls}
+  campaigns table    {endpoints["campaigns_table"]}
+  bucket             {endpoints["bucket"]}
+  (all of this is in {endpoints_file} while it runs)
+
+Send a report:
+  curl -s -X POST --data-binary @tests/events/call_finished.xml '{endpoints["postback_url"]}'
+
+Query it with this project's tool:
+  .venv/bin/python -m tools.query calls --campaign 22222
+  .venv/bin/python -m tools.query calls --id 111111 --json
+
+or with the AWS CLI:
+  aws --endpoint-url {endpoint} --region {region} dynamodb query --table-name {calls} \\
+      --index-name byCampaign --key-condition-expression 'campaignId = :c' \\
+      --expression-attribute-values '{{":c": {{"S": "22222"}}}}' --no-scan-index-forward
+
+or with boto3:
+  boto3.client("dynamodb", endpoint_url="{endpoint}", region_name="{region}",
+               aws_access_key_id="local", aws_secret_access_key="local")
+"""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

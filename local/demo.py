@@ -1,0 +1,120 @@
+"""`make demo`: start the whole system here, send CallFire's documented sample reports (and one of
+them twice), wait for the recording to be copied, print what was stored, stop."""
+
+from __future__ import annotations
+
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from functions.names import CallsTable, RecordingStatus
+from local.system import LocalSystem, Ports
+from tools.query import CALL_COLUMNS, CAMPAIGN_COLUMNS, as_table, calls_by_id, campaigns
+from tools.target import Target
+
+SAMPLES = Path(__file__).resolve().parent.parent / "tests" / "events"
+DOCUMENTED = ("call_finished.xml", "text_sent.xml", "text_reply.xml", "campaign_finished.xml")
+DOCUMENTED_RECORDING = b"https://www.callfire.com/cloud/1/files/recording/"
+RECORDING_WAIT_SECONDS = 60
+QUIET = {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"}
+"""The functions' own logs and metrics would drown the demo's story; `make local` shows them."""
+
+
+class DemoFailed(Exception):
+    pass
+
+
+def post(url: str, body: bytes) -> tuple[int, str]:
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": "text/xml"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def samples(callfire_url: str) -> list[tuple[str, bytes]]:
+    """The document's samples; the call's recording URL points at the stand-in CallFire."""
+    local_recording = f"{callfire_url}/cloud/1/files/recording/demo-1".encode()
+    return [
+        (name, (SAMPLES / name).read_bytes().replace(DOCUMENTED_RECORDING, local_recording))
+        for name in DOCUMENTED
+    ]
+
+
+def run(say: Callable[[str], None]) -> None:
+    say("[1/5] starting the system (stand-in CallFire, synth with cdk-nag, moto, gateway)")
+    with LocalSystem(
+        Ports.free(),
+        endpoints_file=None,
+        progress=lambda message: say(f"      {message}"),
+        extra_environment=QUIET,
+    ) as system:
+        postback_url = system.endpoints["postback_url"]
+        target = system.target()
+        say(f"[2/5] sending CallFire's sample reports to {postback_url.split('?')[0]}")
+        bodies = samples(system.callfire.url)
+        for name, body in [*bodies, (f"{bodies[0][0]} (again)", bodies[0][1])]:
+            status, answer = post(postback_url, body)
+            say(f"      POST {name:<28} -> {status} {answer}")
+            if status != 200:
+                raise DemoFailed(f"{name} was answered {status}: {answer}")
+        call_id = "111111"
+        if system.consumers:
+            say("[3/5] waiting for the recording to be copied into S3")
+            _wait_for_recordings(target, call_id, say)
+        else:
+            say("[3/5] no recordings consumer in this stack; recordings stay PENDING")
+        say("[4/5] stored items")
+        calls = calls_by_id(target, call_id)
+        if {item[CallsTable.SORT_KEY] for item in calls} != {"call", "text-sent", "text-reply"}:
+            raise DemoFailed(
+                f"expected a call and two texts for {call_id}, found {len(calls)} items"
+            )
+        say(
+            "\nCalls table (callId 111111: the call and its texts)\n"
+            + as_table(calls, CALL_COLUMNS)
+        )
+        say("\nCampaigns table\n" + as_table(campaigns(target), CAMPAIGN_COLUMNS) + "\n")
+        for subscription in system.callfire.subscriptions:
+            scope = (
+                f"campaign {subscription.campaign_id}" if subscription.campaign_id else "account"
+            )
+            say(f"      subscribed with the stand-in CallFire: {subscription.kind} ({scope})")
+        say("[5/5] stopping")
+
+
+def _wait_for_recordings(target: Target, call_id: str, say: Callable[[str], None]) -> None:
+    deadline = time.monotonic() + RECORDING_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        (call,) = [item for item in calls_by_id(target, call_id) if item["eventType"] == "call"]
+        statuses = [recording["status"] for recording in call.get(CallsTable.RECORDINGS, [])]
+        if statuses and RecordingStatus.PENDING not in statuses:
+            if RecordingStatus.FAILED in statuses:
+                raise DemoFailed(f"a recording failed to copy: {call[CallsTable.RECORDINGS]}")
+            say(f"      copied: {[r.get('s3Key') for r in call[CallsTable.RECORDINGS]]}")
+            return
+        time.sleep(0.5)
+    raise DemoFailed(f"the recording was not copied within {RECORDING_WAIT_SECONDS} s")
+
+
+def main() -> int:
+    def say(message: str) -> None:
+        print(message, flush=True)
+
+    try:
+        run(say)
+    except (DemoFailed, OSError) as error:
+        print(f"\ndemo failed: {error}", file=sys.stderr)
+        return 1
+    print("Demo finished: every report stored once, the duplicate counted in `deliveries`.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,229 @@
+"""The whole system on this machine, from the synthesized template: moto (a real server), the
+stateful resources the template declares, a local API Gateway calling the functions it names, the
+SQS event sources, a stand-in CallFire, and the registration custom resource run as a Create.
+
+One LocalSystem per process: the functions run in-process and share its environment.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from functions.names import Env, Route, SubscriptionResource
+from local.callfire import StandInCallFire
+from local.consumer import QueueConsumer
+from local.events import custom_resource_event
+from local.gateway import LocalGateway
+from local.resources import LocalResources, create_resources
+from local.runner import FunctionRunner, merged_environment, patched_environment
+from local.template import ROOT, synthesize
+from tools.target import Target
+
+ENDPOINTS_FILE = ROOT / ".local" / "endpoints.json"
+REGION = "us-east-1"
+STACK_NAME = "CallfireReceiver"
+LOCAL_API_KEY_SECRET_NAME = "callfire/api-key"
+LOCAL_API_KEY = "local-api-key"
+"""A stand-in API key for the stand-in CallFire; it guards nothing."""
+
+
+@dataclass(frozen=True)
+class Ports:
+    moto: int = 5500
+    gateway: int = 8080
+    callfire: int = 8081
+
+    @classmethod
+    def free(cls) -> Ports:
+        return cls(moto=free_port(), gateway=free_port(), callfire=free_port())
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def local_context(callfire_url: str) -> dict[str, Any]:
+    """What the local system changes in cdk.json's context: CallFire is the stand-in, and its
+    host may serve recordings."""
+    return {
+        "callfireBaseUrl": callfire_url,
+        "callfireApiKeySecretName": LOCAL_API_KEY_SECRET_NAME,
+        "recordingHosts": ["callfire.com", urlsplit(callfire_url).hostname],
+    }
+
+
+def reset_function_state() -> None:
+    """Forget cached clients and services, so the functions pick up this environment."""
+    for name, module in list(sys.modules.items()):
+        if name == "functions" or name.startswith("functions."):
+            for value in vars(module).values():
+                if getattr(value, "__module__", None) == name and hasattr(value, "cache_clear"):
+                    value.cache_clear()
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+class LocalSystem:
+    def __init__(
+        self,
+        ports: Ports | None = None,
+        *,
+        endpoints_file: Path | None = ENDPOINTS_FILE,
+        progress: Callable[[str], None] = _quiet,
+        extra_environment: dict[str, str] | None = None,
+    ) -> None:
+        self.ports = ports or Ports()
+        self.region = REGION
+        self.stack_name = STACK_NAME
+        self._endpoints_file = endpoints_file
+        self._progress = progress
+        self._extra_environment = extra_environment or {}
+        self._cleanups: list[Callable[[], None]] = []
+        self.endpoint_url = f"http://127.0.0.1:{self.ports.moto}"
+        self._session = boto3.session.Session(
+            aws_access_key_id="local", aws_secret_access_key="local", region_name=self.region
+        )
+        self.consumers: list[QueueConsumer] = []
+        self.registrations: list[dict[str, Any]] = []
+
+    def client(self, service: str) -> Any:
+        return self._session.client(service, endpoint_url=self.endpoint_url)
+
+    def target(self) -> Target:
+        """What the tools (query, replay) work on, for this system."""
+        return Target(
+            session=self._session,
+            endpoint_url=self.endpoint_url,
+            calls_table=self.endpoints["calls_table"],
+            campaigns_table=self.endpoints["campaigns_table"],
+            bucket=self.endpoints["bucket"],
+            recordings_queue=self.endpoints["recordings_queue"],
+            description=f"local ({self.endpoint_url})",
+        )
+
+    def __enter__(self) -> LocalSystem:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def start(self) -> LocalSystem:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        self._progress(f"starting the stand-in CallFire on port {self.ports.callfire}")
+        self.callfire = StandInCallFire(port=self.ports.callfire).start()
+        self._cleanups.append(self.callfire.stop)
+        self._progress("synthesizing the stack (cdk-nag on)")
+        self.template = synthesize(local_context(self.callfire.url))
+        self._progress(f"starting moto on port {self.ports.moto}")
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.ports.moto, verbose=False)
+        moto.start()
+        self._cleanups.append(moto.stop)
+        self._progress("creating the template's tables, bucket, queues and secrets")
+        self.client("secretsmanager").create_secret(
+            Name=LOCAL_API_KEY_SECRET_NAME, SecretString=LOCAL_API_KEY
+        )
+        self.resources: LocalResources = create_resources(
+            self.template, self.client, region=self.region, stack_name=self.stack_name
+        )
+        self._enter(patched_environment(self._process_environment()))
+        reset_function_state()
+        self._cleanups.append(reset_function_state)
+        self.runner = FunctionRunner(self.resources.functions(), self.region)
+        routes = {route: function.logical_id for route, function in self.resources.routes().items()}
+        self.gateway = LocalGateway(routes, self.runner.invoke, port=self.ports.gateway).start()
+        self._cleanups.append(self.gateway.stop)
+        self._progress(f"serving the API on {self.gateway.url}")
+        for source in self.resources.queue_sources():
+            consumer = QueueConsumer(source, self.client("sqs"), self.runner.invoke, self.region)
+            self.consumers.append(consumer.start())
+            self._cleanups.append(consumer.stop)
+        self._register()
+        self.endpoints = self._endpoints()
+        if self._endpoints_file is not None:
+            self._endpoints_file.parent.mkdir(exist_ok=True)
+            self._endpoints_file.write_text(json.dumps(self.endpoints, indent=2) + "\n")
+            self._cleanups.append(lambda: self._endpoints_file.unlink(missing_ok=True))  # type: ignore[union-attr]
+
+    def _enter(self, context: AbstractContextManager[Any]) -> None:
+        context.__enter__()
+        self._cleanups.append(lambda: context.__exit__(None, None, None))
+
+    def _process_environment(self) -> dict[str, str]:
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            **merged_environment(self.resources.functions()),
+            # The stand-in speaks http on loopback; only its exact host:port is let through.
+            Env.RECORDING_LOOPBACK_ORIGINS: urlsplit(self.callfire.url).netloc,
+            **self._extra_environment,
+        }
+
+    def _register(self) -> None:
+        """Run each custom resource as CloudFormation would on the first deploy, with one change:
+        the postback URL it subscribes is this machine's gateway, not the template's API."""
+        for resource in self.resources.custom_resources():
+            self._progress(f"running {resource.resource_type} ({resource.logical_id}) as a Create")
+            properties = dict(resource.properties)
+            if SubscriptionResource.POSTBACK_URL in properties:
+                properties[SubscriptionResource.POSTBACK_URL] = self.gateway.url + Route.POSTBACKS
+            event = custom_resource_event(
+                "Create",
+                properties,
+                logical_id=resource.logical_id,
+                resource_type=resource.resource_type,
+            )
+            self.registrations.append(self.runner.invoke(resource.function.logical_id, event))
+
+    def _endpoints(self) -> dict[str, str]:
+        outputs = self.resources.outputs()
+        postback = self.resources.function_for_handler("functions.postback.handler.lambda_handler")
+        token = self.client("secretsmanager").get_secret_value(
+            SecretId=postback.environment[Env.TOKEN_SECRET_ARN]
+        )["SecretString"]
+        return {
+            "endpoint_url": self.endpoint_url,
+            "region": self.region,
+            "postback_url": f"{self.gateway.url}{Route.POSTBACKS}?{Route.TOKEN_PARAMETER}={token}",
+            "calls_table": outputs["CallsTableName"],
+            "campaigns_table": outputs["CampaignsTableName"],
+            "bucket": outputs["BucketName"],
+            "recordings_queue": postback.environment[Env.RECORDINGS_QUEUE_URL],
+            "dead_letter_queue": outputs["DeadLetterQueueUrl"],
+            "callfire_url": self.callfire.url,
+        }
+
+    def stop(self) -> None:
+        while self._cleanups:
+            cleanup = self._cleanups.pop()
+            try:
+                cleanup()
+            except Exception as error:  # keep stopping the rest
+                self._progress(f"while stopping: {error!r}")

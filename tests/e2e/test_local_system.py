@@ -1,0 +1,293 @@
+"""The whole system on this machine, started in-process on free ports and driven over real HTTP;
+and proof that what it created is what the template declares."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from functions.adapters.archive import archive_key
+from local.system import LocalSystem, Ports
+from tests.helpers import event_body
+from tools import query
+from tools.target import Target
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+BRIEF_ENDPOINT_KEYS = {
+    "endpoint_url",
+    "region",
+    "postback_url",
+    "calls_table",
+    "campaigns_table",
+    "bucket",
+    "recordings_queue",
+    "callfire_url",
+}
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
+    endpoints = tmp_path_factory.mktemp("local") / "endpoints.json"
+    with LocalSystem(Ports.free(), endpoints_file=endpoints) as running:
+        yield running
+    assert not endpoints.exists(), "stopping removes the endpoints file"
+
+
+def post(
+    url: str, body: bytes, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": "text/xml", **(headers or {})}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def target(system: LocalSystem) -> Target:
+    return system.target()
+
+
+def fresh(body: bytes, old: bytes) -> tuple[bytes, str]:
+    new = str(time.time_ns())[-12:]
+    return body.replace(old, new.encode()), new
+
+
+def test_endpoints_file_has_the_briefs_keys(system: LocalSystem, tmp_path: Path) -> None:
+    assert set(system.endpoints) >= BRIEF_ENDPOINT_KEYS
+    assert system.endpoints["postback_url"].startswith(system.gateway.url + "/postbacks?token=")
+
+
+@pytest.mark.parametrize(
+    ("sample", "old_id", "event_type"),
+    [
+        ("call_finished.xml", b"111111", "call"),
+        ("text_sent.xml", b"111111", "text-sent"),
+        ("text_reply.xml", b"111111", "text-reply"),
+    ],
+)
+def test_each_sample_is_stored_over_http(
+    system: LocalSystem, sample: str, old_id: bytes, event_type: str
+) -> None:
+    body, call_id = fresh(event_body(sample), old_id)
+
+    status, answer = post(system.endpoints["postback_url"], body)
+
+    assert (status, answer["status"], answer["kind"]) == (200, "stored", event_type)
+    (item,) = query.calls_by_id(target(system), call_id)
+    assert item["eventType"] == event_type
+    assert item["raw"] == body.decode()
+    assert item["campaignId"] == "22222"
+    assert item["phoneNumber"] == "2132212289"
+
+
+def test_campaign_is_stored_over_http(system: LocalSystem) -> None:
+    body, campaign_id = fresh(event_body("campaign_finished.xml"), b"22222")
+
+    status, _ = post(system.endpoints["postback_url"], body)
+
+    assert status == 200
+    (item,) = [c for c in query.campaigns(target(system)) if c["campaignId"] == campaign_id]
+    assert (item["cost"], item["currency"], item["noAnswer"]) == (2.25, "USD", 12)
+
+
+def test_duplicate_over_http_is_one_item(system: LocalSystem) -> None:
+    body, call_id = fresh(event_body("text_reply.xml"), b"111111")
+
+    answers = [post(system.endpoints["postback_url"], body) for _ in range(3)]
+
+    assert [answer["status"] for _, answer in answers] == ["stored", "duplicate", "duplicate"]
+    (item,) = query.calls_by_id(target(system), call_id)
+    assert item["deliveries"] == 3
+
+
+def test_hostile_body_is_refused_and_archived(system: LocalSystem) -> None:
+    body = event_body("xxe_file.xml")
+
+    status, answer = post(system.endpoints["postback_url"], body)
+
+    assert (status, answer["error"]) == (400, "forbidden_xml")
+    listing = system.client("s3").list_objects_v2(
+        Bucket=system.endpoints["bucket"], Prefix="rejected/"
+    )
+    suffix = archive_key("", time_now(), answer["requestId"])[len("2000/01/01") :]
+    (key,) = [entry["Key"] for entry in listing["Contents"] if entry["Key"].endswith(suffix)]
+    stored = system.client("s3").get_object(Bucket=system.endpoints["bucket"], Key=key)
+    assert stored["Body"].read() == body
+    assert stored["Metadata"]["reason"] == "forbidden_xml"
+
+
+def time_now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def test_wrong_token_over_http_is_forbidden(system: LocalSystem) -> None:
+    url = system.endpoints["postback_url"].split("?")[0] + "?token=guess"
+
+    status, answer = post(url, event_body("call_minimal.xml"))
+
+    assert (status, answer["error"]) == (403, "forbidden")
+
+
+def test_the_postback_url_is_subscribed_with_the_stand_in_callfire(system: LocalSystem) -> None:
+    subscriptions = system.callfire.subscriptions
+
+    assert sorted(subscription.kind for subscription in subscriptions) == [
+        "callfinish",
+        "campaignfinish",
+    ]
+    for subscription in subscriptions:
+        assert subscription.campaign_id is None
+        assert subscription.api_key == "local-api-key"
+        assert subscription.post_url == system.endpoints["postback_url"]
+    assert [registration["Data"]["Subscriptions"] for registration in system.registrations] == ["2"]
+
+
+def test_unknown_route_is_not_found_like_api_gateway(system: LocalSystem) -> None:
+    status, answer = post(system.gateway.url + "/elsewhere", b"<x/>")
+
+    assert (status, answer) == (404, {"message": "Not Found"})
+
+
+def test_query_tool_reads_the_local_system(
+    system: LocalSystem, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    body, call_id = fresh(event_body("call_finished.xml"), b"111111")
+    post(system.endpoints["postback_url"], body)
+    endpoints = tmp_path / "endpoints.json"
+    endpoints.write_text(json.dumps(system.endpoints))
+
+    assert query.main(["--endpoints", str(endpoints), "--json", "calls", "--id", call_id]) == 0
+    printed = capsys.readouterr().out
+    (item,) = json.loads(printed[printed.index("[\n") :])  # after the function's own EMF line
+    assert (item["callId"], item["durationSeconds"], item["tags"]) == (
+        call_id,
+        35,
+        ["sales number", "houston"],
+    )
+    assert "raw" not in item
+
+    assert query.main(["--endpoints", str(endpoints), "calls", "--campaign", "22222"]) == 0
+    table = capsys.readouterr().out
+    assert table.splitlines()[0].split()[:3] == ["callId", "eventType", "campaignId"]
+    assert call_id in table
+
+
+def test_local_resources_match_the_template(system: LocalSystem) -> None:
+    template = system.template["Resources"]
+    dynamodb = system.client("dynamodb")
+    for logical_id, resource in template.items():
+        if resource["Type"] != "AWS::DynamoDB::Table":
+            continue
+        declared = resource["Properties"]
+        table = dynamodb.describe_table(TableName=system.resources.refs[logical_id])["Table"]
+        assert table["KeySchema"] == declared["KeySchema"]
+        assert sorted(table["AttributeDefinitions"], key=str) == sorted(
+            declared["AttributeDefinitions"], key=str
+        )
+        assert {
+            index["IndexName"]: (index["KeySchema"], index["Projection"]["ProjectionType"])
+            for index in table.get("GlobalSecondaryIndexes", [])
+        } == {
+            index["IndexName"]: (index["KeySchema"], index["Projection"]["ProjectionType"])
+            for index in declared.get("GlobalSecondaryIndexes", [])
+        }
+    sqs = system.client("sqs")
+    for logical_id, resource in template.items():
+        if resource["Type"] != "AWS::SQS::Queue":
+            continue
+        declared = resource["Properties"]
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=system.resources.refs[logical_id], AttributeNames=["All"]
+        )["Attributes"]
+        assert int(attributes["VisibilityTimeout"]) == declared.get("VisibilityTimeout", 30)
+        if "RedrivePolicy" in declared:
+            redrive = json.loads(attributes["RedrivePolicy"])
+            dead_letter_id = declared["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+            assert (
+                redrive["deadLetterTargetArn"] == system.resources.attributes[dead_letter_id]["Arn"]
+            )
+            assert int(redrive["maxReceiveCount"]) == declared["RedrivePolicy"]["maxReceiveCount"]
+    declared_functions = {
+        logical_id: resource["Properties"]
+        for logical_id, resource in template.items()
+        if resource["Type"] == "AWS::Lambda::Function"
+        and resource["Properties"]["Handler"].startswith("functions.")
+    }
+    assert set(system.runner.functions) == set(declared_functions)
+    for logical_id, function in system.runner.functions.items():
+        declared = declared_functions[logical_id]
+        assert function.handler == declared["Handler"]
+        assert set(function.environment) == set(declared["Environment"]["Variables"])
+        assert all(os.environ[name] == value for name, value in function.environment.items())
+    assert system.resources.routes().keys() == {
+        resource["Properties"]["RouteKey"]
+        for resource in template.values()
+        if resource["Type"] == "AWS::ApiGatewayV2::Route"
+    }
+
+
+def test_make_local_serves_until_interrupted(tmp_path: Path) -> None:
+    ports = Ports.free()
+    endpoints = tmp_path / "endpoints.json"
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "local",
+            "--moto-port", str(ports.moto), "--gateway-port", str(ports.gateway),
+            "--callfire-port", str(ports.callfire), "--endpoints-file", str(endpoints),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not endpoints.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert endpoints.exists(), "make local did not come up"
+        written = json.loads(endpoints.read_text())
+        assert set(written) >= BRIEF_ENDPOINT_KEYS
+        status, answer = post(written["postback_url"], event_body("call_minimal.xml"))
+        assert (status, answer["status"]) == (200, "stored")
+        time.sleep(1)
+        assert process.poll() is None, "make local keeps serving"
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert "Stopped." in output
+    assert "postback URL" in output
+    assert not endpoints.exists()
+
+
+def test_make_demo_runs_from_start_to_finish() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "local.demo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[5/5] stopping" in result.stdout
+    assert "Demo finished" in result.stdout
+    assert "My Campaign Name" in result.stdout

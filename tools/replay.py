@@ -1,0 +1,334 @@
+"""Replay: bring archived bodies into the tables, re-map stored items after a parser upgrade, and
+re-queue recordings that were never copied. Every command is idempotent: running it twice changes
+nothing the second time.
+
+    python -m tools.replay archived unstored --since 2026-11-01 [--until 2026-11-28]
+    python -m tools.replay archived rejected --since 2026-11-01     (after a parser fix)
+    python -m tools.replay remap [--since 2026-11-01] [--until 2026-11-28]
+    python -m tools.replay recordings [--include-failed]
+
+Add --dry-run to see what would happen. The target is chosen as for the query tool: the local
+system while `.local/endpoints.json` exists, else the deployed stack (--aws / --local to choose).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TextIO
+
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from functions.adapters.archive import CONTENT_ENCODING_METADATA, RECEIVED_AT_METADATA
+from functions.adapters.dynamodb import DynamoReportStore, serialize
+from functions.adapters.queue import SqsRecordingQueue
+from functions.names import DEFAULT_MAX_BODY_BYTES, CallsTable, Item, Prefix, RecordingStatus
+from functions.postback.body import read_postback
+from functions.recordings.jobs import RecordingJob, jobs_for
+from functions.reports import CallReport, ReportRejected, read_report
+from functions.reports.items import Table, to_item
+from tools.target import Target, TargetError, add_target_arguments, chosen_target
+
+_deserializer = TypeDeserializer()
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class Progress:
+    """A progress bar on a terminal, a line per tenth of the work elsewhere (CI logs)."""
+
+    def __init__(self, label: str, total: int, stream: TextIO = sys.stderr) -> None:
+        self._label = label
+        self._total = max(total, 0)
+        self._stream = stream
+        self._done = 0
+        self._last_tenth = 0
+        self.tally: Counter[str] = Counter()
+
+    def step(self, outcome: str) -> None:
+        self._done += 1
+        self.tally[outcome] += 1
+        if self._stream.isatty():
+            self._stream.write("\r" + self._line())
+            self._stream.flush()
+        elif self._total and (tenth := self._done * 10 // self._total) != self._last_tenth:
+            self._last_tenth = tenth
+            self._stream.write(self._line() + "\n")
+
+    def finish(self) -> Counter[str]:
+        if self._stream.isatty():
+            self._stream.write("\r" + self._line() + "\n")
+        elif not self._total:
+            self._stream.write(self._line() + "\n")
+        return self.tally
+
+    def _line(self) -> str:
+        width = 30
+        filled = width * self._done // self._total if self._total else width
+        counts = ", ".join(f"{name} {count}" for name, count in sorted(self.tally.items()))
+        bar = "#" * filled + "." * (width - filled)
+        return f"{self._label} [{bar}] {self._done}/{self._total} {counts}"
+
+
+def _days(since: date, until: date) -> Iterator[date]:
+    day = since
+    while day <= until:
+        yield day
+        day += timedelta(days=1)
+
+
+def archived_keys(s3: Any, bucket: str, prefix: str, since: date, until: date) -> list[str]:
+    keys = []
+    for day in _days(since, until):
+        pages = s3.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=f"{prefix}{day:%Y/%m/%d}/"
+        )
+        keys += [entry["Key"] for page in pages for entry in page.get("Contents", [])]
+    return keys
+
+
+def _received_at(metadata: dict[str, str], last_modified: datetime) -> datetime:
+    try:
+        return datetime.fromisoformat(metadata[RECEIVED_AT_METADATA])
+    except (KeyError, ValueError):
+        return last_modified.astimezone(UTC)
+
+
+def replay_archived(
+    target: Target,
+    prefix: str,
+    since: date,
+    until: date,
+    *,
+    dry_run: bool = False,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    progress: Callable[[str, int], Progress] = Progress,
+) -> Counter[str]:
+    """Read each archived body again and store it once, as the postback function would have."""
+    if target.bucket is None:
+        raise TargetError("the target names no bucket")
+    s3 = target.client("s3")
+    store = _store(target)
+    keys = archived_keys(s3, target.bucket, prefix, since, until)
+    bar = progress(f"replay {prefix}", len(keys))
+    for key in keys:
+        archived = s3.get_object(Bucket=target.bucket, Key=key)
+        body = archived["Body"].read()
+        metadata = archived.get("Metadata", {})
+        encoding = metadata.get(CONTENT_ENCODING_METADATA) or (
+            "gzip" if body.startswith(GZIP_MAGIC) else None
+        )
+        received_at = _received_at(metadata, archived["LastModified"])
+        try:
+            report, item = read_postback(body, encoding, received_at, max_body_bytes)
+        except ReportRejected as refusal:
+            bar.step(f"still refused ({refusal.reason.value})")
+            continue
+        if dry_run:
+            bar.step("would store")
+            continue
+        stored_raw = store.insert(item)
+        if stored_raw is None:
+            if isinstance(report, CallReport):
+                _enqueue(target, jobs_for(report))
+            bar.step("stored")
+        elif stored_raw == item.raw:
+            bar.step("already stored")
+        else:
+            bar.step("conflict (stored item kept)")
+    return bar.finish()
+
+
+def _store(target: Target) -> DynamoReportStore:
+    return DynamoReportStore(
+        target.client("dynamodb"),
+        {Table.CALLS: target.calls_table, Table.CAMPAIGNS: target.campaigns_table},
+    )
+
+
+def _enqueue(target: Target, jobs: Sequence[RecordingJob]) -> None:
+    if jobs and target.recordings_queue:
+        SqsRecordingQueue(target.client("sqs"), target.recordings_queue).enqueue(jobs)
+
+
+def _scan(dynamodb: Any, table: str) -> Iterator[dict[str, Any]]:
+    for page in dynamodb.get_paginator("scan").paginate(TableName=table):
+        for item in page.get("Items", []):
+            yield {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def _item_count(dynamodb: Any, table: str) -> int:
+    return int(dynamodb.describe_table(TableName=table)["Table"].get("ItemCount", 0))
+
+
+def remapped(old: dict[str, Any]) -> dict[str, Any] | None:
+    """The item that the current parser makes of `old`'s raw body, keeping what happened to it
+    since (deliveries, recording copies); None when the key itself would change."""
+    report, _ = read_report(old[Item.RAW])
+    new = to_item(report, raw=old[Item.RAW], received_at=old[Item.RECEIVED_AT]).attributes
+    if any(new.get(name) != old.get(name) for name in to_item_key_names(report)):
+        return None
+    new[Item.DELIVERIES] = old.get(Item.DELIVERIES, 1)
+    if CallsTable.RECORDINGS in new:
+        before = old.get(CallsTable.RECORDINGS, [])
+        new[CallsTable.RECORDINGS] = [
+            before[index]
+            if index < len(before) and before[index].get("url") == entry["url"]
+            else entry
+            for index, entry in enumerate(new[CallsTable.RECORDINGS])
+        ]
+    return new
+
+
+def to_item_key_names(report: Any) -> tuple[str, ...]:
+    if isinstance(report, CallReport):
+        return (CallsTable.PARTITION_KEY, CallsTable.SORT_KEY)
+    return ("campaignId",)
+
+
+def remap(
+    target: Target,
+    since: str = "",
+    until: str = "9999",
+    *,
+    dry_run: bool = False,
+    progress: Callable[[str, int], Progress] = Progress,
+) -> Counter[str]:
+    """Re-read every stored item's `raw` with the current parser and rewrite what changed."""
+    dynamodb = target.client("dynamodb")
+    tallies: Counter[str] = Counter()
+    for table in (target.calls_table, target.campaigns_table):
+        bar = progress(f"remap {table}", _item_count(dynamodb, table))
+        for old in _scan(dynamodb, table):
+            received = str(old.get(Item.RECEIVED_AT, ""))
+            if not since <= received <= until:
+                bar.step("outside the dates")
+                continue
+            try:
+                new = remapped(old)
+            except ReportRejected:
+                bar.step("unreadable now (left alone)")
+                continue
+            if new is None:
+                bar.step("key would change (left alone)")
+            elif new == old:
+                bar.step("unchanged")
+            elif dry_run:
+                bar.step("would update")
+            else:
+                bar.step(_rewrite(dynamodb, table, old, new))
+        tallies += bar.finish()
+    return tallies
+
+
+def _rewrite(dynamodb: Any, table: str, old: dict[str, Any], new: dict[str, Any]) -> str:
+    try:
+        dynamodb.put_item(
+            TableName=table,
+            Item=serialize(new),
+            ConditionExpression="#raw = :raw AND #deliveries = :deliveries",
+            ExpressionAttributeNames={"#raw": Item.RAW, "#deliveries": Item.DELIVERIES},
+            ExpressionAttributeValues=serialize(
+                {":raw": old[Item.RAW], ":deliveries": old.get(Item.DELIVERIES, 1)}
+            ),
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return "changed meanwhile (left alone)"
+        raise
+    return "updated"
+
+
+def requeue_recordings(
+    target: Target,
+    *,
+    include_failed: bool = False,
+    dry_run: bool = False,
+    progress: Callable[[str, int], Progress] = Progress,
+) -> Counter[str]:
+    """Queue a copy job for every recording still PENDING (and FAILED, if asked)."""
+    dynamodb = target.client("dynamodb")
+    wanted = {RecordingStatus.PENDING} | ({RecordingStatus.FAILED} if include_failed else set())
+    bar = progress("recordings", _item_count(dynamodb, target.calls_table))
+    for item in _scan(dynamodb, target.calls_table):
+        jobs = [
+            RecordingJob(
+                item[CallsTable.PARTITION_KEY],
+                item[CallsTable.SORT_KEY],
+                item.get(CallsTable.CAMPAIGN_ID),
+                index,
+                recording["url"],
+            )
+            for index, recording in enumerate(item.get(CallsTable.RECORDINGS, []))
+            if recording.get("status") in wanted
+        ]
+        if not jobs:
+            bar.step("nothing to copy")
+            continue
+        if not dry_run:
+            _enqueue(target, jobs)
+        bar.step("would queue" if dry_run else "queued")
+    return bar.finish()
+
+
+def _day(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.replay",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_target_arguments(parser)
+    parser.add_argument("--dry-run", action="store_true", help="change nothing; say what would")
+    commands = parser.add_subparsers(dest="command", required=True)
+    archived = commands.add_parser("archived", help="store archived bodies")
+    archived.add_argument("prefix", choices=["unstored", "rejected"])
+    archived.add_argument("--since", type=_day, required=True, metavar="YYYY-MM-DD")
+    archived.add_argument("--until", type=_day, default=None, metavar="YYYY-MM-DD")
+    archived.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES)
+    mapping = commands.add_parser("remap", help="re-read stored items with the current parser")
+    mapping.add_argument("--since", default="", metavar="YYYY-MM-DD", help="by receivedAt")
+    mapping.add_argument("--until", default="9999", metavar="YYYY-MM-DD")
+    recordings = commands.add_parser("recordings", help="queue recordings not yet copied")
+    recordings.add_argument("--include-failed", action="store_true")
+    options = parser.parse_args(argv)
+
+    try:
+        target = chosen_target(options)
+        print(f"target: {target.description}", file=sys.stderr)
+        tally = _run(options, target)
+    except (TargetError, ClientError, BotoCoreError) as error:
+        print(f"replay failed: {error}", file=sys.stderr)
+        return 2
+    print(", ".join(f"{name}: {count}" for name, count in sorted(tally.items())) or "nothing found")
+    return 0
+
+
+def _run(options: argparse.Namespace, target: Target) -> Counter[str]:
+    if options.command == "archived":
+        prefix = Prefix.UNSTORED if options.prefix == "unstored" else Prefix.REJECTED
+        until = options.until or datetime.now(UTC).date()
+        return replay_archived(
+            target,
+            prefix,
+            options.since,
+            until,
+            dry_run=options.dry_run,
+            max_body_bytes=options.max_body_bytes,
+        )
+    if options.command == "remap":
+        until = options.until if len(options.until) > 10 else options.until + "\uffff"
+        return remap(target, options.since, until, dry_run=options.dry_run)
+    return requeue_recordings(
+        target, include_failed=options.include_failed, dry_run=options.dry_run
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

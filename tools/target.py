@@ -1,0 +1,89 @@
+"""Where the tools work: the local system (`.local/endpoints.json`) or the deployed stack (your
+AWS credentials, names from the stack's outputs). The same code serves both."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+ENDPOINTS_FILE = Path(__file__).resolve().parent.parent / ".local" / "endpoints.json"
+DEFAULT_STACK = "CallfireReceiver"
+
+
+class TargetError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Target:
+    session: Any
+    endpoint_url: str | None
+    calls_table: str
+    campaigns_table: str
+    bucket: str | None
+    recordings_queue: str | None
+    description: str
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service, endpoint_url=self.endpoint_url)
+
+
+def local_target(path: Path = ENDPOINTS_FILE) -> Target:
+    try:
+        endpoints = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise TargetError(
+            f"{path} does not exist: start the local system with `make local`"
+        ) from None
+    session = boto3.session.Session(
+        aws_access_key_id="local", aws_secret_access_key="local", region_name=endpoints["region"]
+    )
+    return Target(
+        session=session,
+        endpoint_url=endpoints["endpoint_url"],
+        calls_table=endpoints["calls_table"],
+        campaigns_table=endpoints["campaigns_table"],
+        bucket=endpoints.get("bucket"),
+        recordings_queue=endpoints.get("recordings_queue"),
+        description=f"local ({endpoints['endpoint_url']})",
+    )
+
+
+def aws_target(stack_name: str = DEFAULT_STACK) -> Target:
+    session = boto3.session.Session()
+    try:
+        (stack,) = session.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
+    except (ClientError, BotoCoreError) as error:
+        raise TargetError(f"cannot read the outputs of stack {stack_name!r}: {error}") from None
+    outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+    return Target(
+        session=session,
+        endpoint_url=None,
+        calls_table=outputs["CallsTableName"],
+        campaigns_table=outputs["CampaignsTableName"],
+        bucket=outputs.get("BucketName"),
+        recordings_queue=outputs.get("RecordingsQueueUrl"),
+        description=f"AWS stack {stack_name} ({session.region_name})",
+    )
+
+
+def add_target_arguments(parser: Any) -> None:
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--local", action="store_true", help="use the local system")
+    where.add_argument("--aws", action="store_true", help="use the deployed stack")
+    parser.add_argument("--stack", default=DEFAULT_STACK, help="stack name (with --aws)")
+    parser.add_argument(
+        "--endpoints", type=Path, default=ENDPOINTS_FILE, help="the local system's endpoints file"
+    )
+
+
+def chosen_target(options: Any) -> Target:
+    """Local when asked, or when the local system runs and AWS was not asked for."""
+    if options.local or (not options.aws and options.endpoints.exists()):
+        return local_target(options.endpoints)
+    return aws_target(options.stack)
