@@ -22,10 +22,10 @@ from functions.recordings.wiring import max_receives, message_visibility, record
 from functions.reports import CallReport, EventType
 from functions.reports.items import Table, to_item
 from local.callfire import StandInCallFire
-from local.moto_server import MotoServer
 from local.resources import create_resources
 from tests.helpers import REGION
 from tests.integration.event_source import EventSource
+from tests.integration.moto_process import MotoServer
 
 HANDLER = "functions.recordings.handler.lambda_handler"
 MIB = 1024 * 1024

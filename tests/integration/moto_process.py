@@ -1,5 +1,5 @@
-"""moto as a server in its own process, for what must not share this process's memory (the
-streaming tests measure it) and for tools that talk to AWS over HTTP."""
+"""moto as a server in a process of its own: what the streaming test measures must be the
+handler's memory, not moto's copy of the objects (an in-process moto would count)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ class MotoServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self, timeout: float = 30.0) -> MotoServer:
-        self._process = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+        self._process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
