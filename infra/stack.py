@@ -8,6 +8,7 @@ from constructs import Construct
 
 from infra.bundling import functions_code
 from infra.config import ReceiverConfig
+from infra.constructs.monitoring import Monitoring
 from infra.constructs.postbacks import PostbackApi
 from infra.constructs.recordings import RecordingsQueue
 from infra.constructs.registration import CallfireRegistration, manual_subscribe_command
@@ -60,6 +61,16 @@ class ReceiverStack(Stack):
             else None
         )
         """Subscribes the postback URL with CallFire on deploy; None without an API key secret."""
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            alarm_email=config.alarm_email,
+            api=self.postbacks.api,
+            functions=[self.postbacks.handler.function],
+            tables=[self.storage.calls_table, self.storage.campaigns_table],
+            queue=self.recordings.queue,
+            dead_letter_queue=self.recordings.dead_letter_queue,
+        )
         self._outputs()
         self._subscription_output(config)
 
