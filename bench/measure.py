@@ -352,35 +352,49 @@ class EndToEnd:
     seconds: float
 
 
+QUIET = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
+"""The functions' log lines and metrics, unread in a benchmark, stay out of the terminal."""
+
+
 def end_to_end(
     count: int = 2000,
+    *,
     senders: int = 16,
     duplicate: float = 0.05,
     retry: float = 0.0,
     cut_off: float = 0.0,
+    system: Any = None,
 ) -> EndToEnd:
-    """`count` reports of every kind over HTTP into the local system, against moto's own
-    put_item rate from as many senders, measured in the same run."""
-    from bench.load import complete_reports, count_stored, make_reports, plan, send_all
+    """`count` reports of every kind over HTTP into the local system (started here unless one
+    runs), against moto's own put_item rate from as many senders, measured in the same run."""
     from local.system import LocalSystem, Ports
 
-    quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
-    with LocalSystem(Ports.free(), endpoints_file=None, extra_environment=quiet) as system:
-        run_id = f"b{int(time.time())}"
-        recording = f"{system.callfire.url}/cloud/1/files/recording/bench"
-        reports = make_reports(count, run_id=run_id, recording_url=recording)
-        sends = plan(reports, duplicate=duplicate, retry=retry, cut_off=cut_off)
-        with contextlib.redirect_stdout(io.StringIO()):
-            result = send_all(system.endpoints["postback_url"], sends, senders=senders)
-        dynamodb = system.client("dynamodb")
-        counted = count_stored(
-            dynamodb.scan,
-            system.endpoints["calls_table"],
-            system.endpoints["campaigns_table"],
-            run_id,
-            complete_reports(sends),
-        )
-        put_rate = _moto_put_item_rate(system, count, senders)
+    if system is None:
+        with LocalSystem(Ports.free(), endpoints_file=None, extra_environment=QUIET) as started:
+            return end_to_end(
+                count,
+                senders=senders,
+                duplicate=duplicate,
+                retry=retry,
+                cut_off=cut_off,
+                system=started,
+            )
+    from bench.load import complete_reports, count_stored, make_reports, plan, send_all
+
+    run_id = f"b{time.time_ns()}"
+    recording = f"{system.callfire.url}/cloud/1/files/recording/bench"
+    reports = make_reports(count, run_id=run_id, recording_url=recording)
+    sends = plan(reports, duplicate=duplicate, retry=retry, cut_off=cut_off)
+    with contextlib.redirect_stdout(io.StringIO()):
+        result = send_all(system.endpoints["postback_url"], sends, senders=senders)
+    counted = count_stored(
+        system.client("dynamodb").scan,
+        system.endpoints["calls_table"],
+        system.endpoints["campaigns_table"],
+        run_id,
+        complete_reports(sends),
+    )
+    put_rate = _moto_put_item_rate(system, count, senders)
     return EndToEnd(
         reports_per_second=result.per_second,
         p50_ms=result.median * 1000,
