@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 CDK := node_modules/.bin/cdk
 ARGS ?=
 
-.PHONY: help test test-fast test-e2e lint format synth deploy diff destroy local demo query bench clean
+.PHONY: help test test-fast test-e2e lint format synth deploy diff destroy local demo query replay bench clean
 
 help:
 	@echo "make demo       start the local system, send CallFire's sample reports, show what was stored"
@@ -17,7 +17,8 @@ help:
 	@echo "make test-fast  lint and every test but the slow end-to-end ones"
 	@echo "make synth      write the CloudFormation template to cdk.out/"
 	@echo "make deploy     deploy to the AWS account of your credentials (ARGS='-c name=value ...')"
-	@echo "make bench      print the benchmarks"
+	@echo "make replay     ARGS='archived unstored --since 2026-11-01' (see python -m tools.replay --help)"
+	@echo "make bench      print the benchmarks (ARGS=--write records them in BENCHMARKS.md)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt functions/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -70,6 +71,12 @@ demo: $(VENV)/.installed
 
 query: $(VENV)/.installed
 	$(PY) -m tools.query $(ARGS)
+
+replay: $(VENV)/.installed
+	$(PY) -m tools.replay $(ARGS)
+
+bench: $(VENV)/.installed
+	$(PY) -m bench $(ARGS)
 
 clean:
 	rm -rf cdk.out .local .pytest_cache .ruff_cache .hypothesis

@@ -28,6 +28,7 @@ class ReceiverConfig:
     api_rate_limit: int = 200
     api_burst_limit: int = 400
     tracing: bool = False
+    alarm_email: str | None = None
 
     @classmethod
     def from_context(cls, node: Node) -> ReceiverConfig:
@@ -45,6 +46,7 @@ class ReceiverConfig:
             api_rate_limit=int(get("apiRateLimit") or defaults.api_rate_limit),
             api_burst_limit=int(get("apiBurstLimit") or defaults.api_burst_limit),
             tracing=_boolean(get("tracing"), defaults.tracing),
+            alarm_email=get("alarmEmail") or None,
         )
         config.validate()
         return config

@@ -9,6 +9,7 @@ from constructs import Construct
 
 from infra.bundling import functions_code
 from infra.config import ReceiverConfig
+from infra.constructs.monitoring import Monitoring
 from infra.constructs.postbacks import PostbackApi
 from infra.constructs.recordings import Recordings
 from infra.constructs.registration import CallfireRegistration, manual_subscribe_command
@@ -70,6 +71,17 @@ class ReceiverStack(Stack):
             else None
         )
         """Subscribes the postback URL with CallFire on deploy; None without an API key secret."""
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            alarm_email=config.alarm_email,
+            api=self.postbacks.api,
+            functions=[self.postbacks.handler.function, self.recordings.copier.function],
+            tables=[self.storage.calls_table, self.storage.campaigns_table],
+            queue=self.recordings.queue,
+            dead_letter_queue=self.recordings.dead_letter_queue,
+            existing_alarms=[self.recordings.dead_letter_alarm],
+        )
         self._outputs()
         self._subscription_output(config)
 

@@ -14,10 +14,17 @@ _CONFIG = {
 
 @cache
 def aws_client(service: str) -> Any:
-    import boto3
     from botocore.config import Config
 
-    return boto3.session.Session().client(service, config=Config(**_CONFIG))
+    return _session().client(service, config=Config(**_CONFIG))
+
+
+@cache
+def _session() -> Any:
+    """One session for every client: a session loads endpoint and partition data once."""
+    import boto3
+
+    return boto3.session.Session()
 
 
 class LazyClient:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.adapters.aws import error_code
@@ -13,11 +13,28 @@ from functions.names import Item
 from functions.postback.ports import StorageUnavailable
 from functions.reports.items import ReportItem, Table
 
-_serializer = TypeSerializer()
-
 
 def serialize(attributes: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in attributes.items()}
+    """Attributes as DynamoDB's wire format, for the types items hold: what boto3's
+    TypeSerializer gives, at a fraction of its cost on the hot path."""
+    return {name: attribute_value(value) for name, value in attributes.items()}
+
+
+def attribute_value(value: Any) -> dict[str, Any]:
+    kind = type(value)
+    if kind is str:
+        return {"S": value}
+    if kind is int or kind is Decimal:
+        return {"N": str(value)}
+    if kind is dict:
+        return {"M": {name: attribute_value(item) for name, item in value.items()}}
+    if kind is list or kind is tuple:
+        return {"L": [attribute_value(item) for item in value]}
+    if kind is bool:
+        return {"BOOL": value}
+    if value is None:
+        return {"NULL": True}
+    raise TypeError(f"no DynamoDB type for {kind.__name__}")
 
 
 class DynamoReportStore:

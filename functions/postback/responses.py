@@ -47,11 +47,12 @@ def _error(status_code: int, code: str, message: str, request_id: str) -> tuple[
 
 
 def record_metrics(metrics: Metrics, outcome: Outcome) -> None:
-    """One count per outcome: by kind for reports that were read, by reason for refusals."""
+    """One count per outcome, published twice: for the whole service (what alarms watch) and by
+    kind for reports that were read, by reason for refusals (what the dashboard splits)."""
     if outcome.report is not None:
-        metrics.add_dimension(name="kind", value=outcome.report.kind)
+        metrics.add_dimensions(kind=outcome.report.kind)
     elif outcome.reason is not None:
-        metrics.add_dimension(name="reason", value=outcome.reason.value)
+        metrics.add_dimensions(reason=outcome.reason.value)
     name = _METRIC_NAMES[outcome.status]
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     if outcome.status in (Status.STORED, Status.DUPLICATE, Status.CONFLICT):

@@ -40,72 +40,87 @@ def to_item(report: Report, *, raw: str, received_at: str) -> ReportItem:
     return _campaign_item(report, raw=raw, received_at=received_at)
 
 
+_CALL_ATTRIBUTES = (
+    (CallsTable.CAMPAIGN_ID, "campaign_id"),
+    (CallsTable.PHONE_NUMBER, "phone_number"),
+    ("dnis", "dnis"),
+    ("disposition", "disposition"),
+    ("durationSeconds", "duration_seconds"),
+    (CallsTable.CALL_START, "call_start"),
+    ("responseTime", "response_time"),
+    ("notes", "notes"),
+    ("extraData", "extra_data"),
+    ("agentId", "agent_id"),
+    ("agentResponse", "agent_response"),
+    ("smsSent", "sms_sent"),
+    ("smsReceived", "sms_received"),
+    ("replyFromCampaign", "reply_from_campaign"),
+)
+"""Item attribute name and report field, for the plain values of a call."""
+
+_CAMPAIGN_ATTRIBUTES = (
+    ("name", "name"),
+    ("status", "status"),
+    ("cost", "cost"),
+    ("currency", "currency"),
+    ("costRaw", "cost_raw"),
+)
+
+
 def _call_item(report: CallReport, *, raw: str, received_at: str) -> ReportItem:
     key = {CallsTable.PARTITION_KEY: report.call_id, CallsTable.SORT_KEY: report.event_type.value}
-    attributes = _present(
-        {
-            **key,
-            CallsTable.CAMPAIGN_ID: report.campaign_id,
-            CallsTable.PHONE_NUMBER: report.phone_number,
-            "dnis": report.dnis,
-            "tags": list(report.tags),
-            "disposition": report.disposition,
-            "durationSeconds": report.duration_seconds,
-            CallsTable.CALL_START: report.call_start,
-            "responseTime": report.response_time,
-            "notes": report.notes,
-            "extraData": report.extra_data,
-            "agentId": report.agent_id,
-            "agentResponse": report.agent_response,
-            "storedData": dict(report.stored_data),
-            "smsSent": report.sms_sent,
-            "smsReceived": report.sms_received,
-            "replyFromCampaign": report.reply_from_campaign,
-            CallsTable.RECORDINGS: [
-                {"url": url, "status": RecordingStatus.PENDING} for url in report.recording_urls
-            ],
-            **_bookkeeping(report, raw=raw, received_at=received_at),
-        }
-    )
+    attributes = _present(report, key, _CALL_ATTRIBUTES)
+    if report.tags:
+        attributes["tags"] = list(report.tags)
+    if report.stored_data:
+        attributes["storedData"] = dict(report.stored_data)
+    if report.recording_urls:
+        attributes[CallsTable.RECORDINGS] = [
+            {"url": url, "status": RecordingStatus.PENDING} for url in report.recording_urls
+        ]
+    _add_bookkeeping(attributes, report, raw=raw, received_at=received_at)
     return ReportItem(Table.CALLS, key, attributes)
 
 
 def _campaign_item(report: CampaignReport, *, raw: str, received_at: str) -> ReportItem:
     key = {CampaignsTable.PARTITION_KEY: report.campaign_id}
-    attributes = _present(
-        {
-            **key,
-            "name": report.name,
-            "status": report.status,
-            "cost": report.cost,
-            "currency": report.currency,
-            "costRaw": report.cost_raw,
-            **report.stats,
-            **_bookkeeping(report, raw=raw, received_at=received_at),
-        }
-    )
+    attributes = _present(report, key, _CAMPAIGN_ATTRIBUTES)
+    attributes.update(report.stats)
+    _add_bookkeeping(attributes, report, raw=raw, received_at=received_at)
     return ReportItem(Table.CAMPAIGNS, key, attributes)
 
 
-def _bookkeeping(report: Report, *, raw: str, received_at: str) -> dict[str, Any]:
-    return {
-        Item.EXTRA: dict(report.extra),
-        Item.RAW: raw,
-        Item.RECEIVED_AT: received_at,
-        Item.DELIVERIES: 1,
-    }
+def _present(
+    report: Report, key: dict[str, str], fields: tuple[tuple[str, str], ...]
+) -> dict[str, Any]:
+    """The key and the report's plain values; absent values become absent attributes."""
+    attributes: dict[str, Any] = dict(key)
+    for name, field in fields:
+        value = getattr(report, field)
+        if value is not None:
+            attributes[name] = value
+    return attributes
 
 
-def _present(attributes: dict[str, Any]) -> dict[str, Any]:
-    """Absent values become absent attributes: no None, no empty list or map."""
-    return {
-        name: value
-        for name, value in attributes.items()
-        if value is not None and value not in ([], {})
-    }
+def _add_bookkeeping(
+    attributes: dict[str, Any], report: Report, *, raw: str, received_at: str
+) -> None:
+    if report.extra:
+        attributes[Item.EXTRA] = dict(report.extra)
+    attributes[Item.RAW] = raw
+    attributes[Item.RECEIVED_AT] = received_at
+    attributes[Item.DELIVERIES] = 1
+
+
+ALWAYS_FITS_RAW_BYTES = 16 * 1024
+"""A body this small always makes an item that fits: each element costs at least four bytes of
+body and at most about 60 bytes of item (its tag as a key, plus its own text or a short
+truncation note), so such an item stays under 16 times the body plus the fixed names."""
 
 
 def check_item_size(item: ReportItem) -> None:
+    if len(item.raw.encode("utf-8")) <= ALWAYS_FITS_RAW_BYTES:
+        return
     size = item_size(item.attributes)
     if size > MAX_ITEM_BYTES:
         raise ReportRejected(

@@ -27,28 +27,29 @@ levels); the whole body stays in `raw`."""
 _CALL_ROOT = "callfinished"
 _CAMPAIGN_ROOT = "campaignfinished"
 
-_CALL_TEXT: dict[str, str] = {
-    "callid": "call_id",
-    "campaignid": "campaign_id",
-    "phonenumber": "phone_number",
-    "dnis": "dnis",
-    "disposition": "disposition",
-    "notes": "notes",
-    "extradata": "extra_data",
-    "agentid": "agent_id",
-    "agentresponse": "agent_response",
-    "smssent": "sms_sent",
-    "smsreceived": "sms_received",
-    "replyfromcampaign": "reply_from_campaign",
+_TEXT, _LIST, _STORED = "text", "list", "stored"
+_CALL_SCHEMA: dict[str, tuple[str, str, Callable[[str], Any] | None]] = {
+    "callid": (_TEXT, "call_id", None),
+    "campaignid": (_TEXT, "campaign_id", None),
+    "phonenumber": (_TEXT, "phone_number", None),
+    "dnis": (_TEXT, "dnis", None),
+    "disposition": (_TEXT, "disposition", None),
+    "notes": (_TEXT, "notes", None),
+    "extradata": (_TEXT, "extra_data", None),
+    "agentid": (_TEXT, "agent_id", None),
+    "agentresponse": (_TEXT, "agent_response", None),
+    "smssent": (_TEXT, "sms_sent", None),
+    "smsreceived": (_TEXT, "sms_received", None),
+    "replyfromcampaign": (_TEXT, "reply_from_campaign", None),
+    "duration": (_TEXT, "duration_seconds", number),
+    "callstart": (_TEXT, "call_start", iso_timestamp),
+    "responsetime": (_TEXT, "response_time", iso_timestamp),
+    "tags": (_LIST, "tag", None),
+    "recordings": (_LIST, "file", None),
+    "storeddata": (_STORED, "var", None),
 }
-_CALL_CONVERTED: dict[str, tuple[str, Callable[[str], Any]]] = {
-    "duration": ("duration_seconds", number),
-    "callstart": ("call_start", iso_timestamp),
-    "responsetime": ("response_time", iso_timestamp),
-}
-_CALL_LISTS = {"tags": "tag", "recordings": "file"}
-_STORED_DATA = "storeddata"
 _STORED_VARIABLE = "var"
+"""Normalised element name: (how it is read, the report field or list item name, conversion)."""
 
 _CAMPAIGN_TEXT: dict[str, str] = {"id": "campaign_id", "name": "name", "status": "status"}
 _CAMPAIGN_STATS = "campaignstats"
@@ -121,37 +122,28 @@ class _CallFields:
         if depth > MAX_EXTRA_DEPTH:
             self.extra.add(element.tag, _truncated())
             return
-        name = _normal(element.tag)
-        if name in _CALL_TEXT:
-            self._set(_CALL_TEXT[name], element, _own_text(element))
-            self.visit_children(element, depth)
-        elif name in _CALL_CONVERTED:
-            self._set_converted(name, element)
-            self.visit_children(element, depth)
-        elif name in _CALL_LISTS:
-            self._read_list(element, _CALL_LISTS[name], depth)
-        elif name == _STORED_DATA:
-            self._read_stored_data(element, depth)
-        else:
-            self.extra.add(element.tag, _plain(element, depth))
-
-    def _set(self, field: str, element: XmlElement, text: str) -> None:
-        if not text:
+        tag = element.tag
+        rule = _CALL_SCHEMA.get(_NORMAL_NAMES.get(tag) or _normal(tag))
+        if rule is None:
+            self.extra.add(tag, _plain(element, depth))
             return
-        if field not in self.values:
-            self.values[field] = text
-        elif self.values[field] != text:
-            self.extra.add(element.tag, text)
-
-    def _set_converted(self, name: str, element: XmlElement) -> None:
-        field, convert = _CALL_CONVERTED[name]
+        how, name, convert = rule
+        if how is not _TEXT:
+            if how is _LIST:
+                self._read_list(element, name, depth)
+            else:
+                self._read_stored_data(element, depth)
+            return
         text = _own_text(element)
-        converted = convert(text) if text else None
-        if converted is None or field in self.values:
-            if text:
-                self.extra.add(element.tag, text)
-            return
-        self.values[field] = converted
+        if text:
+            value = convert(text) if convert else text
+            known = self.values.get(name)
+            if known is None and value is not None:
+                self.values[name] = value
+            elif value is None or known != value:
+                self.extra.add(tag, text)
+        if len(element):
+            self.visit_children(element, depth)
 
     def _read_list(self, container: XmlElement, item_name: str, depth: int) -> None:
         self.extra.add_text(container.tag, _own_text(container))
@@ -280,23 +272,35 @@ def _plain(element: XmlElement, depth: int) -> Any:
     return value.values
 
 
+_TRUNCATED = f"deeper than {MAX_EXTRA_DEPTH} levels; see raw"
+
+
 def _truncated() -> dict[str, str]:
-    return {
-        "#truncated": f"nested deeper than {MAX_EXTRA_DEPTH} levels; the body is kept whole in raw"
-    }
+    return {"#truncated": _TRUNCATED}
 
 
 def _own_text(element: XmlElement) -> str:
     """The element's text outside its children, trimmed."""
+    if not len(element):
+        text = element.text
+        return text.strip() if text else ""
     parts = [element.text or ""]
     parts.extend(child.tail or "" for child in element)
     return "".join(parts).strip()
 
 
+_NORMAL_NAMES: dict[str, str] = {}
+_NORMAL_NAMES_KEPT = 4096
+
+
 def _normal(tag: str) -> str:
-    if tag.startswith("{"):
-        return tag
-    return tag.lower().replace("-", "").replace("_", "")
+    """`tag` without case, hyphens or underscores (namespaced tags stay as they are)."""
+    name = _NORMAL_NAMES.get(tag)
+    if name is None:
+        name = tag if tag.startswith("{") else tag.lower().replace("-", "").replace("_", "")
+        if len(_NORMAL_NAMES) < _NORMAL_NAMES_KEPT:
+            _NORMAL_NAMES[tag] = name
+    return name
 
 
 def _shown(tag: str) -> str:

@@ -2,6 +2,8 @@
 
 Every reader (the legacy postback XML today; API 1.1 notifications and v2 webhooks later) turns its
 format into these types, and everything downstream (items, storage, recordings) only knows them.
+They are values: nothing changes a report once read (they are not frozen only because a frozen
+dataclass costs several microseconds more to build, on the hot path of every postback).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ class EventType(StrEnum):
     TEXT_REPLY = "text-reply"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CallReport:
     """A call, a text sent or a text reply. Absent values are None (or empty)."""
 
@@ -49,7 +51,7 @@ class CallReport:
         return self.event_type.value
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CampaignReport:
     """A campaign that finished, with its statistics."""
 

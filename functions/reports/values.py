@@ -11,10 +11,11 @@ _TIMESTAMP = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s*(Z|[+-]\d{2}:?\d{2})?"
 )
 _INTEGER = re.compile(r"[+-]?\d{1,30}")
-_DECIMAL = re.compile(r"[+-]?\d{1,30}\.\d{1,30}")
+_DECIMAL = re.compile(r"[+-]?\d{1,19}\.\d{1,18}")
 _COST = re.compile(
-    r"(?P<symbol>[$€£¥])?\s*(?P<amount>-?(?:\d{1,3}(?:,\d{3})+|\d{1,30})(?:\.\d{1,30})?)\s*(?P<code>[A-Za-z]{3})?"
+    r"(?P<symbol>[$€£¥])?\s*(?P<amount>-?(?:\d{1,3}(?:,\d{3}){1,8}|\d{1,24})(?:\.\d{1,12})?)\s*(?P<code>[A-Za-z]{3})?"
 )
+"""Numbers stay within DynamoDB's 38 significant digits; longer ones are kept as text."""
 _CURRENCY_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
 
 

@@ -33,6 +33,7 @@ _BYTE_ORDER_MARKS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+_UTF8_NAMES = {"utf-8", "UTF-8", "utf8", "UTF8"}
 _DECLARED_ENCODING = re.compile(
     rb"""<\?xml[^>]{0,200}?\sencoding\s*=\s*["']([A-Za-z][A-Za-z0-9._-]{0,39})["']"""
 )
@@ -40,10 +41,14 @@ _DECLARED_ENCODING = re.compile(
 
 def decode_xml(body: bytes) -> str:
     """The body as text, decoded as its byte-order mark or XML declaration says (else UTF-8)."""
-    for mark, codec in _BYTE_ORDER_MARKS:
-        if body.startswith(mark):
-            return _decode(body, codec)
-    declared = _DECLARED_ENCODING.match(body.lstrip())
+    if not body.startswith(b"<"):
+        for mark, codec in _BYTE_ORDER_MARKS:
+            if body.startswith(mark):
+                return _decode(body, codec)
+        body_start = body.lstrip()
+    else:
+        body_start = body
+    declared = _DECLARED_ENCODING.match(body_start) if body_start.startswith(b"<?xml") else None
     return _decode(body, declared.group(1).decode("ascii") if declared else "utf-8")
 
 
@@ -65,6 +70,14 @@ def _codec(encoding: str) -> codecs.CodecInfo:
 
 
 def _decode(body: bytes, encoding: str) -> str:
+    if encoding in _UTF8_NAMES:
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ReportRejected(
+                RejectReason.NOT_WELL_FORMED,
+                f"the body is not valid {encoding} (byte {error.start} cannot be decoded)",
+            ) from None
     codec = _codec(encoding)
     try:
         return codec.decode(body)[0]

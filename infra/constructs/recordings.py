@@ -84,7 +84,7 @@ class Recordings(Construct):
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        """No action yet: a notification topic subscribes to it."""
+        """Its actions come from whoever notifies people (the stack's Monitoring topic)."""
         self.copier = PythonFunction(
             self,
             "Copier",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -89,4 +90,21 @@ class ReportStorage(Construct):
             ),
             deletion_protection=protect,
             removal_policy=removal,
+            resource_policy=_tls_only(),
         )
+
+
+def _tls_only() -> iam.PolicyDocument:
+    """DynamoDB also answers plain HTTP; this table does not."""
+    return iam.PolicyDocument(
+        statements=[
+            iam.PolicyStatement(
+                sid="DenyInsecureTransport",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["dynamodb:*"],
+                resources=["*"],
+                conditions={"Bool": {"aws:SecureTransport": "false"}},
+            )
+        ]
+    )

@@ -171,24 +171,40 @@ def test_with_an_api_key_secret_the_copier_reads_that_secret_and_no_other() -> N
     assert "resolve:secretsmanager" not in text
 
 
-def test_the_dead_letter_queue_has_an_alarm_on_visible_messages(template: dict[str, Any]) -> None:
+def test_the_dead_letter_queue_has_one_alarm_on_visible_messages_and_it_notifies(
+    template: dict[str, Any],
+) -> None:
     _, _, dead_letter_id = queues(template)
-    (alarm,) = resources_of(template, "AWS::CloudWatch::Alarm").values()
-    properties = alarm["Properties"]
+    (topic_id,) = resources_of(template, "AWS::SNS::Topic")
+    (properties,) = [
+        alarm["Properties"]
+        for alarm in resources_of(template, "AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("Dimensions")
+        == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dead_letter_id, "QueueName"]}}]
+    ]
 
     assert properties["Namespace"] == "AWS/SQS"
     assert properties["MetricName"] == "ApproximateNumberOfMessagesVisible"
-    assert properties["Dimensions"] == [
-        {"Name": "QueueName", "Value": {"Fn::GetAtt": [dead_letter_id, "QueueName"]}}
-    ]
     assert properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
     assert properties["Threshold"] == 1
     assert properties["EvaluationPeriods"] == 1
     assert properties["TreatMissingData"] == "notBreaching"
-    assert "AlarmActions" not in properties
+    assert properties["AlarmActions"] == [{"Ref": topic_id}]
 
 
-def test_the_alarm_is_exposed_for_a_notification_topic_to_use() -> None:
+def test_the_copier_has_error_and_throttle_alarms(template: dict[str, Any]) -> None:
+    function_id, _ = copier(template)
+
+    watched = {
+        alarm["Properties"].get("MetricName")
+        for alarm in resources_of(template, "AWS::CloudWatch::Alarm").values()
+        if {"Name": "FunctionName", "Value": {"Ref": function_id}}
+        in alarm["Properties"].get("Dimensions", [])
+    }
+    assert watched == {"Errors", "Throttles"}
+
+
+def test_the_alarm_is_exposed_on_the_construct() -> None:
     app = cdk.App(context={**cdk_json_context(), "aws:cdk:bundling-stacks": []})
     stack = ReceiverStack(app, STACK_NAME, config=ReceiverConfig.from_context(app.node))
 

@@ -31,6 +31,7 @@ ACKNOWLEDGED = {
     "Serverless-LambdaEventSourceMappingDestination",
     "Serverless-LambdaLatestVersion",
     "Serverless-LambdaTracing",
+    "AwsSolutions-SNS2",
 }
 """Every finding the stack accepts. A new one must be added here, on purpose, with its reason
 written where the construct acknowledges it."""
@@ -83,6 +84,7 @@ def test_registration_acknowledgments_are_listed_with_written_reasons() -> None:
         {"subscribeCampaignIds": "1,2"},
         WITH_REGISTRATION,
         {**WITH_REGISTRATION, "tracing": True, "subscribeCampaignIds": "1,2"},
+        {"alarmEmail": "ops@example.com"},
     ],
     ids=[
         "defaults",
@@ -91,6 +93,7 @@ def test_registration_acknowledgments_are_listed_with_written_reasons() -> None:
         "per-campaign",
         "registration",
         "registration-traced-per-campaign",
+        "alarm-email",
     ],
 )
 def test_cdk_nag_passes_for_each_configuration(context: dict[str, Any]) -> None:

@@ -109,6 +109,15 @@ def test_indexes_carry_the_list_columns_but_not_the_large_or_changing_attributes
         assert {"disposition", "durationSeconds", "receivedAt"} <= projected
 
 
+def test_tables_refuse_requests_without_tls(template: dict[str, Any]) -> None:
+    for table in resources_of(template, "AWS::DynamoDB::Table").values():
+        (statement,) = table["Properties"]["ResourcePolicy"]["PolicyDocument"]["Statement"]
+        assert statement["Effect"] == "Deny"
+        assert statement["Principal"] == {"AWS": "*"}
+        assert statement["Action"] == "dynamodb:*"
+        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
 def test_campaigns_table_key(stack: Template) -> None:
     stack.has_resource_properties(
         "AWS::DynamoDB::Table",

@@ -6,16 +6,13 @@ from __future__ import annotations
 import json
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from functions.adapters.aws import aws_client
 from functions.names import Route
 from functions.postback.wiring import postback_service
 from local.events import http_api_event
@@ -139,44 +136,3 @@ def log_output() -> Iterator[list[str]]:
         yield lines
     finally:
         logging.getLogger(SERVICE_NAME).removeHandler(handler)
-
-
-@contextmanager
-def failing(service: str, operation: str, code: str = "ServiceUnavailable") -> Iterator[list[str]]:
-    """Make the handler's own `service` client fail `operation` with AWS error `code`, as the real
-    client raises it (a botocore ClientError), before any request is sent. Yields the calls seen."""
-    client = aws_client(service)
-    calls: list[str] = []
-
-    def fail(**_: Any) -> None:
-        calls.append(operation)
-        raise ClientError(
-            {
-                "Error": {"Code": code, "Message": "injected by the test"},
-                "ResponseMetadata": {"HTTPStatusCode": 503},
-            },
-            operation,
-        )
-
-    event = f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}"
-    client.meta.events.register(event, fail, unique_id=f"fail-{operation}")
-    try:
-        yield calls
-    finally:
-        client.meta.events.unregister(event, unique_id=f"fail-{operation}")
-
-
-@contextmanager
-def counting(service: str, operation: str) -> Iterator[list[str]]:
-    client = aws_client(service)
-    calls: list[str] = []
-
-    def count(**_: Any) -> None:
-        calls.append(operation)
-
-    event = f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}"
-    client.meta.events.register(event, count, unique_id=f"count-{operation}")
-    try:
-        yield calls
-    finally:
-        client.meta.events.unregister(event, unique_id=f"count-{operation}")

@@ -17,9 +17,10 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from functions.adapters.archive import archive_key
 from functions.adapters.aws import aws_client
+from local.faults import counting, failing
 from local.resources import LocalResources
 from tests.helpers import event_body
-from tests.integration.conftest import Answer, PostbackClient, counting, failing
+from tests.integration.conftest import Answer, PostbackClient
 
 _deserializer = TypeDeserializer()
 NOW = datetime.now(UTC)

@@ -25,9 +25,10 @@ from functions.recordings.wiring import max_receives, message_visibility, record
 from functions.reports import CallReport, EventType
 from functions.reports.items import Table, to_item
 from local.callfire import Canned, StandInCallFire, mp3_bytes, wav_bytes
+from local.faults import failing
 from local.resources import ACCOUNT_ID, LocalResources
 from tests.helpers import REGION, event_body
-from tests.integration.conftest import PostbackClient, failing
+from tests.integration.conftest import PostbackClient
 from tests.integration.event_source import Delivery, EventSource
 
 HANDLER = "functions.recordings.handler.lambda_handler"

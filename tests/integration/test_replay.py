@@ -12,8 +12,9 @@ import boto3
 import pytest
 
 from functions.reports import RejectReason, ReportRejected
+from local.faults import failing
 from tests.helpers import REGION, event_body
-from tests.integration.conftest import PostbackClient, failing
+from tests.integration.conftest import PostbackClient
 from tools import replay
 from tools.target import Target
 

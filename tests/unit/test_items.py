@@ -8,7 +8,14 @@ import pytest
 
 from functions.names import CallsTable
 from functions.reports import CallReport, EventType, RejectReason, ReportRejected, read_report
-from functions.reports.items import MAX_ITEM_BYTES, Table, check_item_size, item_size, to_item
+from functions.reports.items import (
+    ALWAYS_FITS_RAW_BYTES,
+    MAX_ITEM_BYTES,
+    Table,
+    check_item_size,
+    item_size,
+    to_item,
+)
 from tests.helpers import event_body
 
 RECEIVED_AT = "2026-11-28T05:26:07.123Z"
@@ -117,14 +124,42 @@ def test_item_size_counts_names_and_values() -> None:
     assert item_size([1, 2]) == 3 + 22 + 22
 
 
+@pytest.mark.parametrize(
+    "inner",
+    [
+        "<x>" * 10 + "<a/>" * 4000 + "</x>" * 10,
+        "<x>" * 10 + "<a><b/></a>" * 1400 + "</x>" * 10,
+        "<a/>" * 4000,
+        "".join(f'<v{i} a="1" b="2"/>' for i in range(800)),
+        "<stored-data>" + '<var name="n"/>' * 1000 + "</stored-data>",
+    ],
+    ids=[
+        "truncated-siblings",
+        "truncated-parents",
+        "empty-unknowns",
+        "attributes",
+        "repeated-vars",
+    ],
+)
+def test_small_bodies_always_fit_even_at_their_worst(inner: str) -> None:
+    body = f"<call-finished><callid>1</callid>{inner}</call-finished>"
+    assert len(body.encode()) <= ALWAYS_FITS_RAW_BYTES
+    report, text = read_report(body)
+
+    size = item_size(to_item(report, raw=text, received_at=RECEIVED_AT).attributes)
+
+    assert size <= 16 * len(body.encode()) + 2048
+    assert size <= MAX_ITEM_BYTES
+
+
 def test_items_over_dynamodbs_limit_are_refused_as_too_large() -> None:
-    report = CallReport(call_id="1", event_type=EventType.CALL, notes="n" * MAX_ITEM_BYTES)
-    item = to_item(report, raw="<x/>", received_at="t")
+    notes = "n" * (MAX_ITEM_BYTES // 2)
+    body = f"<call-finished><callid>1</callid><notes>{notes}</notes></call-finished>"
+    report, text = read_report(body)
 
     with pytest.raises(ReportRejected) as caught:
-        check_item_size(item)
+        check_item_size(to_item(report, raw=text, received_at="t"))
 
     assert caught.value.reason is RejectReason.TOO_LARGE
-    check_item_size(
-        to_item(report.__class__(call_id="1", event_type=EventType.CALL), raw="", received_at="t")
-    )
+    half, _ = read_report(body.replace(notes, notes[: len(notes) // 2]))
+    check_item_size(to_item(half, raw=text[: len(text) // 2], received_at="t"))

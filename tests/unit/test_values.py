@@ -62,3 +62,13 @@ def test_numbers() -> None:
 )
 def test_money(text: str, expected: tuple[Decimal, str | None] | None) -> None:
     assert money(text) == expected
+
+
+@pytest.mark.parametrize("text", ["1" * 31, "1" * 20 + ".5", "0." + "1" * 19])
+def test_numbers_dynamodb_cannot_hold_exactly_are_not_numbers(text: str) -> None:
+    assert number(text) is None
+
+
+def test_money_too_precise_for_dynamodb_is_not_money() -> None:
+    assert money("$1." + "1" * 13) is None
+    assert money("$" + "9" * 25) is None

@@ -1,0 +1,313 @@
+"""`make bench`: every row measured beside its baseline in the same run, printed as one table.
+
+python -m bench                 all rows
+python -m bench parse           one row group: parse, cold, warm, e2e, size, cost
+python -m bench --write         also rewrite BENCHMARKS.md with the results and the commit
+python -m bench --quick         fewer repetitions and 200 reports end to end (a smoke run)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import cost, measure
+from tools.table import render
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / ".bench" / "results.json"
+BENCHMARKS = ROOT / "BENCHMARKS.md"
+GROUPS = ("parse", "cold", "warm", "e2e", "size", "cost")
+
+
+@dataclass
+class Row:
+    name: str
+    measured: str
+    baseline: str
+    ratio: str
+    goal: str
+    result: str
+    command: str
+
+
+def _verdict(value: float, goal: float, unit: str = "x") -> str:
+    if value <= goal:
+        return "met"
+    return f"missed by {value - goal:.2f}{unit}"
+
+
+def _us(seconds: float) -> str:
+    return f"{seconds * 1e6:.1f} µs"
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.0f} ms"
+
+
+def _mb(size: float) -> str:
+    return f"{size / 1e6:.2f} MB"
+
+
+def parse_rows(quick: bool, data: dict[str, Any]) -> list[Row]:
+    results = measure.parse(number=500 if quick else 2000, repeat=3 if quick else 9)
+    data["parse"] = {name: asdict(pair) for name, pair in results.items()}
+    return [
+        Row(
+            f"parse {name}",
+            _us(pair.value),
+            f"{_us(pair.baseline)} fromstring",
+            f"{pair.ratio:.2f}x",
+            "≤ 1.50x",
+            _verdict(pair.ratio, 1.5),
+            "python -m bench parse",
+        )
+        for name, pair in results.items()
+    ]
+
+
+def cold_rows(quick: bool, data: dict[str, Any]) -> list[Row]:
+    results = measure.cold_start(runs=3 if quick else 9)
+    data["cold"] = {name: asdict(pair) for name, pair in results.items()}
+    rows = []
+    for name, pair in results.items():
+        goal = name == "import"
+        rows.append(
+            Row(
+                f"cold start: handler {name}",
+                _ms(pair.value),
+                f"{_ms(pair.baseline)} boto3 + 4 clients",
+                f"{pair.ratio:.2f}x",
+                "≤ 1.25x" if goal else "(first request)",
+                _verdict(pair.ratio, 1.25) if goal else "info",
+                "python -m bench cold",
+            )
+        )
+    return rows
+
+
+def warm_rows(quick: bool, data: dict[str, Any]) -> list[Row]:
+    results = measure.warm_request(number=100 if quick else 500, repeat=3 if quick else 7)
+    data["warm"] = {name: asdict(pair) for name, pair in results.items()}
+    rows = []
+    for name, pair in results.items():
+        added = pair.value - pair.baseline
+        rows.append(
+            Row(
+                f"warm request {name}",
+                f"{_us(pair.value)} (+{added * 1e6:.0f} µs)",
+                f"{_us(pair.baseline)} fromstring",
+                f"{pair.ratio:.2f}x",
+                "+ ≤ 300 µs",
+                "met" if added <= 300e-6 else f"missed by {(added - 300e-6) * 1e6:.0f} µs",
+                "python -m bench warm",
+            )
+        )
+    return rows
+
+
+def e2e_rows(quick: bool, data: dict[str, Any]) -> list[Row]:
+    result = measure.end_to_end(count=200 if quick else 2000)
+    data["e2e"] = asdict(result)
+    exact = result.stored == result.unique and result.lost == 0 and result.extra_items == 0
+    return [
+        Row(
+            f"end to end: {result.unique} reports, 5% twice, 16 senders",
+            f"{result.reports_per_second:.0f}/s, "
+            f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms",
+            f"{result.put_items_per_second:.0f}/s moto put_item",
+            f"{result.reports_per_second / result.put_items_per_second:.2f}x",
+            "stored = unique, 0 lost",
+            f"{'met' if exact else 'MISSED'}: stored {result.stored}/{result.unique}, "
+            f"lost {result.lost}, extra {result.extra_items}",
+            "python -m bench e2e",
+        )
+    ]
+
+
+def size_rows(_quick: bool, data: dict[str, Any]) -> list[Row]:
+    asset = measure.asset_size()
+    imported = measure.imported_bytes()
+    data["size"] = {"asset": asset, "imported": imported}
+    handler, baseline = sum(imported["handler"].values()), sum(imported["boto3 + clients"].values())
+    return [
+        Row(
+            "size: code asset, zipped",
+            _mb(asset["zipped"]),
+            "50 MB Lambda limit",
+            f"{asset['zipped'] / 50e6:.3f}x",
+            "",
+            "info",
+            "python -m bench size",
+        ),
+        Row(
+            "size: code asset, unzipped",
+            f"{_mb(asset['unzipped'])} ({asset['functions package'] / 1e3:.0f} kB ours)",
+            "250 MB Lambda limit",
+            f"{asset['unzipped'] / 250e6:.3f}x",
+            "",
+            "info",
+            "python -m bench size",
+        ),
+        Row(
+            "size: source the handler imports",
+            _mb(handler),
+            f"{_mb(baseline)} boto3 + 4 clients",
+            f"{handler / baseline:.2f}x",
+            "",
+            "info",
+            "python -m bench size",
+        ),
+    ]
+
+
+def cost_rows(_quick: bool, data: dict[str, Any]) -> list[Row]:
+    warm = data.get("warm") or {
+        name: asdict(pair) for name, pair in measure.warm_request(number=100, repeat=3).items()
+    }
+    sizes = measure.item_sizes()
+    measured = cost.Measured(
+        handler_us={name: pair["value"] * 1e6 for name, pair in warm.items()},
+        item_bytes={name: entry["item"] for name, entry in sizes.items()},
+        index_entries={name: entry["index entries"] for name, entry in sizes.items()},
+        index_bytes={name: entry["index bytes"] for name, entry in sizes.items()},
+        log_bytes=measure.log_bytes_per_report(),
+        memory_mb=256,
+    )
+    lines = cost.per_million(measured)
+    total = sum(lines.values())
+    data["cost"] = {"lines": lines, "total": total, "measured": asdict(measured)}
+    return [
+        Row(
+            "cost per million reports",
+            f"${total:.2f}",
+            "$3.00 goal",
+            f"{total / 3:.2f}x",
+            "≤ $3.00",
+            "met" if total <= 3 else f"missed by ${total - 3:.2f}",
+            "python -m bench cost",
+        )
+    ]
+
+
+RUNNERS: dict[str, Callable[[bool, dict[str, Any]], list[Row]]] = {
+    "parse": parse_rows,
+    "cold": cold_rows,
+    "warm": warm_rows,
+    "e2e": e2e_rows,
+    "size": size_rows,
+    "cost": cost_rows,
+}
+
+
+def table(rows: list[Row]) -> str:
+    return render(
+        ("row", "measured", "baseline (same run)", "ratio", "goal", "result", "reproduce"),
+        [
+            [row.name, row.measured, row.baseline, row.ratio, row.goal, row.result, row.command]
+            for row in rows
+        ],
+        max_width=72,
+    )
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def markdown(rows: list[Row], data: dict[str, Any], seconds: float) -> str:
+    header = (
+        "| row | measured | baseline (same run) | ratio | goal | result | reproduce |\n"
+        "|---|---|---|---|---|---|---|\n"
+    )
+    body = "".join(
+        f"| {r.name} | {r.measured} | {r.baseline} | {r.ratio} | {r.goal} | {r.result} "
+        f"| `{r.command}` |\n"
+        for r in rows
+    )
+    cost_lines = ""
+    if "cost" in data:
+        cost_lines = (
+            "\n### Cost per million reports, by line item\n\n| item | $ |\n|---|---|\n"
+            + "".join(
+                f"| {name} | {value:.3f} |\n" for name, value in data["cost"]["lines"].items()
+            )
+        )
+        cost_lines += (
+            f"| **total** | **{data['cost']['total']:.2f}** |\n\nAssumptions:\n\n"
+            + "".join(f"- {name}: {value}\n" for name, value in cost.ASSUMPTIONS.items())
+        )
+        cost_lines += (
+            "- mix of reports: " + ", ".join(f"{k} {v:.0%}" for k, v in cost.MIX.items()) + "\n"
+        )
+        cost_lines += (
+            "\nPrices (us-east-1, on-demand): "
+            + ", ".join(f"{k} {v}" for k, v in cost.PRICES.items())
+            + "\n"
+        )
+    return (
+        f"Measured on commit `{_commit()}`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{platform.machine()} / Python {platform.python_version()}, in {seconds:.0f} s "
+        f"(`make bench`).\n\n{header}{body}{cost_lines}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("groups", nargs="*", choices=[*GROUPS, []], default=list(GROUPS))
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--write", action="store_true", help="rewrite BENCHMARKS.md's results")
+    options = parser.parse_args(argv)
+    groups = options.groups or list(GROUPS)
+    started = time.perf_counter()
+    rows: list[Row] = []
+    data: dict[str, Any] = {}
+    for group in GROUPS:
+        if group in groups:
+            print(f"... {group}", file=sys.stderr, flush=True)
+            rows += RUNNERS[group](options.quick, data)
+    seconds = time.perf_counter() - started
+    print(table(rows))
+    if "cost" in data:
+        print(
+            "\ncost per million reports: "
+            + ", ".join(f"{k} ${v:.3f}" for k, v in data["cost"]["lines"].items())
+        )
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(
+        json.dumps({"rows": [asdict(row) for row in rows], "data": data}, indent=2, default=str)
+    )
+    if options.write:
+        text = BENCHMARKS.read_text()
+        start, end = "<!-- results -->\n", "<!-- /results -->"
+        before, rest = text.split(start, 1)
+        _, after = rest.split(end, 1)
+        BENCHMARKS.write_text(before + start + markdown(rows, data, seconds) + end + after)
+        print(f"\nwrote {BENCHMARKS.relative_to(ROOT)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,263 @@
+"""Telling the team when something is wrong: alarms on an SNS topic (an e-mail subscription from
+configuration) and one CloudWatch dashboard with the metrics that matter."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from functions.names import METRICS_NAMESPACE, SERVICE_NAME
+from infra.security import acknowledge
+
+FIVE_MINUTES = Duration.minutes(5)
+AT_RISK_METRICS = {
+    "ReportsUnavailable": "reports answered 503: storage was unavailable; the bodies are in "
+    "unstored/ (replay them with `make replay ARGS='archived unstored --since ...'`)",
+    "ReportsFailed": "reports answered 500: an unexpected error; the bodies are in unstored/",
+    "RecordingsNotQueued": "recordings left PENDING because the queue refused them "
+    "(queue them with `make replay ARGS=recordings`)",
+}
+"""Service-level custom metrics that mean a report or recording needs a person."""
+
+
+def service_metric(name: str, statistic: str = "Sum") -> cloudwatch.Metric:
+    return cloudwatch.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name=name,
+        dimensions_map={"service": SERVICE_NAME},
+        statistic=statistic,
+        period=FIVE_MINUTES,
+    )
+
+
+def by_dimension(metric_name: str, dimension: str, label: str) -> cloudwatch.MathExpression:
+    """Every series of a custom metric split by `dimension` (kind or reason)."""
+    return cloudwatch.MathExpression(
+        expression=(
+            f"SEARCH('{{{METRICS_NAMESPACE},{dimension},service}} "
+            f"MetricName=\"{metric_name}\"', 'Sum', 300)"
+        ),
+        label=label,
+        period=FIVE_MINUTES,
+    )
+
+
+def _readable_name(function: lambda_.IFunction) -> str:
+    """`PostbacksHandler` for the function at `Stack/Postbacks/Handler/Function`."""
+    return "".join(function.node.path.split("/")[1:-1])
+
+
+class Monitoring(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        alarm_email: str | None,
+        api: apigw.HttpApi,
+        functions: Sequence[lambda_.IFunction],
+        tables: Sequence[dynamodb.ITable],
+        queue: sqs.IQueue,
+        dead_letter_queue: sqs.IQueue,
+        existing_alarms: Sequence[cloudwatch.Alarm] = (),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.topic = sns.Topic(
+            self, "AlarmTopic", display_name="CallFire receiver alarms", enforce_ssl=True
+        )
+        acknowledge(
+            self.topic,
+            "AwsSolutions-SNS2",
+            "The topic carries alarm notifications only, never report data; CloudWatch cannot "
+            "publish to a topic encrypted with the AWS-managed SNS key.",
+        )
+        if alarm_email:
+            email = subscriptions.EmailSubscription(alarm_email)
+            self.topic.add_subscription(email)
+            acknowledge(
+                self.topic,
+                "Serverless-SNSRedrivePolicy",
+                "The subscription is an e-mail to a person; an undeliverable alarm e-mail needs no "
+                "dead-letter queue, as every alarm also stays visible in the CloudWatch console.",
+            )
+        self.alarms: list[cloudwatch.Alarm] = []
+        self._alarm_on_api(api)
+        for function in functions:
+            self._alarm_on_function(function)
+        for name, meaning in AT_RISK_METRICS.items():
+            self._alarm(
+                name,
+                service_metric(name),
+                description=f"At least one of the {meaning}.",
+            )
+        if not existing_alarms:
+            self._alarm(
+                "DeadLetters",
+                dead_letter_queue.metric_approximate_number_of_messages_visible(
+                    period=FIVE_MINUTES, statistic="Maximum"
+                ),
+                description="Recording copies kept failing and are in the dead-letter queue.",
+            )
+        action = actions.SnsAction(self.topic)
+        for alarm in [*self.alarms, *existing_alarms]:
+            alarm.add_alarm_action(action)
+            alarm.add_ok_action(action)
+        self.dashboard = self._dashboard(api, functions, tables, queue, dead_letter_queue)
+
+    def _alarm(
+        self,
+        construct_id: str,
+        metric: cloudwatch.IMetric,
+        *,
+        description: str,
+        threshold: float = 1,
+        periods: int = 1,
+    ) -> cloudwatch.Alarm:
+        alarm = cloudwatch.Alarm(
+            self,
+            construct_id,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=periods,
+            datapoints_to_alarm=periods,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=description,
+        )
+        self.alarms.append(alarm)
+        return alarm
+
+    def _alarm_on_api(self, api: apigw.HttpApi) -> None:
+        rate = cloudwatch.MathExpression(
+            expression="100 * errors / MAX([requests, 1])",
+            using_metrics={
+                "errors": api.metric_server_error(period=FIVE_MINUTES, statistic="Sum"),
+                "requests": api.metric_count(period=FIVE_MINUTES, statistic="Sum"),
+            },
+            label="5xx rate (%)",
+            period=FIVE_MINUTES,
+        )
+        self._alarm(
+            "Api5xxRate",
+            rate,
+            threshold=1,
+            periods=2,
+            description="More than 1% of postbacks were answered 5xx for 10 minutes: CallFire "
+            "is being asked to retry (storage or function errors; see the dashboard).",
+        )
+
+    def _alarm_on_function(self, function: lambda_.IFunction) -> None:
+        name = _readable_name(function)
+        self._alarm(
+            f"{name}Errors",
+            function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+            description=f"The {name} function failed (see its log group).",
+        )
+        self._alarm(
+            f"{name}Throttles",
+            function.metric_throttles(period=FIVE_MINUTES, statistic="Sum"),
+            description=f"The {name} function was throttled: the account's Lambda concurrency "
+            "is exhausted.",
+        )
+
+    def _dashboard(
+        self,
+        api: apigw.HttpApi,
+        functions: Sequence[lambda_.IFunction],
+        tables: Sequence[dynamodb.ITable],
+        queue: sqs.IQueue,
+        dead_letter_queue: sqs.IQueue,
+    ) -> cloudwatch.Dashboard:
+        dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.hours(6))
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Reports stored, by kind",
+                left=[by_dimension("ReportsStored", "kind", "")],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Duplicates and conflicts, by kind",
+                left=[
+                    by_dimension("ReportsDuplicate", "kind", "duplicate "),
+                    by_dimension("ReportsConflicting", "kind", "conflict "),
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Refused, by reason (bodies in rejected/)",
+                left=[by_dimension("ReportsRefused", "reason", "")],
+                width=8,
+            ),
+        )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Needs a person",
+                left=[service_metric(name) for name in AT_RISK_METRICS],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Postback API",
+                left=[
+                    api.metric_count(period=FIVE_MINUTES),
+                    api.metric_client_error(period=FIVE_MINUTES),
+                    api.metric_server_error(period=FIVE_MINUTES),
+                ],
+                right=[
+                    api.metric_latency(period=FIVE_MINUTES, statistic="p50"),
+                    api.metric_latency(period=FIVE_MINUTES, statistic="p99"),
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Recordings queue",
+                left=[
+                    queue.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES),
+                    dead_letter_queue.metric_approximate_number_of_messages_visible(
+                        period=FIVE_MINUTES
+                    ),
+                ],
+                right=[queue.metric_approximate_age_of_oldest_message(period=FIVE_MINUTES)],
+                width=8,
+            ),
+        )
+        dashboard.add_widgets(
+            *[
+                cloudwatch.GraphWidget(
+                    title=f"{_readable_name(function)} function",
+                    left=[
+                        function.metric_invocations(period=FIVE_MINUTES),
+                        function.metric_errors(period=FIVE_MINUTES),
+                        function.metric_throttles(period=FIVE_MINUTES),
+                    ],
+                    right=[
+                        function.metric_duration(period=FIVE_MINUTES, statistic="p50"),
+                        function.metric_duration(period=FIVE_MINUTES, statistic="p99"),
+                    ],
+                    width=8,
+                )
+                for function in functions
+            ],
+            cloudwatch.GraphWidget(
+                title="DynamoDB writes and throttles",
+                left=[
+                    table.metric_consumed_write_capacity_units(period=FIVE_MINUTES)
+                    for table in tables
+                ],
+                right=[
+                    table.metric("WriteThrottleEvents", period=FIVE_MINUTES, statistic="Sum")
+                    for table in tables
+                ],
+                width=8,
+            ),
+        )
+        return dashboard
