@@ -11,8 +11,10 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from local.http_server import BackgroundHttpServer
 
 SUBSCRIBE_PATH = re.compile(r"^/cloud/1/reports/callback/(callfinish|campaignfinish)(?:/(\d+))?/?$")
 RECORDING_PATH = re.compile(r"^/cloud/1/files/recording/(?P<id>[^/]*)(?P<mp3>/mp3)?/?$")
@@ -76,38 +78,14 @@ class SeenRequest:
     body: bytes
 
 
-class StandInCallFire:
+class StandInCallFire(BackgroundHttpServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.subscriptions: list[Subscription] = []
         self.requests: list[SeenRequest] = []
         self.recordings: dict[str, tuple[str, bytes | Callable[[], Iterator[bytes]]]] = {}
         self._canned: dict[tuple[str, str], Canned] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, port), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> StandInCallFire:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> StandInCallFire:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
+        super().__init__(self._handler_class(), host, port)
 
     def reset(self) -> None:
         """Forget scripted answers, added recordings, subscriptions and requests seen."""

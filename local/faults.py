@@ -4,7 +4,7 @@ before any request leaves. Used by the tests and by the reliability report."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -13,15 +13,23 @@ from botocore.exceptions import ClientError
 from functions.adapters.aws import aws_client
 
 
-def _event(client: Any, operation: str) -> str:
-    return f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}"
+@contextmanager
+def _hooked(service: str, operation: str, hook: Callable[..., None]) -> Iterator[None]:
+    """`hook` runs before each `operation` call of the functions' `service` client."""
+    client = aws_client(service)
+    event = f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}"
+    unique_id = f"{hook.__name__}-{service}-{operation}"
+    client.meta.events.register(event, hook, unique_id=unique_id)
+    try:
+        yield
+    finally:
+        client.meta.events.unregister(event, unique_id=unique_id)
 
 
 @contextmanager
 def failing(service: str, operation: str, code: str = "ServiceUnavailable") -> Iterator[list[str]]:
     """`operation` on the functions' `service` client fails with AWS error `code` (as a botocore
     ClientError) while the block runs. Yields the calls that failed."""
-    client = aws_client(service)
     calls: list[str] = []
 
     def fail(**_: Any) -> None:
@@ -34,26 +42,17 @@ def failing(service: str, operation: str, code: str = "ServiceUnavailable") -> I
             operation,
         )
 
-    unique_id = f"fail-{service}-{operation}"
-    client.meta.events.register(_event(client, operation), fail, unique_id=unique_id)
-    try:
+    with _hooked(service, operation, fail):
         yield calls
-    finally:
-        client.meta.events.unregister(_event(client, operation), unique_id=unique_id)
 
 
 @contextmanager
 def counting(service: str, operation: str) -> Iterator[list[str]]:
     """Counts the calls of `operation` the functions make while the block runs."""
-    client = aws_client(service)
     calls: list[str] = []
 
     def count(**_: Any) -> None:
         calls.append(operation)
 
-    unique_id = f"count-{service}-{operation}"
-    client.meta.events.register(_event(client, operation), count, unique_id=unique_id)
-    try:
+    with _hooked(service, operation, count):
         yield calls
-    finally:
-        client.meta.events.unregister(_event(client, operation), unique_id=unique_id)

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import uuid
 from collections.abc import Callable
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
 from local.events import http_api_event
+from local.http_server import BackgroundHttpServer
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 """API Gateway's HTTP API payload limit."""
@@ -21,7 +21,7 @@ MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 Invoke = Callable[[str, dict[str, Any]], Any]
 
 
-class LocalGateway:
+class LocalGateway(BackgroundHttpServer):
     def __init__(
         self,
         routes: dict[str, str],
@@ -33,23 +33,7 @@ class LocalGateway:
         """`routes` maps route keys (`POST /postbacks`) to the logical id of their function."""
         self._routes = routes
         self._invoke = invoke
-        self._server = ThreadingHTTPServer((host, port), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> LocalGateway:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(self._handler_class(), host, port)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         gateway = self

@@ -3,7 +3,9 @@ template, synthesized once per session with cdk-nag on."""
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,6 +24,28 @@ os.environ.update(
 )
 for variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE"):
     os.environ.pop(variable, None)
+
+
+@pytest.fixture
+def log_output() -> Iterator[list[str]]:
+    """Every line the functions log while the test runs, formatted as Lambda receives it."""
+    from aws_lambda_powertools import Logger
+
+    from functions.names import SERVICE_NAME
+
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    handler = Collect()
+    handler.setFormatter(Logger(service=SERVICE_NAME).registered_formatter)
+    logging.getLogger(SERVICE_NAME).addHandler(handler)
+    try:
+        yield lines
+    finally:
+        logging.getLogger(SERVICE_NAME).removeHandler(handler)
 
 
 @pytest.fixture(scope="session")

@@ -11,3 +11,28 @@ EVENTS = Path(__file__).parent / "events"
 def event_body(name: str) -> bytes:
     """A sample event from `tests/events`, as bytes exactly as stored."""
     return (EVENTS / name).read_bytes()
+
+
+def documented_call_item(call_id: str = "111111") -> dict[str, object]:
+    """The item the document's call sample makes (what is parsed; `raw`, `receivedAt` and
+    `deliveries` are the caller's to add)."""
+    return {
+        "callId": call_id,
+        "eventType": "call",
+        "campaignId": "22222",
+        "phoneNumber": "2132212289",
+        "dnis": "8778973473",
+        "tags": ["sales number", "houston"],
+        "disposition": "TRANSFER",
+        "durationSeconds": 35,
+        "callStart": "2010-03-24T15:58:18",
+        "responseTime": "2010-03-24T15:58:38",
+        "notes": "notes that a call center campaign will add to a call.",
+        "extraData": "additional data uploaded with the phone number",
+        "agentId": "21212",
+        "agentResponse": "interested",
+        "storedData": {"bigconcern": "economy", "willvote": "yes"},
+        "recordings": [
+            {"url": "https://www.callfire.com/cloud/1/files/recording/", "status": "PENDING"}
+        ],
+    }

@@ -64,28 +64,24 @@ def _pages(call: Any, **arguments: Any) -> Iterator[dict[str, Any]]:
 
 
 def calls_by_campaign(target: Target, campaign_id: str) -> list[dict[str, Any]]:
-    return list(
-        _pages(
-            target.client("dynamodb").query,
-            TableName=target.calls_table,
-            IndexName=CallsTable.BY_CAMPAIGN,
-            KeyConditionExpression="#k = :v",
-            ExpressionAttributeNames={"#k": CallsTable.CAMPAIGN_ID},
-            ExpressionAttributeValues={":v": {"S": campaign_id}},
-            ScanIndexForward=False,
-        )
-    )
+    """Every call and text of a campaign, newest first."""
+    return _newest_first(target, CallsTable.BY_CAMPAIGN, CallsTable.CAMPAIGN_ID, campaign_id)
 
 
 def calls_by_phone(target: Target, phone_number: str) -> list[dict[str, Any]]:
+    """Everything that happened with a phone number, newest first."""
+    return _newest_first(target, CallsTable.BY_PHONE_NUMBER, CallsTable.PHONE_NUMBER, phone_number)
+
+
+def _newest_first(target: Target, index: str, key: str, value: str) -> list[dict[str, Any]]:
     return list(
         _pages(
             target.client("dynamodb").query,
             TableName=target.calls_table,
-            IndexName=CallsTable.BY_PHONE_NUMBER,
+            IndexName=index,
             KeyConditionExpression="#k = :v",
-            ExpressionAttributeNames={"#k": CallsTable.PHONE_NUMBER},
-            ExpressionAttributeValues={":v": {"S": phone_number}},
+            ExpressionAttributeNames={"#k": key},
+            ExpressionAttributeValues={":v": {"S": value}},
             ScanIndexForward=False,
         )
     )

@@ -20,6 +20,25 @@ LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 DEFAULT_TIMEOUT = Duration.seconds(10)
 
 
+def log_writing_role(
+    scope: Construct, construct_id: str, log_group: logs.ILogGroup, *, description: str
+) -> iam.Role:
+    """A Lambda role that may write to `log_group` and nothing else (no managed policy)."""
+    role = iam.Role(
+        scope,
+        construct_id,
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=description,
+    )
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[log_group.log_group_arn],
+        )
+    )
+    return role
+
+
 class PythonFunction(Construct):
     def __init__(
         self,
@@ -38,17 +57,8 @@ class PythonFunction(Construct):
         self.log_group = logs.LogGroup(
             self, "Logs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
         )
-        self.role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"Runs {construct_id}: {description}",
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[self.log_group.log_group_arn],
-            )
+        self.role = log_writing_role(
+            self, "Role", self.log_group, description=f"Runs {construct_id}: {description}"
         )
         self.function = lambda_.Function(
             self,

@@ -19,7 +19,7 @@ from constructs import Construct
 from functions.names import CallfireApi, Route, SubscriptionResource
 from functions.registration.subscriptions import endpoints_for
 from infra.constructs.postbacks import PostbackApi
-from infra.constructs.python_function import LOG_RETENTION, PythonFunction
+from infra.constructs.python_function import LOG_RETENTION, PythonFunction, log_writing_role
 from infra.security import acknowledge, logical_id
 
 HANDLER = "functions.registration.handler.lambda_handler"
@@ -61,17 +61,11 @@ class CallfireRegistration(Construct):
         self.provider_logs = logs.LogGroup(
             self, "ProviderLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
         )
-        self.provider_role = iam.Role(
+        self.provider_role = log_writing_role(
             self,
             "ProviderRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            self.provider_logs,
             description="Runs the CDK Provider framework that invokes the registration function.",
-        )
-        self.provider_role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[self.provider_logs.log_group_arn],
-            )
         )
         self.provider = cr.Provider(
             self,

@@ -4,22 +4,22 @@ framework's own code, and cdk-nag passes."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from functions.names import SubscriptionResource
-from infra.stack import STACK_NAME
 from local.template import synthesize
+from tests.e2e.cdk_cli import (
+    assert_imports_from_the_asset_alone,
+    asset_dir,
+    cli_synth,
+    functions_by_handler,
+    resource_types,
+    stack_template,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-CDK = ROOT / "node_modules" / ".bin" / "cdk"
 CONTEXT = {"callfireApiKeySecretName": "callfire/api-key", "subscribeCampaignIds": "12,34"}
 REGISTRATION_HANDLER = "functions.registration.handler.lambda_handler"
 
@@ -28,56 +28,17 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def cloud_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not CDK.exists():
-        pytest.fail("the pinned CDK CLI is missing: run `npm ci` (make test does)")
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
-    context = [
-        argument for name, value in CONTEXT.items() for argument in ("-c", f"{name}={value}")
-    ]
-    app = f"{sys.executable} app.py"
-    subprocess.run(
-        [str(CDK), "synth", "--quiet", "--output", str(outdir), *context, "--app", app],
-        cwd=ROOT,
-        env={**environment, "CDK_DISABLE_VERSION_CHECK": "1", "CI": "true"},
-        check=True,
-        timeout=600,
-    )
-    return outdir
+    return cli_synth(tmp_path_factory.mktemp("cdk.out"), CONTEXT)
 
 
 @pytest.fixture(scope="module")
 def cli_template(cloud_assembly: Path) -> dict[str, Any]:
-    template: dict[str, Any] = json.loads(
-        (cloud_assembly / f"{STACK_NAME}.template.json").read_text()
-    )
-    return template
-
-
-def functions_by_handler(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {
-        resource["Properties"]["Handler"]: resource["Properties"]
-        for resource in template["Resources"].values()
-        if resource["Type"] == "AWS::Lambda::Function"
-    }
-
-
-def asset_dir(cloud_assembly: Path, function: dict[str, Any]) -> Path:
-    return cloud_assembly / f"asset.{function['Code']['S3Key'].removesuffix('.zip')}"
+    return stack_template(cloud_assembly)
 
 
 def test_cli_synth_matches_the_in_process_template(cli_template: dict[str, Any]) -> None:
-    def types(resources: dict[str, Any]) -> dict[str, str]:
-        return {
-            logical_id: resource["Type"]
-            for logical_id, resource in resources.items()
-            if resource["Type"] != "AWS::CDK::Metadata"
-        }
-
-    in_process = synthesize(CONTEXT)
-
-    assert types(cli_template["Resources"]) == types(in_process["Resources"])
-    assert SubscriptionResource.RESOURCE_TYPE in types(cli_template["Resources"]).values()
+    assert resource_types(cli_template) == resource_types(synthesize(CONTEXT))
+    assert SubscriptionResource.RESOURCE_TYPE in resource_types(cli_template).values()
 
 
 def test_both_python_functions_share_one_bundled_asset(
@@ -98,20 +59,6 @@ def test_bundled_registration_handler_imports_from_the_asset_alone(
     cloud_assembly: Path, cli_template: dict[str, Any], tmp_path: Path
 ) -> None:
     asset = asset_dir(cloud_assembly, functions_by_handler(cli_template)[REGISTRATION_HANDLER])
-    archive = tmp_path / "code.zip"
-    with zipfile.ZipFile(archive, "w") as bundle:
-        for path in asset.rglob("*"):
-            bundle.write(path, path.relative_to(asset))
-    probe = (
-        "import sys; sys.path.insert(0, sys.argv[1]);"
-        "import functions.registration.handler as h, defusedxml;"
-        "assert h.__file__.startswith(sys.argv[1]) and defusedxml.__file__.startswith(sys.argv[1])"
+    assert_imports_from_the_asset_alone(
+        asset, ["functions.registration.handler", "defusedxml"], tmp_path
     )
-    result = subprocess.run(
-        [sys.executable, "-I", "-c", probe, str(archive)],
-        capture_output=True,
-        text=True,
-        env={"PATH": os.environ["PATH"]},
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr

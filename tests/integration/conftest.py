@@ -112,27 +112,3 @@ def postback(
     reset_handler_state()
     yield PostbackClient(function, token, resources.outputs())
     reset_handler_state()
-
-
-@pytest.fixture
-def log_output() -> Iterator[list[str]]:
-    """Every line the functions log, formatted exactly as Lambda would receive it."""
-    import logging
-
-    from aws_lambda_powertools import Logger
-
-    from functions.names import SERVICE_NAME
-
-    lines: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            lines.append(self.format(record))
-
-    handler = Collect()
-    handler.setFormatter(Logger(service=SERVICE_NAME).registered_formatter)
-    logging.getLogger(SERVICE_NAME).addHandler(handler)
-    try:
-        yield lines
-    finally:
-        logging.getLogger(SERVICE_NAME).removeHandler(handler)

@@ -16,7 +16,7 @@ from functions.reports.items import (
     item_size,
     to_item,
 )
-from tests.helpers import event_body
+from tests.helpers import documented_call_item, event_body
 
 RECEIVED_AT = "2026-11-28T05:26:07.123Z"
 
@@ -30,24 +30,7 @@ def test_call_item_has_the_briefs_attribute_names() -> None:
     body = event_body("call_finished.xml")
 
     assert item_of("call_finished.xml") == {
-        "callId": "111111",
-        "eventType": "call",
-        "campaignId": "22222",
-        "phoneNumber": "2132212289",
-        "dnis": "8778973473",
-        "tags": ["sales number", "houston"],
-        "disposition": "TRANSFER",
-        "durationSeconds": 35,
-        "callStart": "2010-03-24T15:58:18",
-        "responseTime": "2010-03-24T15:58:38",
-        "notes": "notes that a call center campaign will add to a call.",
-        "extraData": "additional data uploaded with the phone number",
-        "agentId": "21212",
-        "agentResponse": "interested",
-        "storedData": {"bigconcern": "economy", "willvote": "yes"},
-        "recordings": [
-            {"url": "https://www.callfire.com/cloud/1/files/recording/", "status": "PENDING"}
-        ],
+        **documented_call_item(),
         "raw": body.decode(),
         "receivedAt": RECEIVED_AT,
         "deliveries": 1,

@@ -3,16 +3,12 @@ retried and how long, what a failure says, and that no secret ever shows."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from aws_lambda_powertools import Logger
 
-from functions.names import SERVICE_NAME
 from functions.registration.ports import Failure, HttpAnswer, NoAnswer, SecretUnavailable
 from functions.registration.service import (
     Advice,
@@ -113,21 +109,6 @@ def setup(*script: HttpAnswer | NoAnswer, secrets: FakeSecrets | None = None) ->
     return Setup(service, poster, secrets, clock)
 
 
-@pytest.fixture
-def logged() -> Iterator[list[str]]:
-    lines: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            lines.append(self.format(record))
-
-    handler = Collect()
-    handler.setFormatter(Logger(service=SERVICE_NAME).registered_formatter)
-    logging.getLogger(SERVICE_NAME).addHandler(handler)
-    yield lines
-    logging.getLogger(SERVICE_NAME).removeHandler(handler)
-
-
 def failure_of(run: Setup, event: dict[str, Any], **kwargs: Any) -> str:
     with pytest.raises(RegistrationFailed) as raised:
         run.run(event, **kwargs)
@@ -138,7 +119,7 @@ def failure_of(run: Setup, event: dict[str, Any], **kwargs: Any) -> str:
 
 
 def test_create_posts_the_form_to_both_endpoints_and_answers_the_framework(
-    logged: list[str],
+    log_output: list[str],
 ) -> None:
     run = setup()
 
@@ -156,8 +137,8 @@ def test_create_posts_the_form_to_both_endpoints_and_answers_the_framework(
         "Data": {"PostbackUrl": POSTBACK_URL, "Subscriptions": "2"},
     }
     assert run.clock.pauses == []
-    assert any('"subscribed with CallFire"' in line for line in logged)
-    for line in logged:
+    assert any('"subscribed with CallFire"' in line for line in log_output)
+    for line in log_output:
         assert API_KEY not in line
         assert TOKEN not in line
 
@@ -376,7 +357,7 @@ def test_unknown_request_types_fail() -> None:
     assert "Unknown RequestType 'Replace'" in failure_of(run, run.event("Replace"))
 
 
-def test_delete_asks_nothing_and_logs_what_stays_subscribed(logged: list[str]) -> None:
+def test_delete_asks_nothing_and_logs_what_stays_subscribed(log_output: list[str]) -> None:
     run = setup()
 
     result = run.run(run.event("Delete", PhysicalResourceId="callfire-subscription-1"))
@@ -384,7 +365,7 @@ def test_delete_asks_nothing_and_logs_what_stays_subscribed(logged: list[str]) -
     assert result == {"PhysicalResourceId": "callfire-subscription-1"}
     assert run.poster.calls == []
     assert run.secrets.reads == []
-    (line,) = [line for line in logged if "no unsubscribe" in line]
+    (line,) = [line for line in log_output if "no unsubscribe" in line]
     assert POSTBACK_URL in line
     assert "callfinish (account-wide)" in line
 
@@ -397,7 +378,7 @@ def test_delete_never_fails_even_on_broken_properties() -> None:
     assert result == {"PhysicalResourceId": "x"}
 
 
-def test_update_subscribes_again_and_keeps_the_physical_id(logged: list[str]) -> None:
+def test_update_subscribes_again_and_keeps_the_physical_id(log_output: list[str]) -> None:
     run = setup()
     old = {**PROPERTIES, "CampaignIds": ["5"]}
 
@@ -407,27 +388,29 @@ def test_update_subscribes_again_and_keeps_the_physical_id(logged: list[str]) ->
 
     assert result["PhysicalResourceId"] == "callfire-subscription-1"
     assert len(run.poster.calls) == 2
-    (line,) = [line for line in logged if "still subscribed" in line]
+    (line,) = [line for line in log_output if "still subscribed" in line]
     assert "callfinish (campaign 5)" in line
     assert "campaignfinish (campaign 5)" in line
 
 
-def test_update_to_a_new_base_url_leaves_the_old_subscriptions_logged(logged: list[str]) -> None:
+def test_update_to_a_new_base_url_leaves_the_old_subscriptions_logged(
+    log_output: list[str],
+) -> None:
     run = setup()
     old = {**PROPERTIES, "CallfireBaseUrl": "https://old.example"}
 
     run.run(run.event("Update", PhysicalResourceId="p", OldResourceProperties=old))
 
-    (line,) = [line for line in logged if "still subscribed" in line]
+    (line,) = [line for line in log_output if "still subscribed" in line]
     assert "https://old.example" in line
 
 
-def test_update_with_nothing_left_behind_logs_no_warning(logged: list[str]) -> None:
+def test_update_with_nothing_left_behind_logs_no_warning(log_output: list[str]) -> None:
     run = setup()
 
     run.run(run.event("Update", PhysicalResourceId="p", OldResourceProperties=dict(PROPERTIES)))
 
-    assert not [line for line in logged if "still subscribed" in line]
+    assert not [line for line in log_output if "still subscribed" in line]
 
 
 def test_judge_only_200_with_a_true_flag_is_success() -> None:
@@ -447,7 +430,7 @@ def test_backoff_doubles_up_to_the_cap() -> None:
     assert POLICY.backoff(1, retry_after=60) == 8
 
 
-def test_an_unexpected_fault_is_reported_without_secrets(logged: list[str]) -> None:
+def test_an_unexpected_fault_is_reported_without_secrets(log_output: list[str]) -> None:
     class Broken:
         def post_form(self, url: str, form: bytes, *, timeout: float) -> HttpAnswer:
             raise ValueError(f"cannot send {form.decode()}")
@@ -458,7 +441,7 @@ def test_an_unexpected_fault_is_reported_without_secrets(logged: list[str]) -> N
         service.on_event({"RequestType": "Create", "ResourceProperties": PROPERTIES}, deadline=1e12)
 
     assert "failed unexpectedly: ValueError('cannot send apikey=***&postUrl=" in str(raised.value)
-    assert any('"unexpected failure"' in line and "ValueError" in line for line in logged)
-    for text in [str(raised.value), *logged]:
+    assert any('"unexpected failure"' in line and "ValueError" in line for line in log_output)
+    for text in [str(raised.value), *log_output]:
         assert "TokenValue" not in text
         assert "sk_live" not in text
