@@ -177,9 +177,10 @@ def captured_output() -> Iterator[io.StringIO]:
     from functions.names import SERVICE_NAME
 
     sink = io.StringIO()
-    handlers = [
-        h for h in logging.getLogger(SERVICE_NAME).handlers if isinstance(h, logging.StreamHandler)
-    ]
+    logger = logging.getLogger(SERVICE_NAME)
+    level = logger.level
+    logger.setLevel(logging.INFO)  # as deployed, whatever level the benchmark process chose
+    handlers = [h for h in logger.handlers if isinstance(h, logging.StreamHandler)]
     streams = [handler.setStream(sink) for handler in handlers]
     try:
         with contextlib.redirect_stdout(sink):
@@ -187,6 +188,7 @@ def captured_output() -> Iterator[io.StringIO]:
     finally:
         for handler, stream in zip(handlers, streams, strict=True):
             handler.setStream(stream)
+        logger.setLevel(level)
 
 
 def warm_request(number: int = 500, repeat: int = 7) -> dict[str, Pair]:
@@ -370,7 +372,12 @@ def end_to_end(
     from local.system import LocalSystem, Ports
 
     if system is None:
-        with LocalSystem(Ports.free(), endpoints_file=None, extra_environment=QUIET) as started:
+        with LocalSystem(
+            Ports.free(),
+            endpoints_file=None,
+            extra_environment=QUIET,
+            stack_name=f"bench-{uuid.uuid4().hex[:8]}",
+        ) as started:
             return end_to_end(
                 count,
                 senders=senders,

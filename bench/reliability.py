@@ -335,7 +335,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--count", type=int, default=2000, help="reports in the load run")
     options = parser.parse_args(argv)
-    with LocalSystem(Ports.free(), endpoints_file=None, extra_environment=QUIET) as system:
+    with LocalSystem(
+        Ports.free(), endpoints_file=None, extra_environment=QUIET, stack_name="reliability"
+    ) as system:
         results: dict[str, Any] = {"corpus": corpus(system), "faults": Faults(system).run()}
         results["recovery"] = recover(system)
         load = end_to_end(options.count, duplicate=0.05, retry=0.10, cut_off=0.01, system=system)

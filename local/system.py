@@ -34,7 +34,6 @@ from tools.target import Target
 ENDPOINTS_FILE = ROOT / ".local" / "endpoints.json"
 REGION = "us-east-1"
 STACK_NAME = "CallfireReceiver"
-LOCAL_API_KEY_SECRET_NAME = "callfire/api-key"
 LOCAL_API_KEY = "local-api-key"
 """A stand-in API key for the stand-in CallFire; it guards nothing."""
 
@@ -57,12 +56,16 @@ def free_port() -> int:
         return port
 
 
-def local_context(callfire_url: str) -> dict[str, Any]:
+def api_key_secret_name(stack_name: str) -> str:
+    return f"{stack_name}/callfire-api-key"
+
+
+def local_context(callfire_url: str, stack_name: str = STACK_NAME) -> dict[str, Any]:
     """What the local system changes in cdk.json's context: CallFire is the stand-in, and its
     host may serve recordings."""
     return {
         "callfireBaseUrl": callfire_url,
-        "callfireApiKeySecretName": LOCAL_API_KEY_SECRET_NAME,
+        "callfireApiKeySecretName": api_key_secret_name(stack_name),
         "recordingHosts": ["callfire.com", urlsplit(callfire_url).hostname],
     }
 
@@ -88,10 +91,13 @@ class LocalSystem:
         endpoints_file: Path | None = ENDPOINTS_FILE,
         progress: Callable[[str], None] = _quiet,
         extra_environment: dict[str, str] | None = None,
+        stack_name: str = STACK_NAME,
     ) -> None:
+        """`stack_name` prefixes every resource's name: moto keeps its state for the life of
+        the process, so a second system in one process needs a name of its own."""
         self.ports = ports or Ports()
         self.region = REGION
-        self.stack_name = STACK_NAME
+        self.stack_name = stack_name
         self._endpoints_file = endpoints_file
         self._progress = progress
         self._extra_environment = extra_environment or {}
@@ -137,7 +143,7 @@ class LocalSystem:
         self.callfire = StandInCallFire(port=self.ports.callfire).start()
         self._cleanups.append(self.callfire.stop)
         self._progress("synthesizing the stack (cdk-nag on)")
-        self.template = synthesize(local_context(self.callfire.url))
+        self.template = synthesize(local_context(self.callfire.url, self.stack_name))
         self._progress(f"starting moto on port {self.ports.moto}")
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.ports.moto, verbose=False)
@@ -145,7 +151,7 @@ class LocalSystem:
         self._cleanups.append(moto.stop)
         self._progress("creating the template's tables, bucket, queues and secrets")
         self.client("secretsmanager").create_secret(
-            Name=LOCAL_API_KEY_SECRET_NAME, SecretString=LOCAL_API_KEY
+            Name=api_key_secret_name(self.stack_name), SecretString=LOCAL_API_KEY
         )
         self.resources: LocalResources = create_resources(
             self.template, self.client, region=self.region, stack_name=self.stack_name

@@ -40,7 +40,7 @@ BRIEF_ENDPOINT_KEYS = {
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
     endpoints = tmp_path_factory.mktemp("local") / "endpoints.json"
-    with LocalSystem(Ports.free(), endpoints_file=endpoints) as running:
+    with LocalSystem(Ports.free(), endpoints_file=endpoints, stack_name="e2e-local") as running:
         yield running
     assert not endpoints.exists(), "stopping removes the endpoints file"
 
