@@ -14,9 +14,9 @@ PRICES = {
     "lambda_arm_gb_second": 0.0000133334,
     "lambda_per_million_requests": 0.20,
     "dynamodb_on_demand_per_million_wru": 0.625,
+    "dynamodb_on_demand_per_million_rru": 0.125,
     "sqs_per_million_requests": 0.40,
-    "s3_put_per_thousand": 0.005,
-    "s3_get_per_thousand": 0.0004,
+    "s3_put_or_list_per_thousand": 0.005,
     "cloudwatch_logs_per_gb": 0.50,
 }
 
@@ -101,12 +101,16 @@ def per_million(measured: Measured) -> dict[str, float]:
         "Lambda recordings (requests + duration)": recording_invocations
         * p["lambda_per_million_requests"]
         + recordings * 1e6 * recording_gb_seconds * p["lambda_arm_gb_second"],
-        "S3 (recording PUT + HEAD)": recordings
+        "S3 (recording: LIST for an earlier copy, then PUT)": recordings
         * 1e3
-        * (p["s3_put_per_thousand"] + p["s3_get_per_thousand"]),
-        "DynamoDB writes (recording copied)": recordings
-        * write_units(measured.item_bytes["call_finished"])
-        * p["dynamodb_on_demand_per_million_wru"],
+        * 2
+        * p["s3_put_or_list_per_thousand"],
+        "DynamoDB (recording: consistent read, then update)": recordings
+        * (
+            p["dynamodb_on_demand_per_million_rru"]
+            + write_units(measured.item_bytes["call_finished"])
+            * p["dynamodb_on_demand_per_million_wru"]
+        ),
         "CloudWatch Logs (function)": log_bytes * 1e6 / 1e9 * p["cloudwatch_logs_per_gb"],
         "CloudWatch Logs (API access log)": a["API Gateway access log line, bytes"]
         * 1e6

@@ -1,5 +1,7 @@
 """Recordings in the bucket: streamed in parts (one part in memory at a time), written only where
-no object is yet (the bucket is versioned: a second write would be a second version)."""
+no object is yet (the bucket is versioned: a second write would be a second version). An object
+already there from the same URL (an earlier attempt whose item update failed) is taken as the
+copy; looking for it before each copy would cost an S3 LIST per recording, for a rare case."""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.adapters.aws import error_code
-from functions.recordings.naming import MP3, WAV
 from functions.recordings.ports import CannotCopy, Readable, RetryLater, StoredRecording
 
 PART_BYTES = 8 * 1024 * 1024
@@ -27,16 +28,6 @@ class S3RecordingStore:
         self._client = client
         self._bucket = bucket
         self._part_bytes = part_bytes
-
-    def find(self, stem: str, *, source: str) -> StoredRecording | None:
-        try:
-            listing = self._client.list_objects_v2(Bucket=self._bucket, Prefix=f"{stem}.")
-        except (ClientError, BotoCoreError) as error:
-            raise RetryLater(f"the bucket cannot be listed: {error_code(error)}") from error
-        for entry in listing.get("Contents", []):
-            if entry["Key"] in (f"{stem}.{WAV}", f"{stem}.{MP3}"):
-                return self._existing(entry["Key"], source)
-        return None
 
     def put(self, key: str, body: Readable, *, content_type: str, source: str) -> StoredRecording:
         metadata = {SOURCE_METADATA: source_digest(source)}

@@ -66,14 +66,10 @@ class RecordingSource(Protocol):
 
 
 class RecordingStore(Protocol):
-    def find(self, stem: str, *, source: str) -> StoredRecording | None:
-        """The object stored earlier at `stem`.wav or `stem`.mp3 from `source`, if any. Raises
-        RetryLater, or CannotCopy when a recording from elsewhere holds the key."""
-        ...
-
     def put(self, key: str, body: Readable, *, content_type: str, source: str) -> StoredRecording:
-        """Stream `body` to `key` unless an object is there already (then that one). Raises
-        RetryLater or CannotCopy (also when `body` does)."""
+        """Stream `body` to `key` unless an object is there already: then that one, when it came
+        from `source` (an earlier attempt that could not update the item). Raises RetryLater, or
+        CannotCopy (when `body` does, or a recording from elsewhere holds the key)."""
         ...
 
 

@@ -17,7 +17,6 @@ from functions.names import SERVICE_NAME, RecordingEntry, RecordingStatus
 from functions.recordings.jobs import RecordingJob
 from functions.recordings.naming import (
     extension_for,
-    key_stem,
     recording_key,
     refusal_for_content_type,
     stored_content_type,
@@ -66,10 +65,6 @@ class RecordingCopier:
             logger.info("recording already copied")
             return Outcome(Result.ALREADY_COPIED)
         try:
-            stored = self._store.find(key_stem(job), source=job.url)
-            if stored is not None:
-                logger.info("recording found in the bucket; recording it on the item")
-                return self._record(job, stored, Result.ALREADY_COPIED)
             return self._record(job, self._transfer(job, deadline), Result.COPIED)
         except CannotCopy as refusal:
             return self._fail(job, refusal.reason)

@@ -132,13 +132,6 @@ class Recordings(Construct):
         )
         role.add_to_policy(
             iam.PolicyStatement(
-                actions=["s3:ListBucket"],
-                resources=[storage.bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{Prefix.RECORDINGS}*"]}},
-            )
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
                 actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
                 resources=[storage.bucket.arn_for_objects(f"{Prefix.RECORDINGS}*")],
             )

@@ -63,7 +63,6 @@ def test_a_small_recording_is_one_put_with_its_type_and_source(
     stored = store.put(f"{stem}.wav", Body(b"RIFF" * 10), content_type="audio/x-wav", source=SOURCE)
 
     assert stored == StoredRecording(f"{stem}.wav", "audio/x-wav", 40)
-    assert store.find(stem, source=SOURCE) == stored
     head = aws("s3").head_object(Bucket=bucket, Key=f"{stem}.wav")
     assert head["Metadata"] == {"source-sha256": head["Metadata"]["source-sha256"]}
     assert len(head["Metadata"]["source-sha256"]) == 64
@@ -103,8 +102,6 @@ def test_a_key_held_by_another_recording_is_never_overwritten(
     store.put(key, Body(b"theirs"), content_type="audio/x-wav", source=SOURCE + "?other")
 
     with pytest.raises(CannotCopy, match="already holds a recording from another URL"):
-        store.find(stem, source=SOURCE)
-    with pytest.raises(CannotCopy, match="already holds a recording from another URL"):
         store.put(key, Body(b"ours"), content_type="audio/x-wav", source=SOURCE)
     assert versions(aws, bucket, key) == 1
 
@@ -119,7 +116,3 @@ def test_a_body_that_breaks_off_leaves_no_object_and_no_upload(
 
     assert versions(aws, bucket, key) == 0
     assert uploads(aws, bucket, key) == []
-
-
-def test_nothing_stored_is_nothing_found(store: S3RecordingStore, stem: str) -> None:
-    assert store.find(stem, source=SOURCE) is None

@@ -59,15 +59,12 @@ class FakeSource:
 class FakeStore:
     objects: dict[str, tuple[bytes, str, str]] = field(default_factory=dict)
 
-    def find(self, stem: str, *, source: str) -> StoredRecording | None:
-        for key, (body, content_type, stored_source) in self.objects.items():
-            if key.rsplit(".", 1)[0] == stem:
-                if stored_source != source:
-                    raise CannotCopy(f"{key} already holds a recording from another URL")
-                return StoredRecording(key, content_type, len(body))
-        return None
-
     def put(self, key: str, body: Readable, *, content_type: str, source: str) -> StoredRecording:
+        if key in self.objects:
+            earlier, earlier_type, earlier_source = self.objects[key]
+            if earlier_source != source:
+                raise CannotCopy(f"{key} already holds a recording from another URL")
+            return StoredRecording(key, earlier_type, len(earlier))
         data = bytearray()
         buffer = bytearray(3)
         while count := body.readinto(memoryview(buffer)):
@@ -128,13 +125,13 @@ def test_a_copied_entry_is_not_fetched_again() -> None:
     assert entries.copied == []
 
 
-def test_an_object_stored_earlier_is_recorded_without_fetching_again() -> None:
+def test_an_object_stored_earlier_is_kept_and_recorded_on_the_entry() -> None:
     source = FakeSource(FakeDownload(b"x", "audio/x-wav"))
     earlier = FakeStore({"recordings/22/111/1.wav": (b"RIFF", "audio/x-wav", URL)})
     service, entries, _ = copier(source, earlier)
 
-    assert service.copy(JOB, deadline=0).result is Result.ALREADY_COPIED
-    assert source.opened == []
+    assert service.copy(JOB, deadline=0).result is Result.COPIED
+    assert earlier.objects["recordings/22/111/1.wav"][0] == b"RIFF"
     assert entries.copied == [StoredRecording("recordings/22/111/1.wav", "audio/x-wav", 4)]
 
 
