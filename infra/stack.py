@@ -130,6 +130,10 @@ class ReceiverStack(Stack):
                 self.recordings.dead_letter_queue.queue_url,
                 "Recording copies that kept failing.",
             ),
+            "RecordingsQueueUrl": (
+                self.recordings.queue.queue_url,
+                "Recording copies to do (make replay ARGS='--aws recordings' fills it again).",
+            ),
         }
         for name, (value, description) in outputs.items():
             CfnOutput(self, name, value=value, description=description)

@@ -316,6 +316,7 @@ def test_outputs_give_what_a_user_needs(template: dict[str, Any]) -> None:
         "CampaignsTableName",
         "BucketName",
         "DeadLetterQueueUrl",
+        "RecordingsQueueUrl",
     }
     url = json.dumps(outputs["PostbackUrl"]["Value"])
     assert url.endswith('"/postbacks"]]}')
