@@ -165,6 +165,33 @@ def test_unknown_route_is_not_found_like_api_gateway(system: LocalSystem) -> Non
     assert (status, answer) == (404, {"message": "Not Found"})
 
 
+def test_a_recording_is_copied_from_the_stand_in_callfire_into_the_bucket(
+    system: LocalSystem,
+) -> None:
+    body, call_id = fresh(event_body("call_finished.xml"), b"111111")
+    local_url = f"{system.callfire.url}/cloud/1/files/recording/{call_id}/mp3"
+    body = body.replace(b"https://www.callfire.com/cloud/1/files/recording/", local_url.encode())
+
+    status, _ = post(system.endpoints["postback_url"], body)
+
+    assert status == 200
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        (item,) = query.calls_by_id(target(system), call_id)
+        if item["recordings"][0]["status"] != "PENDING":
+            break
+        time.sleep(0.2)
+    (recording,) = item["recordings"]
+    assert recording["status"] == "COPIED", recording
+    assert recording["s3Key"] == f"recordings/22222/{call_id}/0.mp3"
+    assert recording["contentType"] == "audio/mpeg"
+    stored = system.client("s3").get_object(
+        Bucket=system.endpoints["bucket"], Key=recording["s3Key"]
+    )
+    assert stored["Body"].read()[:3] == b"ID3"
+    assert recording["bytes"] == stored["ContentLength"]
+
+
 def test_query_tool_reads_the_local_system(
     system: LocalSystem, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
