@@ -106,6 +106,7 @@ def _deadline(context: LambdaContext) -> float:
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    metrics.clear_metrics()  # with POWERTOOLS_METRICS_DISABLED, Powertools never flushes them
     return dict(
         process_partial_response(
             event=event, record_handler=copy_recording, processor=processor, context=context
