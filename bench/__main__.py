@@ -62,7 +62,7 @@ def _mb(size: float) -> str:
 
 
 def parse_rows(quick: bool, data: dict[str, Any]) -> list[Row]:
-    results = measure.parse(number=500 if quick else 2000, repeat=3 if quick else 9)
+    results = measure.parse(number=500 if quick else 2000, repeat=3 if quick else 15)
     data["parse"] = {name: asdict(pair) for name, pair in results.items()}
     return [
         Row(
@@ -99,7 +99,7 @@ def cold_rows(quick: bool, data: dict[str, Any]) -> list[Row]:
 
 
 def warm_rows(quick: bool, data: dict[str, Any]) -> list[Row]:
-    results = measure.warm_request(number=100 if quick else 500, repeat=3 if quick else 7)
+    results = measure.warm_request(number=100 if quick else 500, repeat=3 if quick else 11)
     data["warm"] = {name: asdict(pair) for name, pair in results.items()}
     rows = []
     for name, pair in results.items():
@@ -119,22 +119,27 @@ def warm_rows(quick: bool, data: dict[str, Any]) -> list[Row]:
 
 
 def e2e_rows(quick: bool, data: dict[str, Any]) -> list[Row]:
-    result = measure.end_to_end(count=200 if quick else 2000)
-    data["e2e"] = asdict(result)
+    rows = []
+    for recordings, label in ((True, "recordings copied meanwhile"), (False, "no recordings")):
+        result = measure.end_to_end(count=200 if quick else 2000, recordings=recordings)
+        data[f"e2e, {label}"] = asdict(result)
+        rows.append(_e2e_row(result, label))
+    return rows
+
+
+def _e2e_row(result: measure.EndToEnd, label: str) -> Row:
     exact = result.stored == result.unique and result.lost == 0 and result.extra_items == 0
-    return [
-        Row(
-            f"end to end: {result.unique} reports, 5% twice, 16 senders",
-            f"{result.reports_per_second:.0f}/s, "
-            f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms",
-            f"{result.put_items_per_second:.0f}/s moto put_item",
-            f"{result.reports_per_second / result.put_items_per_second:.2f}x",
-            "stored = unique, 0 lost",
-            f"{'met' if exact else 'MISSED'}: stored {result.stored}/{result.unique}, "
-            f"lost {result.lost}, extra {result.extra_items}",
-            "python -m bench e2e",
-        )
-    ]
+    return Row(
+        f"end to end: {result.unique} reports, 5% twice, 16 senders, {label}",
+        f"{result.reports_per_second:.0f}/s, "
+        f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms",
+        f"{result.put_items_per_second:.0f}/s moto put_item",
+        f"{result.reports_per_second / result.put_items_per_second:.2f}x",
+        "stored = unique, 0 lost",
+        f"{'met' if exact else 'MISSED'}: stored {result.stored}/{result.unique}, "
+        f"lost {result.lost}, extra {result.extra_items}",
+        "python -m bench e2e",
+    )
 
 
 def size_rows(_quick: bool, data: dict[str, Any]) -> list[Row]:

@@ -16,7 +16,7 @@ PRICES = {
     "dynamodb_on_demand_per_million_wru": 0.625,
     "dynamodb_on_demand_per_million_rru": 0.125,
     "sqs_per_million_requests": 0.40,
-    "s3_put_or_list_per_thousand": 0.005,
+    "s3_put_per_thousand": 0.005,
     "cloudwatch_logs_per_gb": 0.50,
 }
 
@@ -101,10 +101,7 @@ def per_million(measured: Measured) -> dict[str, float]:
         "Lambda recordings (requests + duration)": recording_invocations
         * p["lambda_per_million_requests"]
         + recordings * 1e6 * recording_gb_seconds * p["lambda_arm_gb_second"],
-        "S3 (recording: LIST for an earlier copy, then PUT)": recordings
-        * 1e3
-        * 2
-        * p["s3_put_or_list_per_thousand"],
+        "S3 (recording PUT)": recordings * 1e3 * p["s3_put_per_thousand"],
         "DynamoDB (recording: consistent read, then update)": recordings
         * (
             p["dynamodb_on_demand_per_million_rru"]

@@ -60,13 +60,19 @@ class LoadResult:
         return statistics.median(self.latencies) if self.latencies else 0.0
 
 
-def make_reports(count: int, *, run_id: str, recording_url: str | None = None) -> list[Report]:
-    """`count` distinct reports: about 55% calls, 20% texts sent, 20% replies, 5% campaigns."""
+def make_reports(
+    count: int, *, run_id: str, recording_url: str | None = None, recordings: bool = True
+) -> list[Report]:
+    """`count` distinct reports: about 55% calls, 20% texts sent, 20% replies, 5% campaigns.
+    Calls carry the document's recording (at `recording_url`), or none."""
     templates = {
         name: (SAMPLES / f"{name}.xml").read_bytes()
         for name in ("call_finished", "text_sent", "text_reply", "campaign_finished")
     }
-    if recording_url:
+    if not recordings:
+        call = templates["call_finished"]
+        templates["call_finished"] = call[: call.index(b"<recordings>")] + b"</call-finished>\n"
+    elif recording_url:
         templates["call_finished"] = templates["call_finished"].replace(
             b"https://www.callfire.com/cloud/1/files/recording/", recording_url.encode()
         )

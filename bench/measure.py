@@ -365,6 +365,7 @@ def end_to_end(
     duplicate: float = 0.05,
     retry: float = 0.0,
     cut_off: float = 0.0,
+    recordings: bool = True,
     system: Any = None,
 ) -> EndToEnd:
     """`count` reports of every kind over HTTP into the local system (started here unless one
@@ -384,13 +385,14 @@ def end_to_end(
                 duplicate=duplicate,
                 retry=retry,
                 cut_off=cut_off,
+                recordings=recordings,
                 system=started,
             )
     from bench.load import complete_reports, count_stored, make_reports, plan, send_all
 
     run_id = f"b{time.time_ns()}"
     recording = f"{system.callfire.url}/cloud/1/files/recording/bench"
-    reports = make_reports(count, run_id=run_id, recording_url=recording)
+    reports = make_reports(count, run_id=run_id, recording_url=recording, recordings=recordings)
     sends = plan(reports, duplicate=duplicate, retry=retry, cut_off=cut_off)
     with contextlib.redirect_stdout(io.StringIO()):
         result = send_all(system.endpoints["postback_url"], sends, senders=senders)
