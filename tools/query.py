@@ -16,18 +16,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.names import CallsTable, Item, RecordingStatus
 from tools.table import render
-from tools.target import Target, TargetError, add_target_arguments, chosen_target
-
-_deserializer = TypeDeserializer()
+from tools.target import Target, TargetError, add_target_arguments, chosen_target, items
 
 CALL_COLUMNS = (
     "callId",
@@ -53,16 +50,6 @@ CAMPAIGN_COLUMNS = (
 )
 
 
-def _pages(call: Any, **arguments: Any) -> Iterator[dict[str, Any]]:
-    while True:
-        page = call(**arguments)
-        for item in page.get("Items", []):
-            yield {name: _deserializer.deserialize(value) for name, value in item.items()}
-        if "LastEvaluatedKey" not in page:
-            return
-        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 def calls_by_campaign(target: Target, campaign_id: str) -> list[dict[str, Any]]:
     """Every call and text of a campaign, newest first."""
     return _newest_first(target, CallsTable.BY_CAMPAIGN, CallsTable.CAMPAIGN_ID, campaign_id)
@@ -75,8 +62,9 @@ def calls_by_phone(target: Target, phone_number: str) -> list[dict[str, Any]]:
 
 def _newest_first(target: Target, index: str, key: str, value: str) -> list[dict[str, Any]]:
     return list(
-        _pages(
-            target.client("dynamodb").query,
+        items(
+            target.client("dynamodb"),
+            "query",
             TableName=target.calls_table,
             IndexName=index,
             KeyConditionExpression="#k = :v",
@@ -89,8 +77,9 @@ def _newest_first(target: Target, index: str, key: str, value: str) -> list[dict
 
 def calls_by_id(target: Target, call_id: str) -> list[dict[str, Any]]:
     return list(
-        _pages(
-            target.client("dynamodb").query,
+        items(
+            target.client("dynamodb"),
+            "query",
             TableName=target.calls_table,
             KeyConditionExpression="#k = :v",
             ExpressionAttributeNames={"#k": CallsTable.PARTITION_KEY},
@@ -100,7 +89,7 @@ def calls_by_id(target: Target, call_id: str) -> list[dict[str, Any]]:
 
 
 def campaigns(target: Target) -> list[dict[str, Any]]:
-    found = list(_pages(target.client("dynamodb").scan, TableName=target.campaigns_table))
+    found = list(items(target.client("dynamodb"), "scan", TableName=target.campaigns_table))
     return sorted(found, key=lambda item: str(item.get(Item.RECEIVED_AT, "")), reverse=True)
 
 
@@ -108,8 +97,9 @@ def failed_recordings(target: Target) -> list[dict[str, Any]]:
     """Every recording entry whose status is FAILED, with its call's key. Scans the calls table
     (reading only the keys and `recordings`)."""
     rows = []
-    items = _pages(
-        target.client("dynamodb").scan,
+    stored = items(
+        target.client("dynamodb"),
+        "scan",
         TableName=target.calls_table,
         FilterExpression="attribute_exists(#r)",
         ProjectionExpression="#c, #e, #campaign, #r",
@@ -120,7 +110,7 @@ def failed_recordings(target: Target) -> list[dict[str, Any]]:
             "#r": CallsTable.RECORDINGS,
         },
     )
-    for item in items:
+    for item in stored:
         for index, recording in enumerate(item.get(CallsTable.RECORDINGS, [])):
             if recording.get("status") == RecordingStatus.FAILED:
                 details = {k: v for k, v in recording.items() if k not in ("url", "status")}

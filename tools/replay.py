@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TextIO
 
-from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.adapters.archive import CONTENT_ENCODING_METADATA, RECEIVED_AT_METADATA
@@ -31,9 +30,8 @@ from functions.postback.body import read_postback
 from functions.recordings.jobs import RecordingJob, jobs_for
 from functions.reports import CallReport, ReportRejected, read_report
 from functions.reports.items import Table, to_item
-from tools.target import Target, TargetError, add_target_arguments, chosen_target
+from tools.target import Target, TargetError, add_target_arguments, chosen_target, items
 
-_deserializer = TypeDeserializer()
 GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -154,12 +152,6 @@ def _enqueue(target: Target, jobs: Sequence[RecordingJob]) -> None:
         SqsRecordingQueue(target.client("sqs"), target.recordings_queue).enqueue(jobs)
 
 
-def _scan(dynamodb: Any, table: str) -> Iterator[dict[str, Any]]:
-    for page in dynamodb.get_paginator("scan").paginate(TableName=table):
-        for item in page.get("Items", []):
-            yield {name: _deserializer.deserialize(value) for name, value in item.items()}
-
-
 def _item_count(dynamodb: Any, table: str) -> int:
     return int(dynamodb.describe_table(TableName=table)["Table"].get("ItemCount", 0))
 
@@ -202,7 +194,7 @@ def remap(
     tallies: Counter[str] = Counter()
     for table in (target.calls_table, target.campaigns_table):
         bar = progress(f"remap {table}", _item_count(dynamodb, table))
-        for old in _scan(dynamodb, table):
+        for old in items(dynamodb, "scan", TableName=table):
             received = str(old.get(Item.RECEIVED_AT, ""))
             if not since <= received <= until:
                 bar.step("outside the dates")
@@ -253,7 +245,7 @@ def requeue_recordings(
     dynamodb = target.client("dynamodb")
     wanted = {RecordingStatus.PENDING} | ({RecordingStatus.FAILED} if include_failed else set())
     bar = progress("recordings", _item_count(dynamodb, target.calls_table))
-    for item in _scan(dynamodb, target.calls_table):
+    for item in items(dynamodb, "scan", TableName=target.calls_table):
         jobs = [
             RecordingJob(
                 item[CallsTable.PARTITION_KEY],

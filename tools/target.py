@@ -4,11 +4,13 @@ AWS credentials, names from the stack's outputs). The same code serves both."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 ENDPOINTS_FILE = Path(__file__).resolve().parent.parent / ".local" / "endpoints.json"
@@ -87,3 +89,13 @@ def chosen_target(options: Any) -> Target:
     if options.local or (not options.aws and options.endpoints.exists()):
         return local_target(options.endpoints)
     return aws_target(options.stack)
+
+
+_deserializer = TypeDeserializer()
+
+
+def items(dynamodb: Any, operation: str, **arguments: Any) -> Iterator[dict[str, Any]]:
+    """Every item a DynamoDB `query` or `scan` returns, page after page, as plain values."""
+    for page in dynamodb.get_paginator(operation).paginate(**arguments):
+        for item in page.get("Items", []):
+            yield {name: _deserializer.deserialize(value) for name, value in item.items()}
