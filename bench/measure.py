@@ -24,6 +24,8 @@ from typing import Any
 
 from defusedxml.ElementTree import fromstring
 
+from functions.names import Handler, LocalEndpoint
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "tests" / "events"
 DOCUMENTED = ("call_finished", "text_sent", "text_reply", "campaign_finished")
@@ -76,7 +78,7 @@ def parse(number: int = 2000, repeat: int = 9) -> dict[str, Pair]:
     return results
 
 
-HANDLER_IMPORT = "import functions.postback.handler"
+HANDLER_IMPORT = f"import {Handler.POSTBACK.rpartition('.')[0]}"
 HANDLER_FIRST_REQUEST = (
     HANDLER_IMPORT
     + "\nfrom functions.adapters.aws import aws_client\n"
@@ -160,7 +162,7 @@ def in_memory_service() -> Any:
     from functions.reports.items import Table
 
     return PostbackService(
-        tokens=CachedSecret(_FakeSecrets(), "arn:bench"),
+        token=CachedSecret(_FakeSecrets(), "arn:bench"),
         store=DynamoReportStore(
             _FakeDynamo(), {Table.CALLS: "calls", Table.CAMPAIGNS: "campaigns"}
         ),
@@ -195,7 +197,7 @@ def warm_request(number: int = 500, repeat: int = 7) -> dict[str, Pair]:
     """One report through the real handler (Powertools resolver, logging, metrics, service,
     adapters, serialisation) with in-memory clients, against the parse floor on the same body.
     Output (the JSON log line and the metrics) goes to a discarded stream, as it costs the same."""
-    from functions.postback import handler as postback_handler
+    from functions.handlers import postback as postback_handler
     from local.events import http_api_event
     from local.invoke import LocalLambdaContext
 
@@ -235,7 +237,7 @@ def warm_request(number: int = 500, repeat: int = 7) -> dict[str, Pair]:
 
 def log_bytes_per_report() -> dict[str, int]:
     """What the handler writes to stdout (its JSON log line and its metrics) for one report."""
-    from functions.postback import handler as postback_handler
+    from functions.handlers import postback as postback_handler
     from local.events import http_api_event
     from local.invoke import LocalLambdaContext
 
@@ -259,7 +261,7 @@ def log_bytes_per_report() -> dict[str, int]:
 
 def item_sizes() -> dict[str, dict[str, int]]:
     """DynamoDB sizes of each sample's item and of its index entries, in bytes."""
-    from functions.names import CallsTable
+    from functions.names import CallAttribute, CallsTable
     from functions.postback.body import read_postback
     from functions.reports.items import Table, item_size
 
@@ -268,14 +270,14 @@ def item_sizes() -> dict[str, dict[str, int]]:
         _, item = read_postback(sample(name), None, datetime.now(UTC), 262144)
         entry = {"item": item_size(item.attributes), "index entries": 0, "index bytes": 0}
         if item.table is Table.CALLS:
-            for index_key in (CallsTable.CAMPAIGN_ID, CallsTable.PHONE_NUMBER):
-                if index_key in item.attributes and CallsTable.CALL_START in item.attributes:
+            for index_key in (CallAttribute.CAMPAIGN_ID, CallAttribute.PHONE_NUMBER):
+                if index_key in item.attributes and CallAttribute.CALL_START in item.attributes:
                     projected = {
                         name: value
                         for name, value in item.attributes.items()
                         if name in CallsTable.INDEX_ATTRIBUTES
                         or name in item.key
-                        or name == CallsTable.CALL_START
+                        or name == CallAttribute.CALL_START
                     }
                     entry["index entries"] += 1
                     entry["index bytes"] = max(entry["index bytes"], item_size(projected) + 100)
@@ -395,11 +397,11 @@ def end_to_end(
     reports = make_reports(count, run_id=run_id, recording_url=recording, recordings=recordings)
     sends = plan(reports, duplicate=duplicate, retry=retry, cut_off=cut_off)
     with contextlib.redirect_stdout(io.StringIO()):
-        result = send_all(system.endpoints["postback_url"], sends, senders=senders)
+        result = send_all(system.endpoints[LocalEndpoint.POSTBACK_URL], sends, senders=senders)
     counted = count_stored(
         system.client("dynamodb").scan,
-        system.endpoints["calls_table"],
-        system.endpoints["campaigns_table"],
+        system.endpoints[LocalEndpoint.CALLS_TABLE],
+        system.endpoints[LocalEndpoint.CAMPAIGNS_TABLE],
         run_id,
         complete_reports(sends),
     )
@@ -423,7 +425,7 @@ def _moto_put_item_rate(system: Any, count: int, senders: int) -> float:
     """moto's own ceiling: plain PutItem calls of sample-sized items from `senders` threads."""
     import threading
 
-    table = system.endpoints["calls_table"]
+    table = system.endpoints[LocalEndpoint.CALLS_TABLE]
     body = sample("call_finished").decode()
     items = [
         {"callId": {"S": f"ceiling-{index}"}, "eventType": {"S": "call"}, "raw": {"S": body}}

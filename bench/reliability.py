@@ -28,6 +28,7 @@ from typing import Any
 
 from bench.measure import QUIET, end_to_end
 from functions.adapters.archive import archive_key
+from functions.names import Handler, LocalEndpoint
 from functions.postback import body as body_module
 from functions.postback.body import read_postback, unwrap_body
 from functions.reports import ReportRejected
@@ -63,7 +64,7 @@ def archived(system: LocalSystem, prefix: str, request_id: str) -> bool:
     today = datetime.now(UTC)
     key = archive_key(prefix, today, request_id)
     try:
-        system.client("s3").head_object(Bucket=system.endpoints["bucket"], Key=key)
+        system.client("s3").head_object(Bucket=system.endpoints[LocalEndpoint.BUCKET], Key=key)
     except system.client("s3").exceptions.ClientError:
         return False
     return True
@@ -73,7 +74,7 @@ def call_item(system: LocalSystem, call_id: str, event_type: str = "call") -> di
     item: dict[str, Any] | None = (
         system.client("dynamodb")
         .get_item(
-            TableName=system.endpoints["calls_table"],
+            TableName=system.endpoints[LocalEndpoint.CALLS_TABLE],
             Key={"callId": {"S": call_id}, "eventType": {"S": event_type}},
         )
         .get("Item")
@@ -100,7 +101,7 @@ def corpus(system: LocalSystem) -> list[dict[str, Any]]:
         body = (HOSTILE / name).read_bytes()
         headers = answer_expected.get("headers")
         started = time.perf_counter()
-        answer = post(system.endpoints["postback_url"], body, headers)
+        answer = post(system.endpoints[LocalEndpoint.POSTBACK_URL], body, headers)
         seconds = time.perf_counter() - started
         if answer.status == 200:
             kept = "stored"
@@ -149,7 +150,7 @@ class Faults:
 
     def __init__(self, system: LocalSystem) -> None:
         self.system = system
-        self.url = system.endpoints["postback_url"]
+        self.url = system.endpoints[LocalEndpoint.POSTBACK_URL]
 
     def run(self) -> list[dict[str, str]]:
         post(self.url, (SAMPLES / "call_minimal.xml").read_bytes())  # the functions' clients exist
@@ -262,8 +263,8 @@ def invoke_directly(system: LocalSystem, body: bytes) -> Answer:
     from local.events import http_api_event
     from local.invoke import lambda_context, load_handler
 
-    function = system.resources.function_for_handler("functions.postback.handler.lambda_handler")
-    token = system.endpoints["postback_url"].split("token=", 1)[1]
+    function = system.resources.function_for_handler(Handler.POSTBACK)
+    token = system.endpoints[LocalEndpoint.POSTBACK_URL].split("token=", 1)[1]
     event = http_api_event(method="POST", path="/postbacks", raw_query=f"token={token}", body=body)
     response = load_handler(function.handler)(event, lambda_context(function, system.region))
     return Answer(response["statusCode"], json.loads(response["body"]))

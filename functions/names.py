@@ -31,38 +31,6 @@ class Env:
     stack never sets it; every other URL must be https and reach public addresses only."""
 
 
-class CallsTable:
-    PARTITION_KEY: Final = "callId"
-    SORT_KEY: Final = "eventType"
-    BY_CAMPAIGN: Final = "byCampaign"
-    BY_PHONE_NUMBER: Final = "byPhoneNumber"
-    CAMPAIGN_ID: Final = "campaignId"
-    PHONE_NUMBER: Final = "phoneNumber"
-    CALL_START: Final = "callStart"
-    RECORDINGS: Final = "recordings"
-    INDEX_ATTRIBUTES: Final = (
-        "campaignId",
-        "phoneNumber",
-        "dnis",
-        "disposition",
-        "durationSeconds",
-        "smsSent",
-        "smsReceived",
-        "replyFromCampaign",
-        "agentId",
-        "agentResponse",
-        "tags",
-        "receivedAt",
-    )
-    """What the indexes carry besides the keys: the columns for reading a list of calls. The
-    large or changing attributes (`raw`, `extra`, `storedData`, `notes`, `recordings`,
-    `deliveries`) stay on the table's item, so an index write costs one write unit, not three."""
-
-
-class CampaignsTable:
-    PARTITION_KEY: Final = "campaignId"
-
-
 class Item:
     """Attributes every stored report carries, whatever its table."""
 
@@ -70,6 +38,84 @@ class Item:
     RECEIVED_AT: Final = "receivedAt"
     DELIVERIES: Final = "deliveries"
     EXTRA: Final = "extra"
+
+
+class CallAttribute:
+    """The attributes of a call, text or reply item (docs/contract.md describes each)."""
+
+    CALL_ID: Final = "callId"
+    EVENT_TYPE: Final = "eventType"
+    CAMPAIGN_ID: Final = "campaignId"
+    PHONE_NUMBER: Final = "phoneNumber"
+    DNIS: Final = "dnis"
+    TAGS: Final = "tags"
+    DISPOSITION: Final = "disposition"
+    DURATION_SECONDS: Final = "durationSeconds"
+    CALL_START: Final = "callStart"
+    RESPONSE_TIME: Final = "responseTime"
+    NOTES: Final = "notes"
+    EXTRA_DATA: Final = "extraData"
+    AGENT_ID: Final = "agentId"
+    AGENT_RESPONSE: Final = "agentResponse"
+    STORED_DATA: Final = "storedData"
+    SMS_SENT: Final = "smsSent"
+    SMS_RECEIVED: Final = "smsReceived"
+    REPLY_FROM_CAMPAIGN: Final = "replyFromCampaign"
+    RECORDINGS: Final = "recordings"
+
+
+class CampaignAttribute:
+    """The attributes of a campaign item; the statistics are flattened into numbers."""
+
+    CAMPAIGN_ID: Final = "campaignId"
+    NAME: Final = "name"
+    STATUS: Final = "status"
+    COST: Final = "cost"
+    CURRENCY: Final = "currency"
+    COST_RAW: Final = "costRaw"
+    TOTAL: Final = "total"
+    DIALED: Final = "dialed"
+    LIVE: Final = "live"
+    MACHINE: Final = "machine"
+    NO_ANSWER: Final = "noAnswer"
+    DNC: Final = "dnc"
+    BUSY: Final = "busy"
+    TRANSFER: Final = "transfer"
+    ERROR: Final = "error"
+    MISC: Final = "misc"
+
+
+class CallsTable:
+    PARTITION_KEY: Final = CallAttribute.CALL_ID
+    SORT_KEY: Final = CallAttribute.EVENT_TYPE
+    BY_CAMPAIGN: Final = "byCampaign"
+    BY_PHONE_NUMBER: Final = "byPhoneNumber"
+    INDEX_ATTRIBUTES: Final = (
+        CallAttribute.CAMPAIGN_ID,
+        CallAttribute.PHONE_NUMBER,
+        CallAttribute.DNIS,
+        CallAttribute.DISPOSITION,
+        CallAttribute.DURATION_SECONDS,
+        CallAttribute.SMS_SENT,
+        CallAttribute.SMS_RECEIVED,
+        CallAttribute.REPLY_FROM_CAMPAIGN,
+        CallAttribute.AGENT_ID,
+        CallAttribute.AGENT_RESPONSE,
+        CallAttribute.TAGS,
+        Item.RECEIVED_AT,
+    )
+    """What the indexes carry besides the keys: the columns for reading a list of calls. The
+    large or changing attributes (`raw`, `extra`, `storedData`, `notes`, `recordings`,
+    `deliveries`) stay on the table's item, so an index write costs one write unit, not three."""
+    INDEXES: Final = {
+        BY_CAMPAIGN: (CallAttribute.CAMPAIGN_ID, CallAttribute.CALL_START),
+        BY_PHONE_NUMBER: (CallAttribute.PHONE_NUMBER, CallAttribute.CALL_START),
+    }
+    """Each index: its partition key and sort key."""
+
+
+class CampaignsTable:
+    PARTITION_KEY: Final = CampaignAttribute.CAMPAIGN_ID
 
 
 class RecordingEntry:
@@ -95,6 +141,13 @@ class Prefix:
     REJECTED: Final = "rejected/"
     UNSTORED: Final = "unstored/"
     RECORDINGS: Final = "recordings/"
+
+
+class ArchiveTag:
+    """Tags on archived bodies (`rejected/`, `unstored/`)."""
+
+    REPLAYED: Final = "replayed"
+    """Set by the replay tool: what came of the body (`new`, `duplicate`, `conflict`)."""
 
 
 class Route:
@@ -124,6 +177,127 @@ class SubscriptionResource:
     TOKEN_SECRET_ARN: Final = "TokenSecretArn"  # noqa: S105 - a property name
 
 
+class Context:
+    """The stack's configuration keys (CDK context): `-c name=value` or `cdk.json`."""
+
+    CALLFIRE_BASE_URL: Final = "callfireBaseUrl"
+    CALLFIRE_API_KEY_SECRET_NAME: Final = "callfireApiKeySecretName"  # noqa: S105 - a key name
+    SUBSCRIBE_CAMPAIGN_IDS: Final = "subscribeCampaignIds"
+    RECORDING_HOSTS: Final = "recordingHosts"
+    RETAIN_DATA: Final = "retainData"
+    MAX_BODY_BYTES: Final = "maxBodyBytes"
+    API_RATE_LIMIT: Final = "apiRateLimit"
+    API_BURST_LIMIT: Final = "apiBurstLimit"
+    TRACING: Final = "tracing"
+    ALARM_EMAIL: Final = "alarmEmail"
+
+
+class LocalEndpoint:
+    """The keys of `.local/endpoints.json`, written while `make local` runs."""
+
+    ENDPOINT_URL: Final = "endpoint_url"
+    REGION: Final = "region"
+    POSTBACK_URL: Final = "postback_url"
+    CALLS_TABLE: Final = "calls_table"
+    CAMPAIGNS_TABLE: Final = "campaigns_table"
+    BUCKET: Final = "bucket"
+    RECORDINGS_QUEUE: Final = "recordings_queue"
+    DEAD_LETTER_QUEUE: Final = "dead_letter_queue"
+    CALLFIRE_URL: Final = "callfire_url"
+
+
+class Handler:
+    """Each function's handler, as the stack names it and the local system and tests find it."""
+
+    POSTBACK: Final = "functions.handlers.postback.lambda_handler"
+    RECORDINGS: Final = "functions.handlers.recordings.lambda_handler"
+    REGISTRATION: Final = "functions.handlers.registration.lambda_handler"
+
+
+class Output:
+    """The stack's outputs: what `aws cloudformation describe-stacks` shows and the tools read."""
+
+    POSTBACK_URL: Final = "PostbackUrl"
+    TOKEN_SECRET_ARN: Final = "TokenSecretArn"  # noqa: S105 - an output name
+    CALLS_TABLE: Final = "CallsTableName"
+    CAMPAIGNS_TABLE: Final = "CampaignsTableName"
+    BUCKET: Final = "BucketName"
+    DEAD_LETTER_QUEUE: Final = "DeadLetterQueueUrl"
+    RECORDINGS_QUEUE: Final = "RecordingsQueueUrl"
+    SUBSCRIBE_COMMAND: Final = "SubscribeCommand"
+    CALLFIRE_SUBSCRIPTION: Final = "CallfireSubscription"
+
+
+class Metric:
+    """The custom metrics the functions publish (namespace METRICS_NAMESPACE). Alarms and the
+    dashboard read them by these names."""
+
+    REPORTS_RECEIVED: Final = "ReportsReceived"
+    REPORTS_STORED: Final = "ReportsStored"
+    REPORTS_DUPLICATE: Final = "ReportsDuplicate"
+    REPORTS_CONFLICTING: Final = "ReportsConflicting"
+    REQUESTS_FORBIDDEN: Final = "RequestsForbidden"
+    REPORTS_REFUSED: Final = "ReportsRefused"
+    REPORTS_UNAVAILABLE: Final = "ReportsUnavailable"
+    REPORTS_FAILED: Final = "ReportsFailed"
+    RECORDINGS_QUEUED: Final = "RecordingsQueued"
+    RECORDINGS_NOT_QUEUED: Final = "RecordingsNotQueued"
+    RECORDINGS_COPIED: Final = "RecordingsCopied"
+    RECORDINGS_ALREADY_COPIED: Final = "RecordingsAlreadyCopied"
+    RECORDINGS_FAILED: Final = "RecordingsFailed"
+    RECORDINGS_SKIPPED: Final = "RecordingsSkipped"
+    RECORDINGS_RETRIED: Final = "RecordingsRetried"
+    RECORDING_JOBS_MALFORMED: Final = "RecordingJobsMalformed"
+    RECORDING_BYTES_COPIED: Final = "RecordingBytesCopied"
+
+
+class Dimension:
+    """The dimensions metrics are published with."""
+
+    SERVICE: Final = "service"
+    KIND: Final = "kind"
+    """The report's kind (`call`, `text-sent`, `text-reply`, `campaign`)."""
+    REASON: Final = "reason"
+    """Why a body was refused (`body_too_large`, `not_well_formed`, ...)."""
+
+
+_POSTBACK_SETS: Final = ((Dimension.SERVICE,), (Dimension.KIND,), (Dimension.REASON,))
+METRIC_DIMENSION_SETS: Final[dict[str, tuple[tuple[str, ...], ...]]] = {
+    **dict.fromkeys(
+        (
+            Metric.REPORTS_RECEIVED,
+            Metric.REPORTS_STORED,
+            Metric.REPORTS_DUPLICATE,
+            Metric.REPORTS_CONFLICTING,
+            Metric.REQUESTS_FORBIDDEN,
+            Metric.REPORTS_REFUSED,
+            Metric.REPORTS_UNAVAILABLE,
+            Metric.REPORTS_FAILED,
+            Metric.RECORDINGS_QUEUED,
+            Metric.RECORDINGS_NOT_QUEUED,
+        ),
+        _POSTBACK_SETS,
+    ),
+    **dict.fromkeys(
+        (
+            Metric.RECORDINGS_COPIED,
+            Metric.RECORDINGS_ALREADY_COPIED,
+            Metric.RECORDINGS_FAILED,
+            Metric.RECORDINGS_SKIPPED,
+            Metric.RECORDINGS_RETRIED,
+            Metric.RECORDING_JOBS_MALFORMED,
+            Metric.RECORDING_BYTES_COPIED,
+        ),
+        ((Dimension.SERVICE,),),
+    ),
+}
+"""The dimension sets each metric may be published with. The postback function publishes every
+count once for the whole service and, beside it, once by the report's kind (a report was read) or
+by the refusal's reason (a body was refused); the recordings function for the service only."""
+
+
+CALLFIRE_DOMAIN: Final = "callfire.com"
+DEFAULT_CALLFIRE_BASE_URL: Final = f"https://www.{CALLFIRE_DOMAIN}"
 DEFAULT_MAX_BODY_BYTES: Final = 256 * 1024
 NO_CAMPAIGN: Final = "no-campaign"
 """The `<campaignId>` segment of a recording's key when its report names no campaign."""

@@ -1,4 +1,5 @@
-"""The stack's configuration, from CDK context (defaults in `cdk.json`, overrides with `-c`)."""
+"""The stack's configuration, from CDK context (`cdk.json`, overrides with `-c`); an absent key
+takes the default written here (docs/contract.md lists them all)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ from urllib.parse import urlsplit
 
 from constructs import Node
 
-from functions.names import DEFAULT_MAX_BODY_BYTES
+from functions.names import (
+    CALLFIRE_DOMAIN,
+    DEFAULT_CALLFIRE_BASE_URL,
+    DEFAULT_MAX_BODY_BYTES,
+    Context,
+)
 
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
@@ -19,10 +25,10 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class ReceiverConfig:
-    callfire_base_url: str = "https://www.callfire.com"
+    callfire_base_url: str = DEFAULT_CALLFIRE_BASE_URL
     callfire_api_key_secret_name: str | None = None
     subscribe_campaign_ids: tuple[str, ...] = ()
-    recording_hosts: tuple[str, ...] = ("callfire.com",)
+    recording_hosts: tuple[str, ...] = (CALLFIRE_DOMAIN,)
     retain_data: bool = True
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     api_rate_limit: int = 200
@@ -37,16 +43,18 @@ class ReceiverConfig:
 
         defaults = cls()
         config = cls(
-            callfire_base_url=str(get("callfireBaseUrl") or defaults.callfire_base_url).rstrip("/"),
-            callfire_api_key_secret_name=get("callfireApiKeySecretName") or None,
-            subscribe_campaign_ids=_strings(get("subscribeCampaignIds")),
-            recording_hosts=_strings(get("recordingHosts")) or defaults.recording_hosts,
-            retain_data=_boolean(get("retainData"), defaults.retain_data),
-            max_body_bytes=int(get("maxBodyBytes") or defaults.max_body_bytes),
-            api_rate_limit=int(get("apiRateLimit") or defaults.api_rate_limit),
-            api_burst_limit=int(get("apiBurstLimit") or defaults.api_burst_limit),
-            tracing=_boolean(get("tracing"), defaults.tracing),
-            alarm_email=get("alarmEmail") or None,
+            callfire_base_url=str(
+                get(Context.CALLFIRE_BASE_URL) or defaults.callfire_base_url
+            ).rstrip("/"),
+            callfire_api_key_secret_name=get(Context.CALLFIRE_API_KEY_SECRET_NAME) or None,
+            subscribe_campaign_ids=_strings(get(Context.SUBSCRIBE_CAMPAIGN_IDS)),
+            recording_hosts=_strings(get(Context.RECORDING_HOSTS)) or defaults.recording_hosts,
+            retain_data=_boolean(get(Context.RETAIN_DATA), defaults.retain_data),
+            max_body_bytes=int(get(Context.MAX_BODY_BYTES) or defaults.max_body_bytes),
+            api_rate_limit=int(get(Context.API_RATE_LIMIT) or defaults.api_rate_limit),
+            api_burst_limit=int(get(Context.API_BURST_LIMIT) or defaults.api_burst_limit),
+            tracing=_boolean(get(Context.TRACING), defaults.tracing),
+            alarm_email=get(Context.ALARM_EMAIL) or None,
         )
         config.validate()
         return config

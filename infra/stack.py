@@ -1,5 +1,5 @@
 """The receiver: storage, recordings (queue, copier, dead letters) and the postback API, with the
-BRIEF's outputs."""
+outputs docs/contract.md lists."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from functions.names import Output
 from infra.bundling import functions_code
 from infra.config import ReceiverConfig
 from infra.constructs.monitoring import Monitoring
@@ -89,14 +90,14 @@ class ReceiverStack(Stack):
         if self.registration:
             CfnOutput(
                 self,
-                "CallfireSubscription",
+                Output.CALLFIRE_SUBSCRIPTION,
                 value=self.registration.summary,
                 description="The stack subscribes the postback URL with CallFire by itself.",
             )
             return
         CfnOutput(
             self,
-            "SubscribeCommand",
+            Output.SUBSCRIBE_COMMAND,
             value=manual_subscribe_command(
                 postback_url=self.postbacks.postback_url,
                 token_secret_arn=self.postbacks.token_secret.secret_arn,
@@ -109,28 +110,31 @@ class ReceiverStack(Stack):
 
     def _outputs(self) -> None:
         outputs = {
-            "PostbackUrl": (
+            Output.POSTBACK_URL: (
                 self.postbacks.postback_url,
                 "Register this URL with CallFire, adding ?token= and the token secret's value.",
             ),
-            "TokenSecretArn": (
+            Output.TOKEN_SECRET_ARN: (
                 self.postbacks.token_secret.secret_arn,
                 "Read the token: aws secretsmanager get-secret-value --secret-id <this ARN>",
             ),
-            "CallsTableName": (
+            Output.CALLS_TABLE: (
                 self.storage.calls_table.table_name,
                 "Calls, texts sent and replies.",
             ),
-            "CampaignsTableName": (self.storage.campaigns_table.table_name, "Finished campaigns."),
-            "BucketName": (
+            Output.CAMPAIGNS_TABLE: (
+                self.storage.campaigns_table.table_name,
+                "Finished campaigns.",
+            ),
+            Output.BUCKET: (
                 self.storage.bucket.bucket_name,
                 "Recordings and refused or unstored bodies.",
             ),
-            "DeadLetterQueueUrl": (
+            Output.DEAD_LETTER_QUEUE: (
                 self.recordings.dead_letter_queue.queue_url,
                 "Recording copies that kept failing.",
             ),
-            "RecordingsQueueUrl": (
+            Output.RECORDINGS_QUEUE: (
                 self.recordings.queue.queue_url,
                 "Recording copies to do (make replay ARGS='--aws recordings' fills it again).",
             ),

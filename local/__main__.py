@@ -8,6 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
+from functions.names import LocalEndpoint
 from local.system import ENDPOINTS_FILE, LocalSystem, Ports
 
 
@@ -52,22 +53,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def instructions(endpoints: dict[str, str], endpoints_file: Path) -> str:
-    endpoint = endpoints["endpoint_url"]
-    region = endpoints["region"]
-    calls = endpoints["calls_table"]
+    endpoint = endpoints[LocalEndpoint.ENDPOINT_URL]
+    region = endpoints[LocalEndpoint.REGION]
+    calls = endpoints[LocalEndpoint.CALLS_TABLE]
+    postback_url = endpoints[LocalEndpoint.POSTBACK_URL]
     return f"""
 Running. Ctrl-C stops everything.
 
-  postback URL       {endpoints["postback_url"]}
+  postback URL       {postback_url}
   moto endpoint      {endpoint}   (region {region}, any credentials)
-  stand-in CallFire  {endpoints["callfire_url"]}
+  stand-in CallFire  {endpoints[LocalEndpoint.CALLFIRE_URL]}
   calls table        {calls}
-  campaigns table    {endpoints["campaigns_table"]}
-  bucket             {endpoints["bucket"]}
+  campaigns table    {endpoints[LocalEndpoint.CAMPAIGNS_TABLE]}
+  bucket             {endpoints[LocalEndpoint.BUCKET]}
   (all of this is in {endpoints_file} while it runs)
 
 Send a report:
-  curl -s -X POST --data-binary @tests/events/call_finished.xml '{endpoints["postback_url"]}'
+  curl -s -X POST --data-binary @tests/events/call_finished.xml '{postback_url}'
 
 Query it with this project's tool:
   .venv/bin/python -m tools.query calls --campaign 22222

@@ -10,7 +10,14 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from functions.names import CallsTable, RecordingStatus
+from functions.names import (
+    CallAttribute,
+    CallsTable,
+    LocalEndpoint,
+    RecordingEntry,
+    RecordingStatus,
+)
+from functions.reports import EventType
 from local.system import LocalSystem, Ports
 from tools.query import CALL_COLUMNS, CAMPAIGN_COLUMNS, as_table, calls_by_id, campaigns
 from tools.target import Target
@@ -55,7 +62,7 @@ def run(say: Callable[[str], None]) -> None:
         progress=lambda message: say(f"      {message}"),
         extra_environment=QUIET,
     ) as system:
-        postback_url = system.endpoints["postback_url"]
+        postback_url = system.endpoints[LocalEndpoint.POSTBACK_URL]
         target = system.target()
         say(f"[2/5] sending CallFire's sample reports to {postback_url.split('?')[0]}")
         bodies = samples(system.callfire.url)
@@ -72,7 +79,7 @@ def run(say: Callable[[str], None]) -> None:
             say("[3/5] no recordings consumer in this stack; recordings stay PENDING")
         say("[4/5] stored items")
         calls = calls_by_id(target, call_id)
-        if {item[CallsTable.SORT_KEY] for item in calls} != {"call", "text-sent", "text-reply"}:
+        if {item[CallsTable.SORT_KEY] for item in calls} != set(EventType):
             raise DemoFailed(
                 f"expected a call and two texts for {call_id}, found {len(calls)} items"
             )
@@ -92,12 +99,17 @@ def run(say: Callable[[str], None]) -> None:
 def _wait_for_recordings(target: Target, call_id: str, say: Callable[[str], None]) -> None:
     deadline = time.monotonic() + RECORDING_WAIT_SECONDS
     while time.monotonic() < deadline:
-        (call,) = [item for item in calls_by_id(target, call_id) if item["eventType"] == "call"]
-        statuses = [recording["status"] for recording in call.get(CallsTable.RECORDINGS, [])]
+        (call,) = [
+            item
+            for item in calls_by_id(target, call_id)
+            if item[CallsTable.SORT_KEY] == EventType.CALL
+        ]
+        recordings = call.get(CallAttribute.RECORDINGS, [])
+        statuses = [recording[RecordingEntry.STATUS] for recording in recordings]
         if statuses and RecordingStatus.PENDING not in statuses:
             if RecordingStatus.FAILED in statuses:
-                raise DemoFailed(f"a recording failed to copy: {call[CallsTable.RECORDINGS]}")
-            say(f"      copied: {[r.get('s3Key') for r in call[CallsTable.RECORDINGS]]}")
+                raise DemoFailed(f"a recording failed to copy: {recordings}")
+            say(f"      copied: {[entry.get(RecordingEntry.S3_KEY) for entry in recordings]}")
             return
         time.sleep(0.5)
     raise DemoFailed(f"the recording was not copied within {RECORDING_WAIT_SECONDS} s")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,6 +12,24 @@ from typing import Any
 from local.resources import ACCOUNT_ID, LocalFunction
 
 Handler = Callable[[dict[str, Any], Any], Any]
+
+
+def reset_function_state(*, keep_clients: bool = False) -> None:
+    """Forget what the functions cached (services, secrets, settings), so the next invocation
+    reads the environment as it is now; with `keep_clients`, the boto3 session and clients stay
+    (they are slow to make, and the tests of one session all talk to the same moto)."""
+    for name, module in list(sys.modules.items()):
+        if name != "functions" and not name.startswith("functions."):
+            continue
+        for attribute, value in vars(module).items():
+            if getattr(value, "__module__", None) != name or not hasattr(value, "cache_clear"):
+                continue
+            if keep_clients and (name, attribute) in _CLIENT_CACHES:
+                continue
+            value.cache_clear()
+
+
+_CLIENT_CACHES = {("functions.adapters.aws", "aws_client"), ("functions.adapters.aws", "_session")}
 
 
 def load_handler(handler: str) -> Handler:

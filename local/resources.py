@@ -16,6 +16,7 @@ from graphlib import TopologicalSorter
 from typing import Any
 
 ACCOUNT_ID = "123456789012"
+CFN_BUCKET_NAME = "BucketName"  # not a names.py name: AWS::S3::Bucket's own property
 Client = Any
 ClientFactory = Callable[[str], Client]
 
@@ -277,7 +278,7 @@ def _create_table(
 def _create_bucket(
     client: ClientFactory, resources: LocalResources, logical_id: str, properties: dict[str, Any]
 ) -> None:
-    name = properties.get("BucketName") or _physical_name(resources, logical_id).lower()[:63]
+    name = properties.get(CFN_BUCKET_NAME) or _physical_name(resources, logical_id).lower()[:63]
     s3 = client("s3")
     if resources.region == "us-east-1":
         s3.create_bucket(Bucket=name)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -21,11 +20,21 @@ from urllib.parse import urlsplit
 import boto3
 from moto.server import ThreadedMotoServer
 
-from functions.names import Env, Route, SubscriptionResource
+from functions.names import (
+    CALLFIRE_DOMAIN,
+    Context,
+    Env,
+    Handler,
+    LocalEndpoint,
+    Output,
+    Route,
+    SubscriptionResource,
+)
 from local.callfire import StandInCallFire
 from local.consumer import QueueConsumer
 from local.events import custom_resource_event
 from local.gateway import LocalGateway
+from local.invoke import reset_function_state
 from local.resources import LocalResources, create_resources
 from local.runner import FunctionRunner, merged_environment, patched_environment
 from local.template import ROOT, synthesize
@@ -64,19 +73,10 @@ def local_context(callfire_url: str, stack_name: str = STACK_NAME) -> dict[str, 
     """What the local system changes in cdk.json's context: CallFire is the stand-in, and its
     host may serve recordings."""
     return {
-        "callfireBaseUrl": callfire_url,
-        "callfireApiKeySecretName": api_key_secret_name(stack_name),
-        "recordingHosts": ["callfire.com", urlsplit(callfire_url).hostname],
+        Context.CALLFIRE_BASE_URL: callfire_url,
+        Context.CALLFIRE_API_KEY_SECRET_NAME: api_key_secret_name(stack_name),
+        Context.RECORDING_HOSTS: [CALLFIRE_DOMAIN, urlsplit(callfire_url).hostname],
     }
-
-
-def reset_function_state() -> None:
-    """Forget cached clients and services, so the functions pick up this environment."""
-    for name, module in list(sys.modules.items()):
-        if name == "functions" or name.startswith("functions."):
-            for value in vars(module).values():
-                if getattr(value, "__module__", None) == name and hasattr(value, "cache_clear"):
-                    value.cache_clear()
 
 
 def _quiet(_: str) -> None:
@@ -117,10 +117,10 @@ class LocalSystem:
         return Target(
             session=self._session,
             endpoint_url=self.endpoint_url,
-            calls_table=self.endpoints["calls_table"],
-            campaigns_table=self.endpoints["campaigns_table"],
-            bucket=self.endpoints["bucket"],
-            recordings_queue=self.endpoints["recordings_queue"],
+            calls_table=self.endpoints[LocalEndpoint.CALLS_TABLE],
+            campaigns_table=self.endpoints[LocalEndpoint.CAMPAIGNS_TABLE],
+            bucket=self.endpoints[LocalEndpoint.BUCKET],
+            recordings_queue=self.endpoints[LocalEndpoint.RECORDINGS_QUEUE],
             description=f"local ({self.endpoint_url})",
         )
 
@@ -210,20 +210,22 @@ class LocalSystem:
 
     def _endpoints(self) -> dict[str, str]:
         outputs = self.resources.outputs()
-        postback = self.resources.function_for_handler("functions.postback.handler.lambda_handler")
+        postback = self.resources.function_for_handler(Handler.POSTBACK)
         token = self.client("secretsmanager").get_secret_value(
             SecretId=postback.environment[Env.TOKEN_SECRET_ARN]
         )["SecretString"]
         return {
-            "endpoint_url": self.endpoint_url,
-            "region": self.region,
-            "postback_url": f"{self.gateway.url}{Route.POSTBACKS}?{Route.TOKEN_PARAMETER}={token}",
-            "calls_table": outputs["CallsTableName"],
-            "campaigns_table": outputs["CampaignsTableName"],
-            "bucket": outputs["BucketName"],
-            "recordings_queue": postback.environment[Env.RECORDINGS_QUEUE_URL],
-            "dead_letter_queue": outputs["DeadLetterQueueUrl"],
-            "callfire_url": self.callfire.url,
+            LocalEndpoint.ENDPOINT_URL: self.endpoint_url,
+            LocalEndpoint.REGION: self.region,
+            LocalEndpoint.POSTBACK_URL: (
+                f"{self.gateway.url}{Route.POSTBACKS}?{Route.TOKEN_PARAMETER}={token}"
+            ),
+            LocalEndpoint.CALLS_TABLE: outputs[Output.CALLS_TABLE],
+            LocalEndpoint.CAMPAIGNS_TABLE: outputs[Output.CAMPAIGNS_TABLE],
+            LocalEndpoint.BUCKET: outputs[Output.BUCKET],
+            LocalEndpoint.RECORDINGS_QUEUE: postback.environment[Env.RECORDINGS_QUEUE_URL],
+            LocalEndpoint.DEAD_LETTER_QUEUE: outputs[Output.DEAD_LETTER_QUEUE],
+            LocalEndpoint.CALLFIRE_URL: self.callfire.url,
         }
 
     def stop(self) -> None:

@@ -22,42 +22,60 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from functions.names import CallsTable, Item, RecordingStatus
+from functions.names import (
+    CallAttribute,
+    CallsTable,
+    CampaignAttribute,
+    Item,
+    RecordingEntry,
+    RecordingStatus,
+)
 from tools.table import render
 from tools.target import Target, TargetError, add_target_arguments, chosen_target, items
 
 CALL_COLUMNS = (
-    "callId",
-    "eventType",
-    "campaignId",
-    "phoneNumber",
-    "callStart",
-    "disposition",
-    "durationSeconds",
-    "deliveries",
-    "recordings",
+    CallAttribute.CALL_ID,
+    CallAttribute.EVENT_TYPE,
+    CallAttribute.CAMPAIGN_ID,
+    CallAttribute.PHONE_NUMBER,
+    CallAttribute.CALL_START,
+    CallAttribute.DISPOSITION,
+    CallAttribute.DURATION_SECONDS,
+    Item.DELIVERIES,
+    CallAttribute.RECORDINGS,
 )
 CAMPAIGN_COLUMNS = (
-    "campaignId",
-    "name",
-    "status",
-    "cost",
-    "currency",
-    "total",
-    "dialed",
-    "live",
-    "deliveries",
+    CampaignAttribute.CAMPAIGN_ID,
+    CampaignAttribute.NAME,
+    CampaignAttribute.STATUS,
+    CampaignAttribute.COST,
+    CampaignAttribute.CURRENCY,
+    CampaignAttribute.TOTAL,
+    CampaignAttribute.DIALED,
+    CampaignAttribute.LIVE,
+    Item.DELIVERIES,
+)
+RECORDING_INDEX = "index"
+FAILED_RECORDING_COLUMNS = (
+    CallAttribute.CALL_ID,
+    CallAttribute.EVENT_TYPE,
+    CallAttribute.CAMPAIGN_ID,
+    RECORDING_INDEX,
+    RecordingEntry.URL,
+    RecordingEntry.REASON,
 )
 
 
 def calls_by_campaign(target: Target, campaign_id: str) -> list[dict[str, Any]]:
     """Every call and text of a campaign, newest first."""
-    return _newest_first(target, CallsTable.BY_CAMPAIGN, CallsTable.CAMPAIGN_ID, campaign_id)
+    return _newest_first(target, CallsTable.BY_CAMPAIGN, CallAttribute.CAMPAIGN_ID, campaign_id)
 
 
 def calls_by_phone(target: Target, phone_number: str) -> list[dict[str, Any]]:
     """Everything that happened with a phone number, newest first."""
-    return _newest_first(target, CallsTable.BY_PHONE_NUMBER, CallsTable.PHONE_NUMBER, phone_number)
+    return _newest_first(
+        target, CallsTable.BY_PHONE_NUMBER, CallAttribute.PHONE_NUMBER, phone_number
+    )
 
 
 def _newest_first(target: Target, index: str, key: str, value: str) -> list[dict[str, Any]]:
@@ -106,21 +124,25 @@ def failed_recordings(target: Target) -> list[dict[str, Any]]:
         ExpressionAttributeNames={
             "#c": CallsTable.PARTITION_KEY,
             "#e": CallsTable.SORT_KEY,
-            "#campaign": CallsTable.CAMPAIGN_ID,
-            "#r": CallsTable.RECORDINGS,
+            "#campaign": CallAttribute.CAMPAIGN_ID,
+            "#r": CallAttribute.RECORDINGS,
         },
     )
     for item in stored:
-        for index, recording in enumerate(item.get(CallsTable.RECORDINGS, [])):
-            if recording.get("status") == RecordingStatus.FAILED:
-                details = {k: v for k, v in recording.items() if k not in ("url", "status")}
+        for index, recording in enumerate(item.get(CallAttribute.RECORDINGS, [])):
+            if recording.get(RecordingEntry.STATUS) == RecordingStatus.FAILED:
+                details = {
+                    name: value
+                    for name, value in recording.items()
+                    if name not in (RecordingEntry.URL, RecordingEntry.STATUS)
+                }
                 rows.append(
                     {
-                        "callId": item[CallsTable.PARTITION_KEY],
-                        "eventType": item[CallsTable.SORT_KEY],
-                        "campaignId": item.get(CallsTable.CAMPAIGN_ID),
-                        "index": index,
-                        "url": recording.get("url"),
+                        CallAttribute.CALL_ID: item[CallsTable.PARTITION_KEY],
+                        CallAttribute.EVENT_TYPE: item[CallsTable.SORT_KEY],
+                        CallAttribute.CAMPAIGN_ID: item.get(CallAttribute.CAMPAIGN_ID),
+                        RECORDING_INDEX: index,
+                        RecordingEntry.URL: recording.get(RecordingEntry.URL),
                         **details,
                     }
                 )
@@ -128,8 +150,12 @@ def failed_recordings(target: Target) -> list[dict[str, Any]]:
 
 
 def _summary(value: Any, column: str) -> Any:
-    if column == CallsTable.RECORDINGS and isinstance(value, list):
-        return ", ".join(f"{r.get('status')} {r.get('s3Key') or r.get('url')}" for r in value)
+    if column == CallAttribute.RECORDINGS and isinstance(value, list):
+        return ", ".join(
+            f"{entry.get(RecordingEntry.STATUS)} "
+            f"{entry.get(RecordingEntry.S3_KEY) or entry.get(RecordingEntry.URL)}"
+            for entry in value
+        )
     return value
 
 
@@ -186,8 +212,7 @@ def _run(options: argparse.Namespace, target: Target) -> tuple[list[dict[str, An
     if options.command == "campaigns":
         return campaigns(target), CAMPAIGN_COLUMNS
     if options.command == "failed-recordings":
-        rows = failed_recordings(target)
-        return rows, ("callId", "eventType", "campaignId", "index", "url", "reason")
+        return failed_recordings(target), FAILED_RECORDING_COLUMNS
     if options.campaign:
         return calls_by_campaign(target, options.campaign), CALL_COLUMNS
     if options.phone:

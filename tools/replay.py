@@ -25,8 +25,18 @@ from botocore.exceptions import BotoCoreError, ClientError
 from functions.adapters.archive import CONTENT_ENCODING_METADATA, RECEIVED_AT_METADATA
 from functions.adapters.dynamodb import DynamoReportStore, serialize
 from functions.adapters.queue import SqsRecordingQueue
-from functions.names import DEFAULT_MAX_BODY_BYTES, CallsTable, Item, Prefix, RecordingStatus
+from functions.names import (
+    DEFAULT_MAX_BODY_BYTES,
+    ArchiveTag,
+    CallAttribute,
+    CallsTable,
+    Item,
+    Prefix,
+    RecordingEntry,
+    RecordingStatus,
+)
 from functions.postback.body import read_postback
+from functions.postback.store_once import Stored, store_once
 from functions.recordings.jobs import RecordingJob, jobs_for
 from functions.reports import CallReport, ReportRejected, read_report
 from functions.reports.items import Table, to_item
@@ -105,7 +115,10 @@ def replay_archived(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     progress: Callable[[str, int], Progress] = Progress,
 ) -> Counter[str]:
-    """Read each archived body again and store it once, as the postback function would have."""
+    """Read each archived body again and store it once, as the postback function would have.
+    Each body replayed is tagged `replayed` with what came of it, and a tagged body is not
+    replayed again: a second run changes nothing, and a report already stored counts one
+    delivery for its archived body, not one per run."""
     if target.bucket is None:
         raise TargetError("the target names no bucket")
     s3 = target.client("s3")
@@ -113,6 +126,9 @@ def replay_archived(
     keys = archived_keys(s3, target.bucket, prefix, since, until)
     bar = progress(f"replay {prefix}", len(keys))
     for key in keys:
+        if _replayed_before(s3, target.bucket, key):
+            bar.step("replayed before")
+            continue
         archived = s3.get_object(Bucket=target.bucket, Key=key)
         body = archived["Body"].read()
         metadata = archived.get("Metadata", {})
@@ -128,16 +144,28 @@ def replay_archived(
         if dry_run:
             bar.step("would store")
             continue
-        stored_raw = store.insert(item)
-        if stored_raw is None:
-            if isinstance(report, CallReport):
-                _enqueue(target, jobs_for(report))
-            bar.step("stored")
-        elif stored_raw == item.raw:
-            bar.step("already stored")
-        else:
-            bar.step("conflict (stored item kept)")
+        stored = store_once(store, item)
+        if stored is Stored.NEW and isinstance(report, CallReport):
+            _enqueue(target, jobs_for(report))
+        s3.put_object_tagging(
+            Bucket=target.bucket,
+            Key=key,
+            Tagging={"TagSet": [{"Key": ArchiveTag.REPLAYED, "Value": stored.value}]},
+        )
+        bar.step(_REPLAYED[stored])
     return bar.finish()
+
+
+_REPLAYED = {
+    Stored.NEW: "stored",
+    Stored.DUPLICATE: "already stored (delivery counted)",
+    Stored.CONFLICT: "conflict (stored item kept)",
+}
+
+
+def _replayed_before(s3: Any, bucket: str, key: str) -> bool:
+    tags = s3.get_object_tagging(Bucket=bucket, Key=key).get("TagSet", [])
+    return any(tag["Key"] == ArchiveTag.REPLAYED for tag in tags)
 
 
 def _store(target: Target) -> DynamoReportStore:
@@ -160,25 +188,21 @@ def remapped(old: dict[str, Any]) -> dict[str, Any] | None:
     """The item that the current parser makes of `old`'s raw body, keeping what happened to it
     since (deliveries, recording copies); None when the key itself would change."""
     report, _ = read_report(old[Item.RAW])
-    new = to_item(report, raw=old[Item.RAW], received_at=old[Item.RECEIVED_AT]).attributes
-    if any(new.get(name) != old.get(name) for name in to_item_key_names(report)):
+    item = to_item(report, raw=old[Item.RAW], received_at=old[Item.RECEIVED_AT])
+    new = item.attributes
+    if any(value != old.get(name) for name, value in item.key.items()):
         return None
     new[Item.DELIVERIES] = old.get(Item.DELIVERIES, 1)
-    if CallsTable.RECORDINGS in new:
-        before = old.get(CallsTable.RECORDINGS, [])
-        new[CallsTable.RECORDINGS] = [
+    if CallAttribute.RECORDINGS in new:
+        before = old.get(CallAttribute.RECORDINGS, [])
+        new[CallAttribute.RECORDINGS] = [
             before[index]
-            if index < len(before) and before[index].get("url") == entry["url"]
+            if index < len(before)
+            and before[index].get(RecordingEntry.URL) == entry[RecordingEntry.URL]
             else entry
-            for index, entry in enumerate(new[CallsTable.RECORDINGS])
+            for index, entry in enumerate(new[CallAttribute.RECORDINGS])
         ]
     return new
-
-
-def to_item_key_names(report: Any) -> tuple[str, ...]:
-    if isinstance(report, CallReport):
-        return (CallsTable.PARTITION_KEY, CallsTable.SORT_KEY)
-    return ("campaignId",)
 
 
 def remap(
@@ -250,12 +274,12 @@ def requeue_recordings(
             RecordingJob(
                 item[CallsTable.PARTITION_KEY],
                 item[CallsTable.SORT_KEY],
-                item.get(CallsTable.CAMPAIGN_ID),
+                item.get(CallAttribute.CAMPAIGN_ID),
                 index,
-                recording["url"],
+                recording[RecordingEntry.URL],
             )
-            for index, recording in enumerate(item.get(CallsTable.RECORDINGS, []))
-            if recording.get("status") in wanted
+            for index, recording in enumerate(item.get(CallAttribute.RECORDINGS, []))
+            if recording.get(RecordingEntry.STATUS) in wanted
         ]
         if not jobs:
             bar.step("nothing to copy")

@@ -13,6 +13,8 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 
+from functions.names import LocalEndpoint, Output
+
 ENDPOINTS_FILE = Path(__file__).resolve().parent.parent / ".local" / "endpoints.json"
 DEFAULT_STACK = "CallfireReceiver"
 
@@ -43,15 +45,17 @@ def local_target(path: Path = ENDPOINTS_FILE) -> Target:
             f"{path} does not exist: start the local system with `make local`"
         ) from None
     session = boto3.session.Session(
-        aws_access_key_id="local", aws_secret_access_key="local", region_name=endpoints["region"]
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        region_name=endpoints[LocalEndpoint.REGION],
     )
     return Target(
         session=session,
-        endpoint_url=endpoints["endpoint_url"],
-        calls_table=endpoints["calls_table"],
-        campaigns_table=endpoints["campaigns_table"],
-        bucket=endpoints.get("bucket"),
-        recordings_queue=endpoints.get("recordings_queue"),
+        endpoint_url=endpoints[LocalEndpoint.ENDPOINT_URL],
+        calls_table=endpoints[LocalEndpoint.CALLS_TABLE],
+        campaigns_table=endpoints[LocalEndpoint.CAMPAIGNS_TABLE],
+        bucket=endpoints.get(LocalEndpoint.BUCKET),
+        recordings_queue=endpoints.get(LocalEndpoint.RECORDINGS_QUEUE),
         description=f"local ({endpoints['endpoint_url']})",
     )
 
@@ -66,10 +70,10 @@ def aws_target(stack_name: str = DEFAULT_STACK) -> Target:
     return Target(
         session=session,
         endpoint_url=None,
-        calls_table=outputs["CallsTableName"],
-        campaigns_table=outputs["CampaignsTableName"],
-        bucket=outputs.get("BucketName"),
-        recordings_queue=outputs.get("RecordingsQueueUrl"),
+        calls_table=outputs[Output.CALLS_TABLE],
+        campaigns_table=outputs[Output.CAMPAIGNS_TABLE],
+        bucket=outputs.get(Output.BUCKET),
+        recordings_queue=outputs.get(Output.RECORDINGS_QUEUE),
         description=f"AWS stack {stack_name} ({session.region_name})",
     )
 

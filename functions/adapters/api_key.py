@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from functions.adapters.secrets import CachedSecret
-from functions.postback.ports import Unavailable
+from functions.failures import SecretUnavailable
 from functions.recordings.ports import RetryLater
 
 
@@ -17,6 +17,6 @@ class SecretApiKey:
 
     def __call__(self) -> str | None:
         try:
-            return self._secret.expected_token().strip() or None
-        except Unavailable as error:
+            return self._secret.value().strip() or None
+        except SecretUnavailable as error:
             raise RetryLater(f"CallFire's API key cannot be read: {error.code}") from None

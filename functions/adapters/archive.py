@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.adapters.aws import error_code
-from functions.postback.ports import ArchiveUnavailable
+from functions.failures import ArchiveUnavailable
 
 RECEIVED_AT_METADATA = "received-at"
 CONTENT_ENCODING_METADATA = "content-encoding"

@@ -9,8 +9,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.adapters.aws import error_code
+from functions.failures import StorageUnavailable
 from functions.names import Item
-from functions.postback.ports import StorageUnavailable
 from functions.reports.items import ReportItem, Table
 
 
@@ -48,7 +48,7 @@ class DynamoReportStore:
                 TableName=self._table_names[item.table],
                 Item=serialize(item.attributes),
                 ConditionExpression="attribute_not_exists(#key)",
-                ExpressionAttributeNames={"#key": next(iter(item.key))},
+                ExpressionAttributeNames={"#key": item.partition_key},
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
@@ -69,7 +69,7 @@ class DynamoReportStore:
                 ConditionExpression="attribute_exists(#key)",
                 ExpressionAttributeNames={
                     "#deliveries": Item.DELIVERIES,
-                    "#key": next(iter(item.key)),
+                    "#key": item.partition_key,
                 },
                 ExpressionAttributeValues={":one": {"N": "1"}},
             )

@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.adapters.aws import error_code
-from functions.postback.ports import QueueUnavailable
+from functions.failures import QueueUnavailable
 from functions.recordings.jobs import RecordingJob
 
 _BATCH = 10

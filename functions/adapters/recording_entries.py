@@ -14,14 +14,14 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.adapters.aws import error_code
-from functions.names import CallsTable, RecordingEntry, RecordingStatus
+from functions.names import CallAttribute, CallsTable, RecordingEntry, RecordingStatus
 from functions.recordings.jobs import RecordingJob
 from functions.recordings.ports import RetryLater, StoredRecording
 
 MAX_REASON_CHARS = 500
 _deserializer = TypeDeserializer()
 _NAMES = {
-    "#recordings": CallsTable.RECORDINGS,
+    "#recordings": CallAttribute.RECORDINGS,
     "#url": RecordingEntry.URL,
     "#status": RecordingEntry.STATUS,
 }
@@ -40,12 +40,12 @@ class DynamoRecordingEntries:
                 TableName=self._table_name,
                 Key=_key(job),
                 ProjectionExpression="#recordings",
-                ExpressionAttributeNames={"#recordings": CallsTable.RECORDINGS},
+                ExpressionAttributeNames={"#recordings": CallAttribute.RECORDINGS},
                 ConsistentRead=True,
             )
         except (ClientError, BotoCoreError) as error:
             raise RetryLater(f"the call item cannot be read: {error_code(error)}") from error
-        entries = response.get("Item", {}).get(CallsTable.RECORDINGS, {}).get("L", [])
+        entries = response.get("Item", {}).get(CallAttribute.RECORDINGS, {}).get("L", [])
         if job.index >= len(entries) or "M" not in entries[job.index]:
             return None
         entry: dict[str, Any] = _deserializer.deserialize(entries[job.index])

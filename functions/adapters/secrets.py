@@ -1,4 +1,5 @@
-"""The postback token from Secrets Manager, cached across invocations."""
+"""Secret strings read by ARN from Secrets Manager: as asked (deploy time) or cached across
+invocations (the request path). No value ever reaches a log line or an error."""
 
 from __future__ import annotations
 
@@ -9,43 +10,60 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.adapters.aws import error_code
-from functions.postback.ports import TokenUnavailable
+from functions.failures import SecretUnavailable
 
-TOKEN_CACHE_SECONDS = 300.0
+CACHE_SECONDS = 300.0
 RETRY_AFTER_FAILURE_SECONDS = 30.0
 
 
+class SecretsManagerValues:
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def secret_string(self, secret_arn: str) -> str:
+        """The secret's current string. Raises SecretUnavailable."""
+        try:
+            response = self._client.get_secret_value(SecretId=secret_arn)
+        except (ClientError, BotoCoreError) as error:
+            raise SecretUnavailable(error_code(error)) from None
+        value = response.get("SecretString")
+        if value is None:
+            raise SecretUnavailable("NoSecretString")
+        return str(value)
+
+
 class CachedSecret:
-    """A secret string read by ARN, kept for `max_age` seconds; a stale value is used while a
-    refresh fails, so a brief Secrets Manager outage does not turn CallFire away."""
+    """One secret's string, kept for `max_age` seconds; a stale value is used while a refresh
+    fails, so a brief Secrets Manager outage does not turn CallFire away."""
 
     def __init__(
         self,
         client: Any,
         secret_arn: str,
         *,
-        max_age: float = TOKEN_CACHE_SECONDS,
+        max_age: float = CACHE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._client = client
+        self._source = SecretsManagerValues(client)
         self._secret_arn = secret_arn
         self._max_age = max_age
         self._clock = clock
         self._value: str | None = None
         self._fetched_at = 0.0
 
-    def expected_token(self) -> str:
+    def value(self) -> str:
+        """Raises SecretUnavailable when the secret was never read and cannot be now."""
         if self._value is None or self._clock() - self._fetched_at > self._max_age:
             self._value = self._refresh(self._value)
         return self._value
 
     def _refresh(self, stale: str | None) -> str:
         try:
-            response = self._client.get_secret_value(SecretId=self._secret_arn)
-        except (ClientError, BotoCoreError) as error:
+            fresh = self._source.secret_string(self._secret_arn)
+        except SecretUnavailable:
             if stale is None:
-                raise TokenUnavailable(error_code(error)) from error
+                raise
             self._fetched_at = self._clock() - self._max_age + RETRY_AFTER_FAILURE_SECONDS
             return stale
         self._fetched_at = self._clock()
-        return str(response["SecretString"])
+        return fresh

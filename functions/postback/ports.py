@@ -1,4 +1,5 @@
-"""What the postback service needs from the outside world, and how that can fail."""
+"""What the postback service needs from the outside world. How each can fail is in
+`functions.failures`."""
 
 from __future__ import annotations
 
@@ -10,33 +11,9 @@ from functions.recordings.jobs import RecordingJob
 from functions.reports.items import ReportItem
 
 
-class Unavailable(Exception):
-    """A dependency could not be reached or refused the call. `code` names the error, never data."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-class StorageUnavailable(Unavailable):
-    pass
-
-
-class ArchiveUnavailable(Unavailable):
-    pass
-
-
-class QueueUnavailable(Unavailable):
-    pass
-
-
-class TokenUnavailable(Unavailable):
-    pass
-
-
-class TokenSource(Protocol):
-    def expected_token(self) -> str:
-        """The postback token. Raises TokenUnavailable."""
+class SecretValue(Protocol):
+    def value(self) -> str:
+        """The secret's current value. Raises SecretUnavailable."""
         ...
 
 

@@ -14,18 +14,16 @@ from enum import StrEnum
 
 from aws_lambda_powertools import Logger
 
+from functions.failures import (
+    ArchiveUnavailable,
+    QueueUnavailable,
+    SecretUnavailable,
+    StorageUnavailable,
+)
 from functions.names import SERVICE_NAME, Prefix
 from functions.postback.body import as_bytes, read_postback
-from functions.postback.ports import (
-    ArchiveUnavailable,
-    BodyArchive,
-    QueueUnavailable,
-    RecordingQueue,
-    ReportStore,
-    StorageUnavailable,
-    TokenSource,
-    TokenUnavailable,
-)
+from functions.postback.ports import BodyArchive, RecordingQueue, ReportStore, SecretValue
+from functions.postback.store_once import Stored, store_once
 from functions.recordings.jobs import jobs_for
 from functions.reports import CallReport, RejectReason, Report, ReportRejected
 from functions.reports.items import ReportItem
@@ -69,13 +67,13 @@ class PostbackService:
     def __init__(
         self,
         *,
-        tokens: TokenSource,
+        token: SecretValue,
         store: ReportStore,
         archive: BodyArchive,
         queue: RecordingQueue,
         max_body_bytes: int,
     ) -> None:
-        self._tokens = tokens
+        self._token = token
         self._store = store
         self._archive = archive
         self._queue = queue
@@ -85,7 +83,7 @@ class PostbackService:
         try:
             if not self._token_matches(postback.token):
                 return Outcome(Status.FORBIDDEN, detail="missing or wrong token")
-        except TokenUnavailable as error:
+        except SecretUnavailable as error:
             logger.error("postback token unreadable", extra={"error": error.code})
             return Outcome(Status.UNAVAILABLE, detail="the token cannot be checked right now")
         try:
@@ -97,7 +95,7 @@ class PostbackService:
     def _token_matches(self, presented: str | None) -> bool:
         if not presented:
             return False
-        expected = self._tokens.expected_token()
+        expected = self._token.value()
         return hmac.compare_digest(presented.encode("utf-8"), expected.encode("utf-8"))
 
     def _receive_authenticated(self, postback: Postback) -> Outcome:
@@ -122,18 +120,14 @@ class PostbackService:
 
     def _store_once(self, postback: Postback, report: Report, item: ReportItem) -> Outcome:
         try:
-            stored_raw = self._store.insert(item)
+            stored = store_once(self._store, item)
         except StorageUnavailable as error:
             logger.error("report not stored", extra={"error": error.code})
             return self._archive_unstored(postback, error.code, Status.UNAVAILABLE, report)
-        if stored_raw is None:
+        if stored is Stored.NEW:
             return self._queue_recordings(report)
-        if stored_raw != item.raw:
+        if stored is Stored.CONFLICT:
             return self._keep_conflict(postback, report)
-        try:
-            self._store.count_delivery(item)
-        except StorageUnavailable as error:
-            logger.warning("duplicate not counted", extra={"error": error.code})
         logger.info("duplicate report")
         return Outcome(Status.DUPLICATE, report)
 

@@ -42,6 +42,21 @@ class RecordingJob:
         )
 
 
+class MalformedJob(ValueError):
+    """A queue message that is not a job; `str()` names what is wrong, never the body."""
+
+
+def parse_job(body: str) -> RecordingJob:
+    """The job in a queue message. Raises MalformedJob."""
+    try:
+        job = RecordingJob.from_message(body)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise MalformedJob(type(error).__name__) from None
+    if job.index < 0 or not job.call_id or not job.event_type or not job.url:
+        raise MalformedJob("incomplete job")
+    return job
+
+
 def jobs_for(report: CallReport) -> list[RecordingJob]:
     return [
         RecordingJob(report.call_id, report.event_type.value, report.campaign_id, index, url)

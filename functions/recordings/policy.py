@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, unquote_plus, urlsplit
 
+from functions.names import CALLFIRE_DOMAIN
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-CALLFIRE_DOMAIN = "callfire.com"
 API_KEY_PARAMETER = "apikey"
 MAX_URL_LENGTH = 2048
 _DEFAULT_PORTS = {"https": 443, "http": 80}
@@ -30,7 +31,7 @@ class Refused(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Target:
+class FetchTarget:
     """A checked URL, split the way the fetcher needs it."""
 
     url: str
@@ -81,7 +82,7 @@ class UrlPolicy:
         self.callfire_hosts = tuple(h for h in map(normalize_host, callfire_hosts) if h)
         self.loopback_origins = frozenset(loopback_origins)
 
-    def check(self, url: str) -> Target:
+    def check(self, url: str) -> FetchTarget:
         """The target of `url`, or Refused with the reason: not https, not an allowed host,
         credentials in the URL, or not a plain URL at all."""
         if len(url) > MAX_URL_LENGTH:
@@ -105,7 +106,7 @@ class UrlPolicy:
         if not host_on(host, self.allowed_hosts):
             raise Refused(f"host {host} is not on recordingHosts")
         path = parts.path or "/"
-        return Target(
+        return FetchTarget(
             url=url,
             scheme=scheme,
             host=host,

@@ -1,9 +1,11 @@
-"""Copying one recording: check what is done already, fetch, stream into S3, record it on the item.
+"""Copying one queued recording: check what is done already, fetch, stream into S3, record it on
+the item; and when that cannot be done now, decide when the queue tries again.
 
 Every step can be repeated: a message delivered twice (or retried after a failure half-way) finds
 the entry COPIED, or the object already in the bucket, and creates neither a second object
-(version) nor a second entry. Transient failures raise RetryLater for the queue to retry;
-permanent ones mark the entry FAILED with the reason.
+(version) nor a second entry. Permanent failures mark the entry FAILED with the reason; transient
+ones hide the message for a back-off that grows with each attempt, until the last attempt sends it
+to the dead-letter queue.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from enum import StrEnum
 from aws_lambda_powertools import Logger
 
 from functions.names import SERVICE_NAME, RecordingEntry, RecordingStatus
-from functions.recordings.jobs import RecordingJob
+from functions.recordings.backoff import retry_delay
+from functions.recordings.jobs import MalformedJob, RecordingJob, parse_job
 from functions.recordings.naming import (
     extension_for,
     recording_key,
@@ -24,50 +27,113 @@ from functions.recordings.naming import (
 from functions.recordings.policy import redact_url
 from functions.recordings.ports import (
     CannotCopy,
+    MessageVisibility,
     RecordingEntries,
     RecordingSource,
     RecordingStore,
+    RetryLater,
     StoredRecording,
 )
 
 logger = Logger(service=SERVICE_NAME)
+_JOB_KEYS = ("callId", "eventType", "recording")
 
 
-class Result(StrEnum):
+@dataclass(frozen=True, slots=True)
+class QueuedJob:
+    """A received queue message: its body, the handle to change its visibility, and how many
+    times it has been received (this time included)."""
+
+    body: str
+    receipt_handle: str
+    receive_count: int
+
+
+class CopyResult(StrEnum):
     COPIED = "copied"
     ALREADY_COPIED = "already_copied"
     FAILED = "failed"
     SKIPPED = "skipped"
+    RETRYING = "retrying"
+    """Not done yet: the message is hidden for its back-off and comes back."""
+    MALFORMED = "malformed"
+    """Not a job: the message comes back at once and moves to the dead-letter queue."""
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
-    result: Result
+class CopyOutcome:
+    result: CopyResult
     stored: StoredRecording | None = None
     reason: str = ""
+    retry_in_seconds: int | None = None
+
+    @property
+    def returns_to_queue(self) -> bool:
+        return self.result in (CopyResult.RETRYING, CopyResult.MALFORMED)
 
 
 class RecordingCopier:
     def __init__(
-        self, *, source: RecordingSource, store: RecordingStore, entries: RecordingEntries
+        self,
+        *,
+        source: RecordingSource,
+        store: RecordingStore,
+        entries: RecordingEntries,
+        visibility: MessageVisibility,
+        max_receives: int,
     ) -> None:
         self._source = source
         self._store = store
         self._entries = entries
+        self._visibility = visibility
+        self._max_receives = max_receives
 
-    def copy(self, job: RecordingJob, *, deadline: float) -> Outcome:
-        """Raises RetryLater for a transient failure; everything else is an Outcome."""
+    def handle(self, message: QueuedJob, *, deadline: float) -> CopyOutcome:
+        """The outcome of one message; `deadline` is a time.monotonic() value the transfer must
+        finish by. Never raises: whatever goes wrong becomes a retry or a FAILED entry."""
+        try:
+            job = parse_job(message.body)
+        except MalformedJob as error:
+            logger.error(
+                "malformed job; it goes to the dead-letter queue", extra={"error": str(error)}
+            )
+            self._visibility.hide(message.receipt_handle, 0)
+            return CopyOutcome(CopyResult.MALFORMED, reason=str(error))
+        logger.append_keys(callId=job.call_id, eventType=job.event_type, recording=job.index)
+        try:
+            return self.copy(job, deadline=deadline)
+        except RetryLater as error:
+            return self._retry_later(message, error.reason, error.retry_after)
+        except Exception:
+            logger.exception("unexpected failure copying a recording")
+            return self._retry_later(message, "unexpected failure", None)
+        finally:
+            logger.remove_keys(list(_JOB_KEYS))
+
+    def copy(self, job: RecordingJob, *, deadline: float) -> CopyOutcome:
+        """Raises RetryLater for a transient failure; everything else is a CopyOutcome."""
         entry = self._entries.entry(job)
         if entry is None or entry.get(RecordingEntry.URL) != job.url:
             logger.warning("no such recording entry on the call item; nothing to copy")
-            return Outcome(Result.SKIPPED, reason="the call item holds no such recording")
+            return CopyOutcome(CopyResult.SKIPPED, reason="the call item holds no such recording")
         if entry.get(RecordingEntry.STATUS) == RecordingStatus.COPIED:
             logger.info("recording already copied")
-            return Outcome(Result.ALREADY_COPIED)
+            return CopyOutcome(CopyResult.ALREADY_COPIED)
         try:
-            return self._record(job, self._transfer(job, deadline), Result.COPIED)
+            return self._record(job, self._transfer(job, deadline))
         except CannotCopy as refusal:
             return self._fail(job, refusal.reason)
+
+    def _retry_later(
+        self, message: QueuedJob, reason: str, retry_after: float | None
+    ) -> CopyOutcome:
+        delay = retry_delay(message.receive_count, self._max_receives, retry_after=retry_after)
+        self._visibility.hide(message.receipt_handle, delay)
+        logger.warning(
+            "recording not copied yet; the queue retries it",
+            extra={"reason": reason, "retryInSeconds": delay, "maxAttempts": self._max_receives},
+        )
+        return CopyOutcome(CopyResult.RETRYING, reason=reason, retry_in_seconds=delay)
 
     def _transfer(self, job: RecordingJob, deadline: float) -> StoredRecording:
         with self._source.open(job.url, deadline=deadline) as download:
@@ -82,19 +148,19 @@ class RecordingCopier:
                 source=job.url,
             )
 
-    def _record(self, job: RecordingJob, stored: StoredRecording, result: Result) -> Outcome:
+    def _record(self, job: RecordingJob, stored: StoredRecording) -> CopyOutcome:
         if not self._entries.mark_copied(job, stored):
             logger.warning(
                 "recording stored but its entry changed meanwhile", extra={"s3Key": stored.key}
             )
-            return Outcome(Result.SKIPPED, stored, "the entry changed while copying")
+            return CopyOutcome(CopyResult.SKIPPED, stored, "the entry changed while copying")
         logger.info("recording copied", extra={"s3Key": stored.key, "bytes": stored.size})
-        return Outcome(result, stored)
+        return CopyOutcome(CopyResult.COPIED, stored)
 
-    def _fail(self, job: RecordingJob, reason: str) -> Outcome:
+    def _fail(self, job: RecordingJob, reason: str) -> CopyOutcome:
         marked = self._entries.mark_failed(job, reason)
         logger.warning(
             "recording not copied",
             extra={"reason": reason, "url": redact_url(job.url), "marked": marked},
         )
-        return Outcome(Result.FAILED if marked else Result.SKIPPED, reason=reason)
+        return CopyOutcome(CopyResult.FAILED if marked else CopyResult.SKIPPED, reason=reason)

@@ -8,14 +8,6 @@ from enum import StrEnum
 from typing import Protocol
 
 
-class SecretUnavailable(Exception):
-    """A secret could not be read. `code` names the error (an AWS error code), never a value."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
 class SecretSource(Protocol):
     def secret_string(self, secret_arn: str) -> str:
         """The secret's current string value. Raises SecretUnavailable."""

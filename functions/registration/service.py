@@ -17,16 +17,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from functions.names import SERVICE_NAME
+from functions.failures import SecretUnavailable
+from functions.names import DEFAULT_CALLFIRE_BASE_URL, SERVICE_NAME, SubscriptionResource
 from functions.registration.answer import MalformedAnswer, read_report_response
-from functions.registration.ports import (
-    Failure,
-    FormPoster,
-    HttpAnswer,
-    NoAnswer,
-    SecretSource,
-    SecretUnavailable,
-)
+from functions.registration.ports import Failure, FormPoster, HttpAnswer, NoAnswer, SecretSource
 from functions.registration.redaction import Redactor, excerpt
 from functions.registration.subscriptions import (
     Endpoint,
@@ -42,7 +36,6 @@ logger = Logger(service=SERVICE_NAME)
 
 MIN_ATTEMPT_SECONDS = 2.0
 """Less time than this left before the deadline: no new attempt is started."""
-DEFAULT_CALLFIRE_URL = "https://www.callfire.com"
 Redact = Callable[[str], str]
 
 
@@ -158,7 +151,9 @@ def what_to_check(advice: Advice, request: SubscriptionRequest, endpoint: Endpoi
         if endpoint.campaign_id
         else ""
     )
-    base_url = f"callfireBaseUrl ({request.base_url}; CallFire's own is {DEFAULT_CALLFIRE_URL})"
+    base_url = (
+        f"callfireBaseUrl ({request.base_url}; CallFire's own is {DEFAULT_CALLFIRE_BASE_URL})"
+    )
     if advice is Advice.CREDENTIALS:
         return (
             f"Check the API key in the secret {request.api_key_secret_arn} (your CallFire API key, "
@@ -216,7 +211,10 @@ class RegistrationService:
                 if request_type == RequestType.UPDATE and existing
                 else physical_id(request.postback_url)
             ),
-            "Data": {"PostbackUrl": request.postback_url, "Subscriptions": str(len(endpoints))},
+            "Data": {
+                SubscriptionResource.POSTBACK_URL: request.postback_url,
+                "Subscriptions": str(len(endpoints)),
+            },
         }
 
     def subscribe(self, request: SubscriptionRequest, *, deadline: float) -> tuple[Endpoint, ...]:

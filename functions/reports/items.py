@@ -1,4 +1,4 @@
-"""Reports as the BRIEF's DynamoDB items (plain Python values; the adapter serialises them)."""
+"""Reports as the items of docs/contract.md (plain Python values; the adapter serialises them)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,15 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from functions.names import CallsTable, CampaignsTable, Item, RecordingStatus
+from functions.names import (
+    CallAttribute,
+    CallsTable,
+    CampaignAttribute,
+    CampaignsTable,
+    Item,
+    RecordingEntry,
+    RecordingStatus,
+)
 from functions.reports.errors import RejectReason, ReportRejected
 from functions.reports.model import CallReport, CampaignReport, Report
 
@@ -20,6 +28,12 @@ class Table(StrEnum):
     CAMPAIGNS = "campaigns"
 
 
+_PARTITION_KEYS = {
+    Table.CALLS: CallsTable.PARTITION_KEY,
+    Table.CAMPAIGNS: CampaignsTable.PARTITION_KEY,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class ReportItem:
     """One item to store: its table, its key and all of its attributes (key included)."""
@@ -27,6 +41,11 @@ class ReportItem:
     table: Table
     key: dict[str, str]
     attributes: dict[str, Any]
+
+    @property
+    def partition_key(self) -> str:
+        """The name of the table's partition key."""
+        return _PARTITION_KEYS[self.table]
 
     @property
     def raw(self) -> str:
@@ -41,29 +60,29 @@ def to_item(report: Report, *, raw: str, received_at: str) -> ReportItem:
 
 
 _CALL_ATTRIBUTES = (
-    (CallsTable.CAMPAIGN_ID, "campaign_id"),
-    (CallsTable.PHONE_NUMBER, "phone_number"),
-    ("dnis", "dnis"),
-    ("disposition", "disposition"),
-    ("durationSeconds", "duration_seconds"),
-    (CallsTable.CALL_START, "call_start"),
-    ("responseTime", "response_time"),
-    ("notes", "notes"),
-    ("extraData", "extra_data"),
-    ("agentId", "agent_id"),
-    ("agentResponse", "agent_response"),
-    ("smsSent", "sms_sent"),
-    ("smsReceived", "sms_received"),
-    ("replyFromCampaign", "reply_from_campaign"),
+    (CallAttribute.CAMPAIGN_ID, "campaign_id"),
+    (CallAttribute.PHONE_NUMBER, "phone_number"),
+    (CallAttribute.DNIS, "dnis"),
+    (CallAttribute.DISPOSITION, "disposition"),
+    (CallAttribute.DURATION_SECONDS, "duration_seconds"),
+    (CallAttribute.CALL_START, "call_start"),
+    (CallAttribute.RESPONSE_TIME, "response_time"),
+    (CallAttribute.NOTES, "notes"),
+    (CallAttribute.EXTRA_DATA, "extra_data"),
+    (CallAttribute.AGENT_ID, "agent_id"),
+    (CallAttribute.AGENT_RESPONSE, "agent_response"),
+    (CallAttribute.SMS_SENT, "sms_sent"),
+    (CallAttribute.SMS_RECEIVED, "sms_received"),
+    (CallAttribute.REPLY_FROM_CAMPAIGN, "reply_from_campaign"),
 )
 """Item attribute name and report field, for the plain values of a call."""
 
 _CAMPAIGN_ATTRIBUTES = (
-    ("name", "name"),
-    ("status", "status"),
-    ("cost", "cost"),
-    ("currency", "currency"),
-    ("costRaw", "cost_raw"),
+    (CampaignAttribute.NAME, "name"),
+    (CampaignAttribute.STATUS, "status"),
+    (CampaignAttribute.COST, "cost"),
+    (CampaignAttribute.CURRENCY, "currency"),
+    (CampaignAttribute.COST_RAW, "cost_raw"),
 )
 
 
@@ -71,12 +90,13 @@ def _call_item(report: CallReport, *, raw: str, received_at: str) -> ReportItem:
     key = {CallsTable.PARTITION_KEY: report.call_id, CallsTable.SORT_KEY: report.event_type.value}
     attributes = _present(report, key, _CALL_ATTRIBUTES)
     if report.tags:
-        attributes["tags"] = list(report.tags)
+        attributes[CallAttribute.TAGS] = list(report.tags)
     if report.stored_data:
-        attributes["storedData"] = dict(report.stored_data)
+        attributes[CallAttribute.STORED_DATA] = dict(report.stored_data)
     if report.recording_urls:
-        attributes[CallsTable.RECORDINGS] = [
-            {"url": url, "status": RecordingStatus.PENDING} for url in report.recording_urls
+        attributes[CallAttribute.RECORDINGS] = [
+            {RecordingEntry.URL: url, RecordingEntry.STATUS: RecordingStatus.PENDING}
+            for url in report.recording_urls
         ]
     _add_bookkeeping(attributes, report, raw=raw, received_at=received_at)
     return ReportItem(Table.CALLS, key, attributes)

@@ -10,8 +10,10 @@ beside it. Whatever is not recognised goes to `extra`, so nothing the sender wro
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from functions.names import CampaignAttribute
 from functions.reports.errors import RejectReason, ReportRejected
 from functions.reports.model import CallReport, CampaignReport, EventType, Report
 from functions.reports.values import iso_timestamp, money, number, whole_number
@@ -27,44 +29,67 @@ levels); the whole body stays in `raw`."""
 _CALL_ROOT = "callfinished"
 _CAMPAIGN_ROOT = "campaignfinished"
 
-_TEXT, _LIST, _STORED = "text", "list", "stored"
-_CALL_SCHEMA: dict[str, tuple[str, str, Callable[[str], Any] | None]] = {
-    "callid": (_TEXT, "call_id", None),
-    "campaignid": (_TEXT, "campaign_id", None),
-    "phonenumber": (_TEXT, "phone_number", None),
-    "dnis": (_TEXT, "dnis", None),
-    "disposition": (_TEXT, "disposition", None),
-    "notes": (_TEXT, "notes", None),
-    "extradata": (_TEXT, "extra_data", None),
-    "agentid": (_TEXT, "agent_id", None),
-    "agentresponse": (_TEXT, "agent_response", None),
-    "smssent": (_TEXT, "sms_sent", None),
-    "smsreceived": (_TEXT, "sms_received", None),
-    "replyfromcampaign": (_TEXT, "reply_from_campaign", None),
-    "duration": (_TEXT, "duration_seconds", number),
-    "callstart": (_TEXT, "call_start", iso_timestamp),
-    "responsetime": (_TEXT, "response_time", iso_timestamp),
-    "tags": (_LIST, "tag", None),
-    "recordings": (_LIST, "file", None),
-    "storeddata": (_STORED, "var", None),
+
+@dataclass(frozen=True, slots=True)
+class _Text:
+    """An element whose text is one report field, converted when `convert` is given."""
+
+    field: str
+    convert: Callable[[str], Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _List:
+    """A container of `item` elements, each one's text an entry of the report field `field`."""
+
+    item: str
+    field: str
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredData:
+    """A container of `item` elements, each with a `name` attribute: a map of name to text."""
+
+    item: str
+
+
+_CALL_SCHEMA: dict[str, _Text | _List | _StoredData] = {
+    "callid": _Text("call_id"),
+    "campaignid": _Text("campaign_id"),
+    "phonenumber": _Text("phone_number"),
+    "dnis": _Text("dnis"),
+    "disposition": _Text("disposition"),
+    "notes": _Text("notes"),
+    "extradata": _Text("extra_data"),
+    "agentid": _Text("agent_id"),
+    "agentresponse": _Text("agent_response"),
+    "smssent": _Text("sms_sent"),
+    "smsreceived": _Text("sms_received"),
+    "replyfromcampaign": _Text("reply_from_campaign"),
+    "duration": _Text("duration_seconds", number),
+    "callstart": _Text("call_start", iso_timestamp),
+    "responsetime": _Text("response_time", iso_timestamp),
+    "tags": _List(item="tag", field="tags"),
+    "recordings": _List(item="file", field="recording_urls"),
+    "storeddata": _StoredData(item="var"),
 }
-_STORED_VARIABLE = "var"
-"""Normalised element name: (how it is read, the report field or list item name, conversion)."""
+"""How each element of a call report is read, by its normalised name."""
 
 _CAMPAIGN_TEXT: dict[str, str] = {"id": "campaign_id", "name": "name", "status": "status"}
 _CAMPAIGN_STATS = "campaignstats"
 _STATS: dict[str, str] = {
-    "total": "total",
-    "dialed": "dialed",
-    "live": "live",
-    "machine": "machine",
-    "noanswer": "noAnswer",
-    "dnc": "dnc",
-    "busy": "busy",
-    "transfer": "transfer",
-    "error": "error",
-    "misc": "misc",
+    "total": CampaignAttribute.TOTAL,
+    "dialed": CampaignAttribute.DIALED,
+    "live": CampaignAttribute.LIVE,
+    "machine": CampaignAttribute.MACHINE,
+    "noanswer": CampaignAttribute.NO_ANSWER,
+    "dnc": CampaignAttribute.DNC,
+    "busy": CampaignAttribute.BUSY,
+    "transfer": CampaignAttribute.TRANSFER,
+    "error": CampaignAttribute.ERROR,
+    "misc": CampaignAttribute.MISC,
 }
+"""A statistic's normalised element name and its item attribute."""
 
 
 def read_legacy_report(root: XmlElement) -> Report:
@@ -90,9 +115,9 @@ def _read_call(root: XmlElement) -> CallReport:
     return CallReport(
         call_id=call_id,
         event_type=_event_type(values),
-        tags=tuple(fields.tags),
+        tags=tuple(fields.lists["tags"]),
         stored_data=fields.stored_data,
-        recording_urls=tuple(fields.recording_urls),
+        recording_urls=tuple(fields.lists["recording_urls"]),
         extra=fields.extra.values,
         **values,
     )
@@ -109,8 +134,7 @@ def _event_type(values: dict[str, Any]) -> EventType:
 class _CallFields:
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}
-        self.tags: list[str] = []
-        self.recording_urls: list[str] = []
+        self.lists: dict[str, list[str]] = {"tags": [], "recording_urls": []}
         self.stored_data: dict[str, str] = {}
         self.extra = _Extra()
 
@@ -126,41 +150,41 @@ class _CallFields:
         rule = _CALL_SCHEMA.get(_NORMAL_NAMES.get(tag) or _normal(tag))
         if rule is None:
             self.extra.add(tag, _plain(element, depth))
-            return
-        how, name, convert = rule
-        if how is not _TEXT:
-            if how is _LIST:
-                self._read_list(element, name, depth)
-            else:
-                self._read_stored_data(element, depth)
-            return
+        elif type(rule) is _Text:
+            self._read_text(element, rule, depth)
+        elif type(rule) is _List:
+            self._read_list(element, rule, depth)
+        else:
+            self._read_stored_data(element, rule, depth)
+
+    def _read_text(self, element: XmlElement, rule: _Text, depth: int) -> None:
         text = _own_text(element)
         if text:
-            value = convert(text) if convert else text
-            known = self.values.get(name)
+            value = rule.convert(text) if rule.convert else text
+            known = self.values.get(rule.field)
             if known is None and value is not None:
-                self.values[name] = value
+                self.values[rule.field] = value
             elif value is None or known != value:
-                self.extra.add(tag, text)
+                self.extra.add(element.tag, text)
         if len(element):
             self.visit_children(element, depth)
 
-    def _read_list(self, container: XmlElement, item_name: str, depth: int) -> None:
+    def _read_list(self, container: XmlElement, rule: _List, depth: int) -> None:
         self.extra.add_text(container.tag, _own_text(container))
-        target = self.tags if item_name == "tag" else self.recording_urls
+        entries = self.lists[rule.field]
         for child in container:
-            if _normal(child.tag) == item_name and not len(child):
+            if _normal(child.tag) == rule.item and not len(child):
                 text = _own_text(child)
                 if text:
-                    target.append(text)
+                    entries.append(text)
             else:
                 self.visit(child, depth + 1)
 
-    def _read_stored_data(self, container: XmlElement, depth: int) -> None:
+    def _read_stored_data(self, container: XmlElement, rule: _StoredData, depth: int) -> None:
         self.extra.add_text(container.tag, _own_text(container))
         for child in container:
             variable = child.attrib.get("name", "").strip()
-            if _normal(child.tag) != _STORED_VARIABLE or len(child):
+            if _normal(child.tag) != rule.item or len(child):
                 self.visit(child, depth + 1)
             elif not variable or variable in self.stored_data:
                 self.extra.add(child.tag, _plain(child, depth + 1))

@@ -12,10 +12,10 @@ _TIMESTAMP = re.compile(
 )
 _INTEGER = re.compile(r"[+-]?\d{1,30}")
 _DECIMAL = re.compile(r"[+-]?\d{1,19}\.\d{1,18}")
+"""Numbers stay within DynamoDB's 38 significant digits; longer ones are kept as text."""
 _COST = re.compile(
     r"(?P<symbol>[$€£¥])?\s*(?P<amount>-?(?:\d{1,3}(?:,\d{3}){1,8}|\d{1,24})(?:\.\d{1,12})?)\s*(?P<code>[A-Za-z]{3})?"
 )
-"""Numbers stay within DynamoDB's 38 significant digits; longer ones are kept as text."""
 _CURRENCY_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
 
 

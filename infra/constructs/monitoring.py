@@ -16,15 +16,15 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from functions.names import METRICS_NAMESPACE, SERVICE_NAME
+from functions.names import METRICS_NAMESPACE, SERVICE_NAME, Dimension, Metric
 from infra.security import acknowledge
 
 FIVE_MINUTES = Duration.minutes(5)
 AT_RISK_METRICS = {
-    "ReportsUnavailable": "reports answered 503: storage was unavailable; the bodies are in "
+    Metric.REPORTS_UNAVAILABLE: "reports answered 503: storage was unavailable; the bodies are in "
     "unstored/ (replay them with `make replay ARGS='archived unstored --since ...'`)",
-    "ReportsFailed": "reports answered 500: an unexpected error; the bodies are in unstored/",
-    "RecordingsNotQueued": "recordings left PENDING because the queue refused them "
+    Metric.REPORTS_FAILED: "reports answered 500: an unexpected error; the bodies are in unstored/",
+    Metric.RECORDINGS_NOT_QUEUED: "recordings left PENDING because the queue refused them "
     "(queue them with `make replay ARGS=recordings`)",
 }
 """Service-level custom metrics that mean a report or recording needs a person."""
@@ -34,7 +34,7 @@ def service_metric(name: str, statistic: str = "Sum") -> cloudwatch.Metric:
     return cloudwatch.Metric(
         namespace=METRICS_NAMESPACE,
         metric_name=name,
-        dimensions_map={"service": SERVICE_NAME},
+        dimensions_map={Dimension.SERVICE: SERVICE_NAME},
         statistic=statistic,
         period=FIVE_MINUTES,
     )
@@ -44,7 +44,7 @@ def by_dimension(metric_name: str, dimension: str, label: str) -> cloudwatch.Mat
     """Every series of a custom metric split by `dimension` (kind or reason)."""
     return cloudwatch.MathExpression(
         expression=(
-            f"SEARCH('{{{METRICS_NAMESPACE},{dimension},service}} "
+            f"SEARCH('{{{METRICS_NAMESPACE},{dimension},{Dimension.SERVICE}}} "
             f"MetricName=\"{metric_name}\"', 'Sum', 300)"
         ),
         label=label,
@@ -182,20 +182,20 @@ class Monitoring(Construct):
         dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Reports stored, by kind",
-                left=[by_dimension("ReportsStored", "kind", "")],
+                left=[by_dimension(Metric.REPORTS_STORED, Dimension.KIND, "")],
                 width=8,
             ),
             cloudwatch.GraphWidget(
                 title="Duplicates and conflicts, by kind",
                 left=[
-                    by_dimension("ReportsDuplicate", "kind", "duplicate "),
-                    by_dimension("ReportsConflicting", "kind", "conflict "),
+                    by_dimension(Metric.REPORTS_DUPLICATE, Dimension.KIND, "duplicate "),
+                    by_dimension(Metric.REPORTS_CONFLICTING, Dimension.KIND, "conflict "),
                 ],
                 width=8,
             ),
             cloudwatch.GraphWidget(
                 title="Refused, by reason (bodies in rejected/)",
-                left=[by_dimension("ReportsRefused", "reason", "")],
+                left=[by_dimension(Metric.REPORTS_REFUSED, Dimension.REASON, "")],
                 width=8,
             ),
         )

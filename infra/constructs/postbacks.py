@@ -14,12 +14,11 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 
-from functions.names import Env, Prefix, Route
+from functions.names import Env, Handler, Prefix, Route
 from infra.constructs.python_function import LOG_RETENTION, PythonFunction
 from infra.constructs.storage import ReportStorage
 from infra.security import acknowledge, logical_id
 
-HANDLER = "functions.postback.handler.lambda_handler"
 TOKEN_LENGTH = 48
 
 _ACCESS_LOG_FIELDS = {
@@ -83,7 +82,7 @@ class PostbackApi(Construct):
             self,
             "Handler",
             code=code,
-            handler=HANDLER,
+            handler=Handler.POSTBACK,
             description="Checks, reads and stores each CallFire postback once.",
             environment={
                 Env.CALLS_TABLE: storage.calls_table.table_name,

@@ -84,7 +84,7 @@ class PythonFunction(Construct):
             acknowledge(
                 self.function,
                 rule_id,
-                "The product targets Python 3.13 on arm64 (the BRIEF's runtime); the code is "
+                "The product targets Python 3.13 on arm64 (docs/contract.md); the code is "
                 "tested on 3.11 and 3.13 and moves to a newer runtime deliberately.",
             )
         if tracing:

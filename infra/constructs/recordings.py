@@ -18,13 +18,13 @@ from functions.names import (
     DEFAULT_RECORDING_MAX_BYTES,
     DEFAULT_RECORDING_READ_TIMEOUT,
     Env,
+    Handler,
     Prefix,
 )
 from infra.constructs.python_function import PythonFunction
 from infra.constructs.storage import ReportStorage
 from infra.security import acknowledge, logical_id
 
-HANDLER = "functions.recordings.handler.lambda_handler"
 MAX_RECEIVES = 5
 FUNCTION_TIMEOUT = Duration.minutes(5)
 VISIBILITY_TIMEOUT = Duration.minutes(6 * 5)
@@ -89,7 +89,7 @@ class Recordings(Construct):
             self,
             "Copier",
             code=code,
-            handler=HANDLER,
+            handler=Handler.RECORDINGS,
             description="Copies each queued CallFire recording into the bucket.",
             environment={
                 Env.CALLS_TABLE: storage.calls_table.table_name,

@@ -16,13 +16,12 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from functions.names import CallfireApi, Route, SubscriptionResource
+from functions.names import CallfireApi, Handler, Route, SubscriptionResource
 from functions.registration.subscriptions import endpoints_for
 from infra.constructs.postbacks import PostbackApi
 from infra.constructs.python_function import LOG_RETENTION, PythonFunction, log_writing_role
 from infra.security import acknowledge, logical_id
 
-HANDLER = "functions.registration.handler.lambda_handler"
 TIMEOUT = Duration.minutes(5)
 """Enough for a retried POST to every endpoint of many campaigns; the function keeps a margin
 to fail with its own message before Lambda would cut it off."""
@@ -46,7 +45,7 @@ class CallfireRegistration(Construct):
             self,
             "Handler",
             code=code,
-            handler=HANDLER,
+            handler=Handler.REGISTRATION,
             description="Subscribes the postback URL with CallFire when the stack deploys.",
             environment={},
             timeout=TIMEOUT,

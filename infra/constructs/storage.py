@@ -25,14 +25,11 @@ class ReportStorage(Construct):
             removal=removal,
             protect=retain_data,
         )
-        for index_name, partition_key in (
-            (CallsTable.BY_CAMPAIGN, CallsTable.CAMPAIGN_ID),
-            (CallsTable.BY_PHONE_NUMBER, CallsTable.PHONE_NUMBER),
-        ):
+        for index_name, (partition_key, sort_key) in CallsTable.INDEXES.items():
             self.calls_table.add_global_secondary_index(
                 index_name=index_name,
                 partition_key=dynamodb.Attribute(name=partition_key, type=_STRING),
-                sort_key=dynamodb.Attribute(name=CallsTable.CALL_START, type=_STRING),
+                sort_key=dynamodb.Attribute(name=sort_key, type=_STRING),
                 projection_type=dynamodb.ProjectionType.INCLUDE,
                 non_key_attributes=[
                     name for name in CallsTable.INDEX_ATTRIBUTES if name != partition_key

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from functions.names import Handler
 from tests.e2e.cdk_cli import (
     ROOT,
     assert_imports_from_the_asset_alone,
@@ -19,7 +20,7 @@ from tests.e2e.cdk_cli import (
 )
 
 pytestmark = pytest.mark.e2e
-POSTBACK_HANDLER = "functions.postback.handler.lambda_handler"
+POSTBACK_HANDLER = Handler.POSTBACK
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +43,9 @@ def test_cli_synth_matches_the_in_process_template(
 def test_bundled_asset_holds_the_code_and_its_pinned_dependencies(cloud_assembly: Path) -> None:
     asset = code_asset(cloud_assembly)
 
-    assert (asset / "functions" / "postback" / "handler.py").is_file()
-    assert (asset / "functions" / "recordings" / "handler.py").is_file()
+    for handler in (Handler.POSTBACK, Handler.RECORDINGS, Handler.REGISTRATION):
+        module = handler.rpartition(".")[0]
+        assert (asset / f"{module.replace('.', '/')}.py").is_file()
     assert (asset / "defusedxml" / "ElementTree.py").is_file()
     assert (asset / "aws_lambda_powertools").is_dir()
     assert not list(asset.rglob("__pycache__"))
@@ -59,8 +61,8 @@ def test_bundled_handler_imports_from_the_asset_alone(cloud_assembly: Path, tmp_
     assert_imports_from_the_asset_alone(
         code_asset(cloud_assembly),
         [
-            "functions.postback.handler",
-            "functions.recordings.handler",
+            Handler.POSTBACK.rpartition(".")[0],
+            Handler.RECORDINGS.rpartition(".")[0],
             "defusedxml",
             "aws_lambda_powertools",
         ],

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from functions.names import SubscriptionResource
+from functions.names import Handler, SubscriptionResource
 from local.template import synthesize
 from tests.e2e.cdk_cli import (
     assert_imports_from_the_asset_alone,
@@ -21,7 +21,6 @@ from tests.e2e.cdk_cli import (
 )
 
 CONTEXT = {"callfireApiKeySecretName": "callfire/api-key", "subscribeCampaignIds": "12,34"}
-REGISTRATION_HANDLER = "functions.registration.handler.lambda_handler"
 
 pytestmark = pytest.mark.e2e
 
@@ -45,12 +44,12 @@ def test_both_python_functions_share_one_bundled_asset(
     cloud_assembly: Path, cli_template: dict[str, Any]
 ) -> None:
     functions = functions_by_handler(cli_template)
-    registration = functions[REGISTRATION_HANDLER]
-    postback = functions["functions.postback.handler.lambda_handler"]
+    registration = functions[Handler.REGISTRATION]
+    postback = functions[Handler.POSTBACK]
 
     assert registration["Code"] == postback["Code"]
     asset = asset_dir(cloud_assembly, registration)
-    assert (asset / "functions" / "registration" / "handler.py").is_file()
+    assert (asset / "functions" / "handlers" / "registration.py").is_file()
     assert (asset / "defusedxml" / "ElementTree.py").is_file()
     assert (asset_dir(cloud_assembly, functions["framework.onEvent"]) / "framework.js").is_file()
 
@@ -58,7 +57,7 @@ def test_both_python_functions_share_one_bundled_asset(
 def test_bundled_registration_handler_imports_from_the_asset_alone(
     cloud_assembly: Path, cli_template: dict[str, Any], tmp_path: Path
 ) -> None:
-    asset = asset_dir(cloud_assembly, functions_by_handler(cli_template)[REGISTRATION_HANDLER])
+    asset = asset_dir(cloud_assembly, functions_by_handler(cli_template)[Handler.REGISTRATION])
     assert_imports_from_the_asset_alone(
-        asset, ["functions.registration.handler", "defusedxml"], tmp_path
+        asset, [Handler.REGISTRATION.rpartition(".")[0], "defusedxml"], tmp_path
     )

@@ -25,7 +25,7 @@ from tools.target import Target
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
-BRIEF_ENDPOINT_KEYS = {
+CONTRACT_ENDPOINT_KEYS = {
     "endpoint_url",
     "region",
     "postback_url",
@@ -68,7 +68,7 @@ def fresh(body: bytes, old: bytes) -> tuple[bytes, str]:
 
 
 def test_endpoints_file_has_the_briefs_keys(system: LocalSystem, tmp_path: Path) -> None:
-    assert set(system.endpoints) >= BRIEF_ENDPOINT_KEYS
+    assert set(system.endpoints) >= CONTRACT_ENDPOINT_KEYS
     assert system.endpoints["postback_url"].startswith(system.gateway.url + "/postbacks?token=")
 
 
@@ -290,7 +290,7 @@ def test_make_local_serves_until_interrupted(tmp_path: Path) -> None:
             time.sleep(0.2)
         assert endpoints.exists(), "make local did not come up"
         written = json.loads(endpoints.read_text())
-        assert set(written) >= BRIEF_ENDPOINT_KEYS
+        assert set(written) >= CONTRACT_ENDPOINT_KEYS
         status, answer = post(written["postback_url"], event_body("call_minimal.xml"))
         assert (status, answer["status"]) == (200, "stored")
         time.sleep(1)

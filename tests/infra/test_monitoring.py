@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from functions.names import Metric
 from local.template import synthesize
 from tests.infra.test_stack import resources_of
 
@@ -35,9 +36,9 @@ def test_alarms_cover_dead_letters_5xx_function_errors_and_reports_at_risk(
     assert {
         "Errors",
         "Throttles",
-        "ReportsUnavailable",
-        "ReportsFailed",
-        "RecordingsNotQueued",
+        Metric.REPORTS_UNAVAILABLE,
+        Metric.REPORTS_FAILED,
+        Metric.RECORDINGS_NOT_QUEUED,
     } <= metric_names
     assert "ApproximateNumberOfMessagesVisible" in metric_names
     (rate,) = [p for p in found.values() if "Metrics" in p]

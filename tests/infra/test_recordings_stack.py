@@ -8,15 +8,15 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_cloudwatch as cloudwatch
 
-from functions.names import Env, Prefix
+from functions.names import Env, Handler, Prefix
 from infra.config import ReceiverConfig
+from infra.security import logical_id
 from infra.stack import STACK_NAME, ReceiverStack
 from local.template import cdk_json_context, synthesize
 from tests.infra.test_stack import as_list, calls_table, only, policy_statements, resources_of
 
-HANDLER = "functions.recordings.handler.lambda_handler"
+HANDLER = Handler.RECORDINGS
 API_KEY_CONTEXT = {"callfireApiKeySecretName": "callfire/api-key"}
 
 
@@ -202,11 +202,23 @@ def test_the_copier_has_error_and_throttle_alarms(template: dict[str, Any]) -> N
     assert watched == {"Errors", "Throttles"}
 
 
-def test_the_alarm_is_exposed_on_the_construct() -> None:
+def test_the_alarm_the_construct_exposes_is_the_dead_letter_alarm_that_notifies(
+    template: dict[str, Any],
+) -> None:
+    """Monitoring takes the recordings' own alarm instead of making a second one: the construct
+    must expose the alarm that watches the dead-letter queue, and that one must notify."""
     app = cdk.App(context={**cdk_json_context(), "aws:cdk:bundling-stacks": []})
     stack = ReceiverStack(app, STACK_NAME, config=ReceiverConfig.from_context(app.node))
+    _, _, dead_letter_id = queues(template)
+    (topic_id,) = resources_of(template, "AWS::SNS::Topic")
 
-    assert isinstance(stack.recordings.dead_letter_alarm, cloudwatch.Alarm)
+    alarm = template["Resources"][logical_id(stack.recordings.dead_letter_alarm)]
+
+    assert alarm["Type"] == "AWS::CloudWatch::Alarm"
+    assert alarm["Properties"]["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": [dead_letter_id, "QueueName"]}}
+    ]
+    assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
 
 
 @pytest.mark.parametrize(

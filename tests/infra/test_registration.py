@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from functions.names import SubscriptionResource
+from functions.names import Handler, Output, SubscriptionResource
 from local.callfire import StandInCallFire
 from local.resources import LocalResources
 from local.template import synthesize
 from tests.infra.test_stack import as_list, policy_statements, resources_of
 
 API_KEY_SECRET_NAME = "callfire/api-key"
-HANDLER = "functions.registration.handler.lambda_handler"
+HANDLER = Handler.REGISTRATION
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_without_an_api_key_secret_nothing_registers(template: dict[str, Any]) -
     assert custom_resources(template) == {}
     assert function_with_handler(template, HANDLER) == []
     assert function_with_handler(template, "framework.onEvent") == []
-    assert "CallfireSubscription" not in template["Outputs"]
+    assert Output.CALLFIRE_SUBSCRIPTION not in template["Outputs"]
 
 
 def test_with_an_api_key_secret_one_custom_resource_subscribes(configured: dict[str, Any]) -> None:
@@ -92,8 +92,8 @@ def test_with_an_api_key_secret_one_custom_resource_subscribes(configured: dict[
     assert resource["Properties"]["ServiceToken"] == {"Fn::GetAtt": [framework_id, "Arn"]}
     variables = framework["Properties"]["Environment"]["Variables"]
     assert variables["USER_ON_EVENT_FUNCTION_ARN"] == {"Fn::GetAtt": [handler_id, "Arn"]}
-    assert "SubscribeCommand" not in configured["Outputs"]
-    summary = configured["Outputs"]["CallfireSubscription"]["Value"]
+    assert Output.SUBSCRIBE_COMMAND not in configured["Outputs"]
+    summary = configured["Outputs"][Output.CALLFIRE_SUBSCRIPTION]["Value"]
     assert "campaigns 12, 34" in summary
     assert API_KEY_SECRET_NAME in summary
     assert resource_id.startswith("Registration")
@@ -146,9 +146,7 @@ def test_properties_resolve_to_plain_values(configured: dict[str, Any]) -> None:
 def test_it_waits_for_the_route_and_the_postback_function(configured: dict[str, Any]) -> None:
     (resource,) = custom_resources(configured).values()
     (route_id,) = resources_of(configured, "AWS::ApiGatewayV2::Route")
-    (postback_id, _) = function_with_handler(
-        configured, "functions.postback.handler.lambda_handler"
-    )[0]
+    (postback_id, _) = function_with_handler(configured, Handler.POSTBACK)[0]
 
     assert {route_id, postback_id, token_secret_id(configured)} <= set(resource["DependsOn"])
 
@@ -213,7 +211,7 @@ def test_registration_function_has_no_secret_in_its_environment(
 def test_without_an_api_key_the_output_says_how_to_subscribe_by_hand(
     template: dict[str, Any],
 ) -> None:
-    output = template["Outputs"]["SubscribeCommand"]
+    output = template["Outputs"][Output.SUBSCRIBE_COMMAND]
     text = json.dumps(output["Value"])
 
     assert "CALLFIRE_API_KEY" in output["Description"]
@@ -228,7 +226,7 @@ def test_the_by_hand_output_lists_each_campaign() -> None:
     outputs = synthesize({"subscribeCampaignIds": "5,6"})["Outputs"]
 
     assert "in callfinish/5 campaignfinish/5 callfinish/6 campaignfinish/6;" in json.dumps(
-        outputs["SubscribeCommand"]["Value"]
+        outputs[Output.SUBSCRIBE_COMMAND]["Value"]
     )
 
 
@@ -244,7 +242,7 @@ def test_the_by_hand_command_subscribes_when_run(tmp_path: Path) -> None:
         local.refs[token_secret_id(template)] = "arn:aws:secretsmanager:us-east-1:1:secret:t"
         for logical_id in resources_of(template, "AWS::ApiGatewayV2::Api"):
             local.refs[logical_id] = "api1"
-        command = local.resolve(template["Outputs"]["SubscribeCommand"]["Value"])
+        command = local.resolve(template["Outputs"][Output.SUBSCRIBE_COMMAND]["Value"])
         fake_aws = tmp_path / "aws"
         fake_aws.write_text(
             "#!/bin/sh\n"

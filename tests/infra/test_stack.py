@@ -1,4 +1,4 @@
-"""The synthesized template: the BRIEF's keys, indexes, route, outputs, and least privilege."""
+"""The synthesized template: the contract's keys, indexes, route, outputs, and least privilege."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from functions.names import CallsTable, CampaignsTable, Env, Prefix
+from functions.names import CallsTable, CampaignsTable, Env, Handler, Output, Prefix
 from local.template import synthesize
 
 
@@ -40,9 +40,7 @@ def only(
 
 
 def postback_function(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    return only(
-        template, "AWS::Lambda::Function", Handler="functions.postback.handler.lambda_handler"
-    )
+    return only(template, "AWS::Lambda::Function", Handler=Handler.POSTBACK)
 
 
 def calls_table(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -310,14 +308,14 @@ def test_no_secret_value_reaches_the_template(template: dict[str, Any]) -> None:
 def test_outputs_give_what_a_user_needs(template: dict[str, Any]) -> None:
     outputs = template["Outputs"]
     assert set(outputs) >= {
-        "PostbackUrl",
-        "TokenSecretArn",
-        "CallsTableName",
-        "CampaignsTableName",
-        "BucketName",
-        "DeadLetterQueueUrl",
-        "RecordingsQueueUrl",
+        Output.POSTBACK_URL,
+        Output.TOKEN_SECRET_ARN,
+        Output.CALLS_TABLE,
+        Output.CAMPAIGNS_TABLE,
+        Output.BUCKET,
+        Output.DEAD_LETTER_QUEUE,
+        Output.RECORDINGS_QUEUE,
     }
-    url = json.dumps(outputs["PostbackUrl"]["Value"])
+    url = json.dumps(outputs[Output.POSTBACK_URL]["Value"])
     assert url.endswith('"/postbacks"]]}')
     assert "token" not in url.lower()

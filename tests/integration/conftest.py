@@ -13,14 +13,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from functions.names import Route
-from functions.postback.wiring import postback_service
+from functions.names import Env, Handler, Route
 from local.events import http_api_event
-from local.invoke import lambda_context, load_handler
+from local.invoke import lambda_context, load_handler, reset_function_state
 from local.resources import LocalFunction, LocalResources, create_resources
 from tests.helpers import REGION
-
-POSTBACK_HANDLER = "functions.postback.handler.lambda_handler"
 
 
 @pytest.fixture(scope="session")
@@ -84,6 +81,10 @@ class PostbackClient:
             headers={"content-type": "text/xml", **(headers or {})},
             body=body,
         )
+        return self.invoke(event)
+
+    def invoke(self, event: dict[str, Any]) -> Answer:
+        """Hand `event` to the real handler as API Gateway would, and read its answer."""
         self.sent.append(event)
         handler = load_handler(self.function.handler)
         response = handler(event, lambda_context(self.function, REGION))
@@ -94,21 +95,15 @@ class PostbackClient:
         )
 
 
-def reset_handler_state() -> None:
-    """A fresh service (token cache included) per test; the boto3 clients are kept, since every
-    test runs with the same environment and clients are slow to make."""
-    postback_service.cache_clear()
-
-
 @pytest.fixture
 def postback(
     resources: LocalResources, aws: Any, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[PostbackClient]:
-    function = resources.function_for_handler(POSTBACK_HANDLER)
+    function = resources.function_for_handler(Handler.POSTBACK)
     for name, value in function.environment.items():
         monkeypatch.setenv(name, value)
-    secret_arn = function.environment["POSTBACK_TOKEN_SECRET_ARN"]
+    secret_arn = function.environment[Env.TOKEN_SECRET_ARN]
     token = aws("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
-    reset_handler_state()
+    reset_function_state(keep_clients=True)
     yield PostbackClient(function, token, resources.outputs())
-    reset_handler_state()
+    reset_function_state(keep_clients=True)

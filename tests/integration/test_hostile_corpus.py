@@ -1,5 +1,5 @@
-"""Every body of the hostile corpus through the real handler: the BRIEF's answer, the body archived
-when refused, stored correctly when accepted, and bounded memory per body."""
+"""Every body of the hostile corpus through the real handler: the answer the contract gives, the
+body archived when refused, stored correctly when accepted, and bounded memory per body."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
+from functions.names import Output
 from functions.postback.body import unwrap_body
 from functions.reports import ReportRejected, read_report
 from functions.reports.items import check_item_size, to_item
@@ -35,10 +36,10 @@ def test_the_corpus_is_large_enough_and_every_body_has_an_answer() -> None:
 
 def stored_item(aws: Any, postback: PostbackClient, kind: str, body_id: str) -> dict[str, Any]:
     if kind == "campaign":
-        table, key = postback.outputs["CampaignsTableName"], {"campaignId": {"S": body_id}}
+        table, key = postback.outputs[Output.CAMPAIGNS_TABLE], {"campaignId": {"S": body_id}}
     else:
         table, key = (
-            postback.outputs["CallsTableName"],
+            postback.outputs[Output.CALLS_TABLE],
             {"callId": {"S": body_id}, "eventType": {"S": kind}},
         )
     item = aws("dynamodb").get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
@@ -48,7 +49,7 @@ def stored_item(aws: Any, postback: PostbackClient, kind: str, body_id: str) -> 
 def archived_body(
     aws: Any, postback: PostbackClient, request_id: str
 ) -> tuple[bytes, dict[str, str]]:
-    bucket = postback.outputs["BucketName"]
+    bucket = postback.outputs[Output.BUCKET]
     listing = aws("s3").list_objects_v2(Bucket=bucket, Prefix="rejected/")
     (key,) = [
         entry["Key"]

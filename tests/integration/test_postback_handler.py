@@ -17,6 +17,7 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from functions.adapters.archive import archive_key
 from functions.adapters.aws import aws_client
+from functions.names import Handler, Metric, Output, Route
 from local.faults import counting, failing
 from local.resources import LocalResources
 from tests.helpers import documented_call_item, event_body
@@ -36,7 +37,7 @@ def get_call(
     aws: Callable[[str], Any], postback: PostbackClient, call_id: str, event_type: str
 ) -> dict[str, Any] | None:
     response = aws("dynamodb").get_item(
-        TableName=postback.outputs["CallsTableName"],
+        TableName=postback.outputs[Output.CALLS_TABLE],
         Key={"callId": {"S": call_id}, "eventType": {"S": event_type}},
         ConsistentRead=True,
     )
@@ -51,7 +52,7 @@ def get_call(
 def archived(
     aws: Callable[[str], Any], postback: PostbackClient, prefix: str, request_id: str
 ) -> list[dict[str, Any]]:
-    bucket = postback.outputs["BucketName"]
+    bucket = postback.outputs[Output.BUCKET]
     listing = aws("s3").list_objects_v2(Bucket=bucket, Prefix=prefix)
     found = []
     for entry in listing.get("Contents", []):
@@ -71,9 +72,7 @@ def last_request_id(postback: PostbackClient) -> str:
 def queued_jobs(
     aws: Callable[[str], Any], resources: LocalResources, call_id: str
 ) -> list[dict[str, Any]]:
-    queue_url = resources.function_for_handler(
-        "functions.postback.handler.lambda_handler"
-    ).environment["RECORDINGS_QUEUE_URL"]
+    queue_url = resources.function_for_handler(Handler.POSTBACK).environment["RECORDINGS_QUEUE_URL"]
     found = []
     for _ in range(10):
         messages = (
@@ -162,7 +161,7 @@ def test_campaign_is_stored_in_the_campaigns_table(postback: PostbackClient, aws
 
     assert (answer.status, answer.body["kind"], answer.body["id"]) == (200, "campaign", campaign_id)
     item = aws("dynamodb").get_item(
-        TableName=postback.outputs["CampaignsTableName"], Key={"campaignId": {"S": campaign_id}}
+        TableName=postback.outputs[Output.CAMPAIGNS_TABLE], Key={"campaignId": {"S": campaign_id}}
     )["Item"]
     assert item["cost"] == {"N": "2.25"}
     assert item["currency"] == {"S": "USD"}
@@ -418,17 +417,38 @@ def test_metrics_count_reports_by_kind_and_refusals_by_reason(
         for directive in blob["_aws"]["CloudWatchMetrics"]
         for definition in directive["Metrics"]
     ]
-    assert ("text-sent", "ReportsStored") in metrics
-    assert ("text-sent", "ReportsDuplicate") in metrics
-    assert ("unknown_report", "ReportsRefused") in metrics
-    assert metrics.count(("text-sent", "ReportsReceived")) == 2
+    assert ("text-sent", Metric.REPORTS_STORED) in metrics
+    assert ("text-sent", Metric.REPORTS_DUPLICATE) in metrics
+    assert ("unknown_report", Metric.REPORTS_REFUSED) in metrics
+    assert metrics.count(("text-sent", Metric.REPORTS_RECEIVED)) == 2
 
 
-def test_base64_encoded_event_body_is_decoded(postback: PostbackClient, aws: Any) -> None:
+def test_a_base64_encoded_event_body_is_decoded_before_it_is_read(
+    postback: PostbackClient, aws: Any
+) -> None:
+    """API Gateway hands binary media types over base64-encoded, with `isBase64Encoded`: the
+    handler must store the body CallFire sent, not its base64 text."""
     body, call_id = unique(event_body("call_minimal.xml"), b"42")
+    event = {
+        "version": "2.0",
+        "routeKey": f"POST {Route.POSTBACKS}",
+        "rawPath": Route.POSTBACKS,
+        "rawQueryString": f"{Route.TOKEN_PARAMETER}={postback.token}",
+        "queryStringParameters": {Route.TOKEN_PARAMETER: postback.token},
+        "headers": {"content-type": "application/octet-stream"},
+        "requestContext": {
+            "http": {"method": "POST", "path": Route.POSTBACKS, "sourceIp": "192.0.2.1"},
+            "requestId": "base64-request",
+            "routeKey": f"POST {Route.POSTBACKS}",
+            "stage": "$default",
+        },
+        "body": base64.b64encode(body).decode("ascii"),
+        "isBase64Encoded": True,
+    }
 
-    answer = postback.post(body, headers={"content-type": "application/octet-stream"})
+    answer = postback.invoke(event)
 
-    assert postback.sent[-1]["body"] == base64.b64encode(body).decode()
     assert answer.status == 200
-    assert get_call(aws, postback, call_id, "call") is not None
+    item = get_call(aws, postback, call_id, "call")
+    assert item is not None
+    assert item["raw"] == body.decode()

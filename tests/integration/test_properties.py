@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -12,7 +14,8 @@ from boto3.dynamodb.types import TypeDeserializer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from functions.reports import CallReport, CampaignReport, read_report
+from functions.names import CallAttribute, CallsTable, Item, Output
+from functions.reports import CallReport, CampaignReport, EventType, read_report
 from tests.integration.conftest import PostbackClient
 
 _deserializer = TypeDeserializer()
@@ -29,108 +32,120 @@ timestamps = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(209
 )
 
 
+clean_text = xml_text.map(str.strip).filter(bool)
+"""A value as it is stored: CallFire's text without the white space around it."""
+blank = st.sampled_from(["", " ", "\n  ", "\t"])
+ISO_8601 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?")
+
+ELEMENTS = {
+    CallAttribute.CALL_ID: "callid",
+    CallAttribute.CAMPAIGN_ID: "campaignid",
+    CallAttribute.PHONE_NUMBER: "phonenumber",
+    CallAttribute.DISPOSITION: "disposition",
+    CallAttribute.NOTES: "notes",
+    CallAttribute.AGENT_RESPONSE: "agentresponse",
+    CallAttribute.SMS_SENT: "smssent",
+    CallAttribute.SMS_RECEIVED: "smsreceived",
+}
+"""The element CallFire's document names for each attribute (the input format, not a rule)."""
+OPTIONAL = (CallAttribute.DISPOSITION, CallAttribute.NOTES, CallAttribute.AGENT_RESPONSE)
+
+
+@dataclass(frozen=True)
+class GeneratedCall:
+    body: bytes
+    expected: dict[str, Any]
+    """The item's attributes, drawn first; the body is written from them."""
+    call_start: datetime
+
+
 @st.composite
-def call_reports(draw: st.DrawFn) -> dict[str, Any]:
-    return {
-        "callid": draw(identifiers),
-        "campaignid": draw(identifiers),
-        "phonenumber": draw(phone_numbers),
-        "disposition": draw(xml_text),
-        "notes": draw(xml_text),
-        "agentresponse": draw(xml_text),
-        "duration": draw(st.integers(min_value=0, max_value=10**9)),
-        "callstart": draw(timestamps),
-        "tags": draw(st.lists(xml_text, max_size=5)),
-        "stored": draw(
-            st.dictionaries(
-                st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True), xml_text, max_size=5
-            )
-        ),
-        "kind": draw(st.sampled_from(["call", "text-sent", "text-reply"])),
-        "sms": draw(xml_text.filter(lambda text: text.strip() != "")),
+def call_reports(draw: st.DrawFn) -> GeneratedCall:
+    kind = draw(st.sampled_from(EventType))
+    expected: dict[str, Any] = {
+        CallAttribute.CALL_ID: f"{uuid.uuid4().hex[:8]}-{draw(identifiers)}",
+        CallAttribute.EVENT_TYPE: kind.value,
+        CallAttribute.CAMPAIGN_ID: draw(identifiers),
+        CallAttribute.PHONE_NUMBER: draw(phone_numbers),
+        CallAttribute.DURATION_SECONDS: Decimal(draw(st.integers(0, 10**9))),
     }
+    blanks = {}
+    for attribute in OPTIONAL:
+        value = draw(st.none() | clean_text)
+        if value is None:
+            blanks[attribute] = draw(st.none() | blank)
+        else:
+            expected[attribute] = value
+    if kind is EventType.TEXT_SENT:
+        expected[CallAttribute.SMS_SENT] = draw(clean_text)
+    elif kind is EventType.TEXT_REPLY:
+        expected[CallAttribute.SMS_RECEIVED] = draw(clean_text)
+    if tags := draw(st.lists(clean_text, max_size=5)):
+        expected[CallAttribute.TAGS] = tags
+    names = st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True)
+    if stored := draw(st.dictionaries(names, clean_text, max_size=5)):
+        expected[CallAttribute.STORED_DATA] = stored
+    call_start = draw(timestamps)
+    body = call_body(expected, blanks, call_start, padding=draw(blank))
+    return GeneratedCall(body, expected, call_start)
 
 
-def call_body(report: dict[str, Any]) -> bytes:
+def call_body(
+    expected: dict[str, Any], blanks: dict[str, str | None], call_start: datetime, padding: str
+) -> bytes:
+    """CallFire's XML for `expected`, every value wrapped in `padding`; an absent optional value
+    is left out or sent blank."""
     root = ET.Element("call-finished")
-    for name in ("callid", "campaignid", "phonenumber", "disposition", "notes", "agentresponse"):
-        ET.SubElement(root, name).text = report[name]
-    ET.SubElement(root, "duration").text = str(report["duration"])
-    ET.SubElement(root, "callstart").text = report["callstart"].strftime("%Y-%m-%d %H:%M:%S.%f")[
-        :-3
-    ]
-    if report["kind"] == "text-sent":
-        ET.SubElement(root, "smssent").text = report["sms"]
-    elif report["kind"] == "text-reply":
-        ET.SubElement(root, "smsreceived").text = report["sms"]
+    for attribute, element in ELEMENTS.items():
+        if attribute in expected:
+            ET.SubElement(root, element).text = f"{padding}{expected[attribute]}{padding}"
+        elif blanks.get(attribute) is not None:
+            ET.SubElement(root, element).text = blanks[attribute]
+    ET.SubElement(root, "duration").text = str(expected[CallAttribute.DURATION_SECONDS])
+    ET.SubElement(root, "callstart").text = call_start.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
     tags = ET.SubElement(root, "tags")
-    for tag in report["tags"]:
-        ET.SubElement(tags, "tag").text = tag
+    for tag in expected.get(CallAttribute.TAGS, []):
+        ET.SubElement(tags, "tag").text = f"{padding}{tag}{padding}"
     stored = ET.SubElement(root, "stored-data")
-    for name, value in report["stored"].items():
-        ET.SubElement(stored, "var", name=name).text = value
+    for name, value in expected.get(CallAttribute.STORED_DATA, {}).items():
+        ET.SubElement(stored, "var", name=name).text = f"{padding}{value}{padding}"
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
-
-
-def expected_attributes(report: dict[str, Any]) -> dict[str, Any]:
-    def present(value: str) -> str | None:
-        return value.strip() or None
-
-    start = report["callstart"]
-    iso = start.strftime("%Y-%m-%dT%H:%M:%S")
-    if start.microsecond:
-        iso += "." + f"{start.microsecond // 1000:03d}".rstrip("0")
-    attributes = {
-        "callId": report["callid"],
-        "eventType": report["kind"],
-        "campaignId": report["campaignid"],
-        "phoneNumber": report["phonenumber"],
-        "disposition": present(report["disposition"]),
-        "notes": present(report["notes"]),
-        "agentResponse": present(report["agentresponse"]),
-        "durationSeconds": Decimal(report["duration"]),
-        "callStart": iso,
-        "tags": [tag.strip() for tag in report["tags"] if tag.strip()] or None,
-        "storedData": {name: value.strip() for name, value in report["stored"].items()} or None,
-        "smsSent": report["sms"].strip() if report["kind"] == "text-sent" else None,
-        "smsReceived": report["sms"].strip() if report["kind"] == "text-reply" else None,
-    }
-    return {name: value for name, value in attributes.items() if value is not None}
 
 
 @settings(max_examples=300, deadline=None)
 @given(call_reports())
-def test_generated_call_reports_read_back_exactly(report: dict[str, Any]) -> None:
-    parsed, _ = read_report(call_body(report))
+def test_generated_call_reports_read_back_exactly(call: GeneratedCall) -> None:
+    parsed, _ = read_report(call.body)
 
     assert isinstance(parsed, CallReport)
-    assert parsed.call_id == report["callid"]
-    assert parsed.event_type.value == report["kind"]
+    assert parsed.call_id == call.expected[CallAttribute.CALL_ID]
+    assert parsed.event_type.value == call.expected[CallAttribute.EVENT_TYPE]
     assert parsed.extra == {}
 
 
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(report=call_reports())
+@given(call=call_reports())
 def test_generated_reports_survive_storage_unchanged(
-    report: dict[str, Any], postback: PostbackClient, aws: Any
+    call: GeneratedCall, postback: PostbackClient, aws: Any
 ) -> None:
-    report = {**report, "callid": f"{uuid.uuid4().hex[:8]}-{report['callid']}"}
-    body = call_body(report)
-
-    answer = postback.post(body)
+    answer = postback.post(call.body)
 
     assert answer.status == 200, answer.body
+    key = {
+        name: {"S": call.expected[name]} for name in (CallsTable.PARTITION_KEY, CallsTable.SORT_KEY)
+    }
     item = aws("dynamodb").get_item(
-        TableName=postback.outputs["CallsTableName"],
-        Key={"callId": {"S": report["callid"]}, "eventType": {"S": report["kind"]}},
-        ConsistentRead=True,
+        TableName=postback.outputs[Output.CALLS_TABLE], Key=key, ConsistentRead=True
     )["Item"]
     stored = {name: _deserializer.deserialize(value) for name, value in item.items()}
-    for volatile in ("receivedAt", "deliveries", "raw"):
+    for volatile in (Item.RECEIVED_AT, Item.DELIVERIES, Item.RAW):
         stored.pop(volatile)
-    assert stored == expected_attributes(report)
+    call_start = stored.pop(CallAttribute.CALL_START)
+    assert ISO_8601.fullmatch(call_start), call_start
+    assert datetime.fromisoformat(call_start) == call.call_start
+    assert stored == call.expected
 
 
 @settings(max_examples=200, deadline=None)

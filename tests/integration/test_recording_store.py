@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from functions.adapters.recording_store import S3RecordingStore
+from functions.names import Output
 from functions.recordings.ports import CannotCopy, RetryLater, StoredRecording
 from local.resources import LocalResources
 
@@ -34,7 +35,7 @@ class Body:
 
 @pytest.fixture
 def bucket(resources: LocalResources) -> str:
-    return resources.outputs()["BucketName"]
+    return resources.outputs()[Output.BUCKET]
 
 
 @pytest.fixture

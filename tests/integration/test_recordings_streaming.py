@@ -13,21 +13,20 @@ from typing import Any
 import boto3
 import pytest
 
-from functions.adapters.aws import aws_client
 from functions.adapters.dynamodb import DynamoReportStore
 from functions.adapters.queue import SqsRecordingQueue
-from functions.names import Env
+from functions.names import Env, Handler, Output
 from functions.recordings.jobs import jobs_for
-from functions.recordings.wiring import max_receives, message_visibility, recording_copier
 from functions.reports import CallReport, EventType
 from functions.reports.items import Table, to_item
 from local.callfire import StandInCallFire
+from local.invoke import reset_function_state
 from local.resources import create_resources
 from tests.helpers import REGION
 from tests.integration.event_source import EventSource
 from tests.integration.moto_process import MotoServer
 
-HANDLER = "functions.recordings.handler.lambda_handler"
+HANDLER = Handler.RECORDINGS
 MIB = 1024 * 1024
 SIZE = 64 * MIB
 MEMORY_BOUND = 16 * MIB
@@ -53,11 +52,6 @@ def moto_server() -> Iterator[MotoServer]:
         yield server
 
 
-def reset_handler_state() -> None:
-    for cached in (recording_copier, message_visibility, max_receives, aws_client):
-        cached.cache_clear()
-
-
 @pytest.fixture
 def on_server(
     moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
@@ -65,9 +59,9 @@ def on_server(
     """Clients of the moto server, for the test and (through AWS_ENDPOINT_URL) the handler."""
     session = boto3.session.Session(region_name=REGION)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.url)
-    reset_handler_state()
+    reset_function_state()
     yield lambda service: session.client(service, endpoint_url=moto_server.url)
-    reset_handler_state()
+    reset_function_state()
 
 
 def test_a_64_mib_recording_is_streamed_with_bounded_memory(
@@ -94,7 +88,7 @@ def test_a_64_mib_recording_is_streamed_with_bounded_memory(
                 campaign_id="22222",
                 recording_urls=(url,),
             )
-            tables = {Table.CALLS: outputs["CallsTableName"], Table.CAMPAIGNS: "unused"}
+            tables = {Table.CALLS: outputs[Output.CALLS_TABLE], Table.CAMPAIGNS: "unused"}
             DynamoReportStore(on_server("dynamodb"), tables).insert(
                 to_item(report, raw="<call-finished/>", received_at="2026-01-01T00:00:00.000Z")
             )
@@ -121,14 +115,14 @@ def test_a_64_mib_recording_is_streamed_with_bounded_memory(
     assert delivery.failed_ids == []
     key = f"recordings/22222/{report.call_id}/0.wav"
     item = on_server("dynamodb").get_item(
-        TableName=outputs["CallsTableName"],
+        TableName=outputs[Output.CALLS_TABLE],
         Key={"callId": {"S": report.call_id}, "eventType": {"S": "call"}},
     )["Item"]
     entry = item["recordings"]["L"][0]["M"]
     assert entry["status"] == {"S": "COPIED"}
     assert entry["s3Key"] == {"S": key}
     assert entry["bytes"] == {"N": str(SIZE)}
-    stored = on_server("s3").get_object(Bucket=outputs["BucketName"], Key=key)
+    stored = on_server("s3").get_object(Bucket=outputs[Output.BUCKET], Key=key)
     assert stored["ContentType"] == "audio/x-wav"
     digest = hashlib.sha256()
     for chunk in stored["Body"].iter_chunks(MIB):

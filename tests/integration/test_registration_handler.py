@@ -5,7 +5,6 @@ template, the API key secret created by its configured name, as a user would."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -13,14 +12,12 @@ from typing import Any
 import boto3
 import pytest
 
-from functions.adapters.aws import aws_client
-from functions.names import SubscriptionResource
-from functions.registration import wiring
+from functions.names import SubscriptionResource as Prop
 from functions.registration.service import RegistrationFailed, RetryPolicy
-from functions.registration.wiring import registration_service
+from functions.wiring import registration as wiring
 from local.callfire import SAVED, Canned, StandInCallFire, Subscription, report_response
 from local.events import custom_resource_event
-from local.invoke import lambda_context, load_handler
+from local.invoke import lambda_context, load_handler, reset_function_state
 from local.resources import CustomResource, LocalResources, create_resources
 from local.template import synthesize
 from tests.helpers import REGION
@@ -63,7 +60,7 @@ class Registration:
     def properties(self) -> dict[str, Any]:
         return {
             **self.resource.properties,
-            SubscriptionResource.CALLFIRE_BASE_URL: self.callfire.url,
+            Prop.CALLFIRE_BASE_URL: self.callfire.url,
         }
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -94,7 +91,7 @@ class Registration:
 
     @property
     def post_url(self) -> str:
-        return f"{self.resource.properties[SubscriptionResource.POSTBACK_URL]}?token={self.token}"
+        return f"{self.resource.properties[Prop.POSTBACK_URL]}?token={self.token}"
 
 
 @pytest.fixture
@@ -108,13 +105,11 @@ def registration(
     for name, value in resource.function.environment.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(wiring, "POLICY", FAST)
-    token_arn = resource.properties[SubscriptionResource.TOKEN_SECRET_ARN]
+    token_arn = resource.properties[Prop.TOKEN_SECRET_ARN]
     token = aws("secretsmanager").get_secret_value(SecretId=token_arn)["SecretString"]
-    registration_service.cache_clear()
-    aws_client.cache_clear()
+    reset_function_state()
     yield Registration(resource, callfire, token)
-    registration_service.cache_clear()
-    aws_client.cache_clear()
+    reset_function_state()
 
 
 def test_create_subscribes_both_kinds_with_the_key_and_the_tokened_url(
@@ -128,7 +123,7 @@ def test_create_subscribes_both_kinds_with_the_key_and_the_tokened_url(
     ]
     assert result["PhysicalResourceId"].startswith("callfire-subscription-")
     assert result["Data"] == {
-        "PostbackUrl": registration.resource.properties[SubscriptionResource.POSTBACK_URL],
+        Prop.POSTBACK_URL: registration.resource.properties[Prop.POSTBACK_URL],
         "Subscriptions": "2",
     }
     said = json.dumps(result) + "\n".join(log_output)
@@ -172,7 +167,7 @@ def test_plain_event_dict_is_enough(registration: Registration) -> None:
 
 
 def test_per_campaign_ids_subscribe_each_campaign(registration: Registration) -> None:
-    registration.create(**{SubscriptionResource.CAMPAIGN_IDS: ["111", "222"]})
+    registration.create(**{Prop.CAMPAIGN_IDS: ["111", "222"]})
 
     assert [(s.kind, s.campaign_id) for s in registration.callfire.subscriptions] == [
         ("callfinish", "111"),
@@ -222,12 +217,11 @@ def test_a_500_that_clears_is_retried_into_success(registration: Registration) -
 
 
 def test_a_timeout_is_retried_then_fails_clearly(registration: Registration) -> None:
+    """Each answer would come after 1.5 s; every attempt gives up at the policy's 0.5 s."""
     registration.callfire.answer("POST", CALLFINISH, Canned(body=SAVED, delay=1.5))
-    started = time.monotonic()
 
     message = registration.failure()
 
-    assert time.monotonic() - started < 5
     assert registration.seen(CALLFINISH) == 3
     assert "after 3 attempts: CallFire did not answer within 0.5 seconds" in message
     assert "check callfireBaseUrl" in message
@@ -237,9 +231,7 @@ def test_an_unreachable_callfire_fails_clearly(registration: Registration) -> No
     port = registration.callfire.url.rsplit(":", 1)[1]
     registration.callfire.stop()
 
-    message = registration.failure(
-        **{SubscriptionResource.CALLFIRE_BASE_URL: f"http://127.0.0.1:{port}"}
-    )
+    message = registration.failure(**{Prop.CALLFIRE_BASE_URL: f"http://127.0.0.1:{port}"})
 
     assert "after 3 attempts: CallFire could not be reached (Connection refused)" in message
 
@@ -270,11 +262,9 @@ def test_a_redirect_is_not_followed(registration: Registration) -> None:
 def test_a_missing_api_key_secret_fails_before_calling_callfire(
     registration: Registration,
 ) -> None:
-    missing = registration.properties[SubscriptionResource.API_KEY_SECRET_ARN].replace(
-        "api-key", "nothing"
-    )
+    missing = registration.properties[Prop.API_KEY_SECRET_ARN].replace("api-key", "nothing")
 
-    message = registration.failure(**{SubscriptionResource.API_KEY_SECRET_ARN: missing})
+    message = registration.failure(**{Prop.API_KEY_SECRET_ARN: missing})
 
     assert "does not exist in this account and region" in message
     assert registration.callfire.requests == []
@@ -283,13 +273,13 @@ def test_a_missing_api_key_secret_fails_before_calling_callfire(
 def test_update_subscribes_again_and_keeps_its_physical_id(
     registration: Registration, log_output: list[str]
 ) -> None:
-    created = registration.create(**{SubscriptionResource.CAMPAIGN_IDS: ["7"]})
+    created = registration.create(**{Prop.CAMPAIGN_IDS: ["7"]})
 
     updated = registration.invoke(
         custom_resource_event(
             "Update",
             registration.properties,
-            old_properties={**registration.properties, SubscriptionResource.CAMPAIGN_IDS: ["7"]},
+            old_properties={**registration.properties, Prop.CAMPAIGN_IDS: ["7"]},
             physical_resource_id=created["PhysicalResourceId"],
         )
     )

@@ -1,4 +1,4 @@
-"""Reports as the BRIEF's DynamoDB items."""
+"""Reports as the DynamoDB items of docs/contract.md."""
 
 from __future__ import annotations
 

@@ -3,104 +3,42 @@ are recorded, transient ones are left to the queue."""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any
 
 import pytest
 
 from functions.recordings.jobs import RecordingJob
-from functions.recordings.ports import (
-    CannotCopy,
-    Readable,
-    RetryLater,
-    StoredRecording,
+from functions.recordings.ports import CannotCopy, RetryLater, StoredRecording
+from functions.recordings.service import CopyResult, QueuedJob, RecordingCopier
+from tests.fakes import (
+    FakeDownload,
+    FakeSource,
+    InMemoryEntries,
+    InMemoryRecordingStore,
+    RecordedVisibility,
 )
-from functions.recordings.service import RecordingCopier, Result
 
 URL = "https://www.callfire.com/cloud/1/files/recording/7"
 JOB = RecordingJob("111", "call", "22", 1, URL)
-
-
-@dataclass
-class FakeDownload:
-    body: bytes
-    content_type: str | None
-    url: str = URL
-    closed: bool = False
-
-    def __post_init__(self) -> None:
-        self._stream = io.BytesIO(self.body)
-
-    def readinto(self, buffer: memoryview) -> int:
-        return self._stream.readinto(buffer)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.closed = True
-
-
-@dataclass
-class FakeSource:
-    answer: FakeDownload | Exception
-    opened: list[str] = field(default_factory=list)
-
-    def open(self, url: str, *, deadline: float) -> FakeDownload:
-        self.opened.append(url)
-        if isinstance(self.answer, Exception):
-            raise self.answer
-        return self.answer
-
-
-@dataclass
-class FakeStore:
-    objects: dict[str, tuple[bytes, str, str]] = field(default_factory=dict)
-
-    def put(self, key: str, body: Readable, *, content_type: str, source: str) -> StoredRecording:
-        if key in self.objects:
-            earlier, earlier_type, earlier_source = self.objects[key]
-            if earlier_source != source:
-                raise CannotCopy(f"{key} already holds a recording from another URL")
-            return StoredRecording(key, earlier_type, len(earlier))
-        data = bytearray()
-        buffer = bytearray(3)
-        while count := body.readinto(memoryview(buffer)):
-            data += buffer[:count]
-        self.objects[key] = (bytes(data), content_type, source)
-        return StoredRecording(key, content_type, len(data))
-
-
-@dataclass
-class FakeEntries:
-    entries: dict[int, dict[str, Any]]
-    copied: list[StoredRecording] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-
-    def entry(self, job: RecordingJob) -> Mapping[str, Any] | None:
-        return self.entries.get(job.index)
-
-    def mark_copied(self, job: RecordingJob, stored: StoredRecording) -> bool:
-        self.copied.append(stored)
-        self.entries[job.index].update(status="COPIED", s3Key=stored.key)
-        return True
-
-    def mark_failed(self, job: RecordingJob, reason: str) -> bool:
-        if self.entries[job.index]["status"] == "COPIED":
-            return False
-        self.failed.append(reason)
-        self.entries[job.index].update(status="FAILED", reason=reason)
-        return True
+MAX_RECEIVES = 5
 
 
 def copier(
-    source: FakeSource, store: FakeStore | None = None, status: str = "PENDING"
-) -> tuple[RecordingCopier, FakeEntries, FakeStore]:
-    entries = FakeEntries({1: {"url": URL, "status": status}})
-    store = store or FakeStore()
-    return RecordingCopier(source=source, store=store, entries=entries), entries, store
+    source: FakeSource,
+    store: InMemoryRecordingStore | None = None,
+    status: str = "PENDING",
+    visibility: RecordedVisibility | None = None,
+) -> tuple[RecordingCopier, InMemoryEntries, InMemoryRecordingStore]:
+    entries = InMemoryEntries({1: {"url": URL, "status": status}})
+    store = store or InMemoryRecordingStore()
+    service = RecordingCopier(
+        source=source,
+        store=store,
+        entries=entries,
+        visibility=visibility or RecordedVisibility(),
+        max_receives=MAX_RECEIVES,
+    )
+    return service, entries, store
 
 
 def test_a_recording_is_streamed_to_its_key_and_recorded_on_its_entry() -> None:
@@ -109,9 +47,16 @@ def test_a_recording_is_streamed_to_its_key_and_recorded_on_its_entry() -> None:
 
     outcome = service.copy(JOB, deadline=0)
 
-    assert outcome.result is Result.COPIED
+    assert outcome.result is CopyResult.COPIED
+    assert outcome.stored == StoredRecording("recordings/22/111/1.mp3", "audio/mpeg", 13)
     assert store.objects == {"recordings/22/111/1.mp3": (download.body, "audio/mpeg", URL)}
-    assert entries.copied == [StoredRecording("recordings/22/111/1.mp3", "audio/mpeg", 13)]
+    assert entries.entries[1] == {
+        "url": URL,
+        "status": "COPIED",
+        "s3Key": "recordings/22/111/1.mp3",
+        "contentType": "audio/mpeg",
+        "bytes": 13,
+    }
     assert download.closed
 
 
@@ -119,31 +64,34 @@ def test_a_copied_entry_is_not_fetched_again() -> None:
     source = FakeSource(FakeDownload(b"x", "audio/x-wav"))
     service, entries, store = copier(source, status="COPIED")
 
-    assert service.copy(JOB, deadline=0).result is Result.ALREADY_COPIED
+    assert service.copy(JOB, deadline=0).result is CopyResult.ALREADY_COPIED
     assert source.opened == []
     assert store.objects == {}
-    assert entries.copied == []
+    assert entries.entries[1] == {"url": URL, "status": "COPIED"}
 
 
 def test_an_object_stored_earlier_is_kept_and_recorded_on_the_entry() -> None:
     source = FakeSource(FakeDownload(b"x", "audio/x-wav"))
-    earlier = FakeStore({"recordings/22/111/1.wav": (b"RIFF", "audio/x-wav", URL)})
+    earlier = InMemoryRecordingStore({"recordings/22/111/1.wav": (b"RIFF", "audio/x-wav", URL)})
     service, entries, _ = copier(source, earlier)
 
-    assert service.copy(JOB, deadline=0).result is Result.COPIED
+    assert service.copy(JOB, deadline=0).result is CopyResult.COPIED
     assert earlier.objects["recordings/22/111/1.wav"][0] == b"RIFF"
-    assert entries.copied == [StoredRecording("recordings/22/111/1.wav", "audio/x-wav", 4)]
+    assert entries.entries[1]["s3Key"] == "recordings/22/111/1.wav"
+    assert entries.entries[1]["bytes"] == 4
 
 
 @pytest.mark.parametrize(
-    "entries", [{}, {1: {"url": "https://www.callfire.com/other", "status": "PENDING"}}]
+    "found", [{}, {1: {"url": "https://www.callfire.com/other", "status": "PENDING"}}]
 )
-def test_a_job_without_its_entry_is_skipped(entries: dict[int, dict[str, Any]]) -> None:
+def test_a_job_without_its_entry_is_skipped(found: dict[int, dict[str, Any]]) -> None:
     source = FakeSource(FakeDownload(b"x", "audio/x-wav"))
-    service = RecordingCopier(source=source, store=FakeStore(), entries=FakeEntries(entries))
+    service, entries, store = copier(source)
+    entries.entries = found
 
-    assert service.copy(JOB, deadline=0).result is Result.SKIPPED
+    assert service.copy(JOB, deadline=0).result is CopyResult.SKIPPED
     assert source.opened == []
+    assert store.objects == {}
 
 
 def test_a_permanent_failure_marks_the_entry_failed_with_its_reason() -> None:
@@ -151,7 +99,7 @@ def test_a_permanent_failure_marks_the_entry_failed_with_its_reason() -> None:
 
     outcome = service.copy(JOB, deadline=0)
 
-    assert (outcome.result, outcome.reason) == (Result.FAILED, "HTTP 404 from somewhere")
+    assert (outcome.result, outcome.reason) == (CopyResult.FAILED, "HTTP 404 from somewhere")
     assert entries.entries[1] == {"url": URL, "status": "FAILED", "reason": outcome.reason}
     assert store.objects == {}
 
@@ -159,8 +107,8 @@ def test_a_permanent_failure_marks_the_entry_failed_with_its_reason() -> None:
 def test_an_error_page_is_not_stored_as_a_recording() -> None:
     service, entries, store = copier(FakeSource(FakeDownload(b"<html/>", "text/html")))
 
-    assert service.copy(JOB, deadline=0).result is Result.FAILED
-    assert entries.failed == ["the answer is text/html, not a recording"]
+    assert service.copy(JOB, deadline=0).result is CopyResult.FAILED
+    assert entries.entries[1]["reason"] == "the answer is text/html, not a recording"
     assert store.objects == {}
 
 
@@ -174,8 +122,103 @@ def test_a_transient_failure_changes_nothing_and_reaches_the_caller() -> None:
 
 
 def test_a_failure_after_a_concurrent_copy_leaves_the_copy_alone() -> None:
-    service, entries, _ = copier(FakeSource(CannotCopy("HTTP 404")))
-    entries.entries[1]["status"] = "FAILED"
-    entries.mark_failed = lambda *_: False  # type: ignore[method-assign]
+    """Another delivery of the same job copies the recording while this one fails: the entry
+    stays COPIED, and this attempt is a skip, not a failure."""
+    copied_elsewhere = {"url": URL, "status": "COPIED", "s3Key": "recordings/22/111/1.wav"}
+    source = FakeSource(CannotCopy("HTTP 404"))
+    service, entries, _ = copier(source)
+    source.during = lambda: entries.entries[1].update(copied_elsewhere)
 
-    assert service.copy(JOB, deadline=0).result is Result.SKIPPED
+    outcome = service.copy(JOB, deadline=0)
+
+    assert outcome.result is CopyResult.SKIPPED
+    assert entries.entries[1] == copied_elsewhere
+
+
+def message(body: str = JOB.to_message(), receive_count: int = 1) -> QueuedJob:
+    return QueuedJob(body=body, receipt_handle="handle-1", receive_count=receive_count)
+
+
+def test_a_message_is_copied_and_its_visibility_left_alone() -> None:
+    visibility = RecordedVisibility()
+    service, _, _ = copier(FakeSource(FakeDownload(b"RIFF", "audio/x-wav")), visibility=visibility)
+
+    outcome = service.handle(message(), deadline=0)
+
+    assert outcome.result is CopyResult.COPIED
+    assert not outcome.returns_to_queue
+    assert visibility.hidden == []
+
+
+@pytest.mark.parametrize(("receive_count", "earliest", "latest"), [(1, 48, 60), (2, 192, 240)])
+def test_a_transient_failure_hides_the_message_for_its_back_off(
+    receive_count: int, earliest: int, latest: int
+) -> None:
+    visibility = RecordedVisibility()
+    service, entries, _ = copier(FakeSource(RetryLater("HTTP 503")), visibility=visibility)
+
+    outcome = service.handle(message(receive_count=receive_count), deadline=0)
+
+    assert outcome.result is CopyResult.RETRYING
+    assert outcome.returns_to_queue
+    assert outcome.reason == "HTTP 503"
+    ((handle, seconds),) = visibility.hidden
+    assert handle == "handle-1"
+    assert earliest <= seconds <= latest
+    assert outcome.retry_in_seconds == seconds
+    assert entries.entries[1]["status"] == "PENDING"
+
+
+def test_the_server_s_retry_after_is_honoured() -> None:
+    visibility = RecordedVisibility()
+    service, _, _ = copier(
+        FakeSource(RetryLater("HTTP 429", retry_after=900)), visibility=visibility
+    )
+
+    service.handle(message(), deadline=0)
+
+    assert visibility.hidden == [("handle-1", 900)]
+
+
+def test_after_the_last_attempt_the_message_comes_back_at_once_for_the_dead_letter_queue() -> None:
+    visibility = RecordedVisibility()
+    service, _, _ = copier(FakeSource(RetryLater("HTTP 503")), visibility=visibility)
+
+    outcome = service.handle(message(receive_count=MAX_RECEIVES), deadline=0)
+
+    assert outcome.returns_to_queue
+    assert visibility.hidden == [("handle-1", 0)]
+
+
+def test_an_unexpected_error_is_retried_like_a_transient_one(log_output: list[str]) -> None:
+    visibility = RecordedVisibility()
+    service, entries, _ = copier(FakeSource(RuntimeError("a bug")), visibility=visibility)
+
+    outcome = service.handle(message(), deadline=0)
+
+    assert (outcome.result, outcome.reason) == (CopyResult.RETRYING, "unexpected failure")
+    assert len(visibility.hidden) == 1
+    assert entries.entries[1]["status"] == "PENDING"
+    assert any("unexpected failure copying a recording" in line for line in log_output)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        "{}",
+        '{"callId": "", "eventType": "call", "index": 0, "url": "https://x"}',
+        '{"callId": "1", "eventType": "call", "index": -1, "url": "https://x"}',
+    ],
+)
+def test_a_malformed_message_comes_back_at_once_and_copies_nothing(body: str) -> None:
+    visibility = RecordedVisibility()
+    source = FakeSource(FakeDownload(b"RIFF", "audio/x-wav"))
+    service, _, store = copier(source, visibility=visibility)
+
+    outcome = service.handle(message(body), deadline=0)
+
+    assert outcome.result is CopyResult.MALFORMED
+    assert outcome.returns_to_queue
+    assert visibility.hidden == [("handle-1", 0)]
+    assert (source.opened, store.objects) == ([], {})

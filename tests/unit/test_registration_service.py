@@ -3,13 +3,13 @@ retried and how long, what a failure says, and that no secret ever shows."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
 
-from functions.registration.ports import Failure, HttpAnswer, NoAnswer, SecretUnavailable
+from functions.names import SubscriptionResource as Prop
+from functions.registration.ports import Failure, HttpAnswer, NoAnswer
 from functions.registration.service import (
     Advice,
     RegistrationFailed,
@@ -19,6 +19,7 @@ from functions.registration.service import (
 )
 from functions.registration.subscriptions import physical_id
 from local.callfire import SAVED, report_response
+from tests.fakes import FakeSecrets, ManualClock, ScriptedPoster
 
 API_KEY = "sk_live/KEY+with&odd=chars"
 TOKEN = "TokenValue0123456789abcdefABCDEF"
@@ -26,59 +27,14 @@ KEY_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:callfire/api-key
 TOKEN_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:token-AbCdEf"
 POSTBACK_URL = "https://abc.execute-api.us-east-1.amazonaws.com/postbacks"
 PROPERTIES = {
-    "PostbackUrl": POSTBACK_URL,
-    "CallfireBaseUrl": "https://www.callfire.com",
-    "CampaignIds": [],
-    "ApiKeySecretArn": KEY_ARN,
-    "TokenSecretArn": TOKEN_ARN,
+    Prop.POSTBACK_URL: POSTBACK_URL,
+    Prop.CALLFIRE_BASE_URL: "https://www.callfire.com",
+    Prop.CAMPAIGN_IDS: [],
+    Prop.API_KEY_SECRET_ARN: KEY_ARN,
+    Prop.TOKEN_SECRET_ARN: TOKEN_ARN,
 }
 POLICY = RetryPolicy(attempts=3, timeout_seconds=10, first_backoff_seconds=1, max_backoff_seconds=8)
 FALSE = report_response("Invalid API key", success=False)
-
-
-@dataclass
-class FakeSecrets:
-    values: dict[str, str] = field(default_factory=lambda: {KEY_ARN: API_KEY, TOKEN_ARN: TOKEN})
-    errors: dict[str, str] = field(default_factory=dict)
-    reads: list[str] = field(default_factory=list)
-
-    def secret_string(self, secret_arn: str) -> str:
-        self.reads.append(secret_arn)
-        if secret_arn in self.errors:
-            raise SecretUnavailable(self.errors[secret_arn])
-        return self.values[secret_arn]
-
-
-@dataclass
-class Clock:
-    now: float = 1000.0
-    pauses: list[float] = field(default_factory=list)
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.pauses.append(seconds)
-        self.now += seconds
-
-
-@dataclass
-class ScriptedPoster:
-    """Answers in order; the last one again once the script runs out."""
-
-    script: list[HttpAnswer | NoAnswer]
-    clock: Clock
-    seconds_per_call: float = 0.1
-    calls: list[tuple[str, dict[str, list[str]], float]] = field(default_factory=list)
-
-    def post_form(self, url: str, form: bytes, *, timeout: float) -> HttpAnswer:
-        self.calls.append((url, parse_qs(form.decode()), timeout))
-        self.clock.now += self.seconds_per_call
-        outcome = self.script.pop(0) if len(self.script) > 1 else self.script[0]
-        if isinstance(outcome, NoAnswer):
-            self.clock.now += timeout
-            raise outcome
-        return outcome
 
 
 def ok() -> HttpAnswer:
@@ -90,7 +46,7 @@ class Setup:
     service: RegistrationService
     poster: ScriptedPoster
     secrets: FakeSecrets
-    clock: Clock
+    clock: ManualClock
 
     def event(self, request_type: str = "Create", **extra: Any) -> dict[str, Any]:
         return {"RequestType": request_type, "ResourceProperties": dict(PROPERTIES), **extra}
@@ -99,10 +55,14 @@ class Setup:
         return self.service.on_event(event, deadline=self.clock.now + budget)
 
 
+def secrets_of(**errors: str) -> FakeSecrets:
+    return FakeSecrets({KEY_ARN: API_KEY, TOKEN_ARN: TOKEN}, errors=errors)
+
+
 def setup(*script: HttpAnswer | NoAnswer, secrets: FakeSecrets | None = None) -> Setup:
-    clock = Clock()
+    clock = ManualClock()
     poster = ScriptedPoster(list(script) or [ok()], clock)
-    secrets = secrets or FakeSecrets()
+    secrets = secrets or secrets_of()
     service = RegistrationService(
         secrets=secrets, poster=poster, policy=POLICY, sleep=clock.sleep, clock=clock
     )
@@ -134,7 +94,7 @@ def test_create_posts_the_form_to_both_endpoints_and_answers_the_framework(
     ]
     assert result == {
         "PhysicalResourceId": physical_id(POSTBACK_URL),
-        "Data": {"PostbackUrl": POSTBACK_URL, "Subscriptions": "2"},
+        "Data": {Prop.POSTBACK_URL: POSTBACK_URL, "Subscriptions": "2"},
     }
     assert run.clock.pauses == []
     assert any('"subscribed with CallFire"' in line for line in log_output)
@@ -146,7 +106,12 @@ def test_create_posts_the_form_to_both_endpoints_and_answers_the_framework(
 def test_per_campaign_ids_subscribe_both_kinds_for_each() -> None:
     run = setup()
 
-    run.run({**run.event(), "ResourceProperties": {**PROPERTIES, "CampaignIds": ["5", "6"]}})
+    run.run(
+        {
+            **run.event(),
+            "ResourceProperties": {**PROPERTIES, Prop.CAMPAIGN_IDS: ["5", "6"]},
+        }
+    )
 
     assert [url.rsplit("callback/", 1)[1] for url, _, _ in run.poster.calls] == [
         "callfinish/5",
@@ -316,7 +281,7 @@ def test_the_last_attempt_gets_only_the_time_that_is_left() -> None:
 def test_an_unreadable_api_key_secret_fails_before_calling_callfire(
     code: str, expected: str
 ) -> None:
-    run = setup(secrets=FakeSecrets(errors={KEY_ARN: code}))
+    run = setup(secrets=FakeSecrets({KEY_ARN: API_KEY, TOKEN_ARN: TOKEN}, errors={KEY_ARN: code}))
 
     message = failure_of(run, run.event())
 
@@ -326,7 +291,7 @@ def test_an_unreadable_api_key_secret_fails_before_calling_callfire(
 
 
 def test_an_empty_api_key_secret_says_what_to_put_in_it() -> None:
-    run = setup(secrets=FakeSecrets(values={KEY_ARN: " \n", TOKEN_ARN: TOKEN}))
+    run = setup(secrets=FakeSecrets({KEY_ARN: " \n", TOKEN_ARN: TOKEN}))
 
     message = failure_of(run, run.event())
 
@@ -335,7 +300,7 @@ def test_an_empty_api_key_secret_says_what_to_put_in_it() -> None:
 
 
 def test_a_key_with_surrounding_whitespace_is_trimmed() -> None:
-    run = setup(secrets=FakeSecrets(values={KEY_ARN: f"{API_KEY}\n", TOKEN_ARN: TOKEN}))
+    run = setup(secrets=FakeSecrets({KEY_ARN: f"{API_KEY}\n", TOKEN_ARN: TOKEN}))
 
     run.run(run.event())
 
@@ -345,7 +310,10 @@ def test_a_key_with_surrounding_whitespace_is_trimmed() -> None:
 def test_invalid_properties_fail_with_their_name() -> None:
     run = setup()
 
-    message = failure_of(run, {**run.event(), "ResourceProperties": {"PostbackUrl": POSTBACK_URL}})
+    message = failure_of(
+        run,
+        {**run.event(), "ResourceProperties": {Prop.POSTBACK_URL: POSTBACK_URL}},
+    )
 
     assert "CallfireBaseUrl is missing" in message
     assert run.secrets.reads == []
@@ -380,7 +348,7 @@ def test_delete_never_fails_even_on_broken_properties() -> None:
 
 def test_update_subscribes_again_and_keeps_the_physical_id(log_output: list[str]) -> None:
     run = setup()
-    old = {**PROPERTIES, "CampaignIds": ["5"]}
+    old = {**PROPERTIES, Prop.CAMPAIGN_IDS: ["5"]}
 
     result = run.run(
         run.event("Update", PhysicalResourceId="callfire-subscription-1", OldResourceProperties=old)
@@ -397,7 +365,7 @@ def test_update_to_a_new_base_url_leaves_the_old_subscriptions_logged(
     log_output: list[str],
 ) -> None:
     run = setup()
-    old = {**PROPERTIES, "CallfireBaseUrl": "https://old.example"}
+    old = {**PROPERTIES, Prop.CALLFIRE_BASE_URL: "https://old.example"}
 
     run.run(run.event("Update", PhysicalResourceId="p", OldResourceProperties=old))
 
@@ -435,7 +403,7 @@ def test_an_unexpected_fault_is_reported_without_secrets(log_output: list[str]) 
         def post_form(self, url: str, form: bytes, *, timeout: float) -> HttpAnswer:
             raise ValueError(f"cannot send {form.decode()}")
 
-    service = RegistrationService(secrets=FakeSecrets(), poster=Broken(), policy=POLICY)
+    service = RegistrationService(secrets=secrets_of(), poster=Broken(), policy=POLICY)
 
     with pytest.raises(RegistrationFailed) as raised:
         service.on_event({"RequestType": "Create", "ResourceProperties": PROPERTIES}, deadline=1e12)

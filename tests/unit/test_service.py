@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pytest
 
-from functions.postback.ports import (
-    ArchiveUnavailable,
-    QueueUnavailable,
-    StorageUnavailable,
-    TokenUnavailable,
-)
 from functions.postback.service import Outcome, Postback, PostbackService, Status
 from functions.recordings.jobs import RecordingJob
 from functions.reports import RejectReason
-from functions.reports.items import ReportItem
+from tests.fakes import FakeSecret, InMemoryArchive, InMemoryQueue, InMemoryReportStore
 from tests.helpers import event_body
 
 TOKEN = "s3cret-token"
@@ -25,81 +18,15 @@ NOW = datetime(2026, 11, 28, 5, 26, 7, tzinfo=UTC)
 
 
 @dataclass
-class Tokens:
-    down: bool = False
-
-    def expected_token(self) -> str:
-        if self.down:
-            raise TokenUnavailable("ServiceUnavailable")
-        return TOKEN
-
-
-@dataclass
-class Store:
-    items: dict[tuple[str, ...], ReportItem] = field(default_factory=dict)
-    deliveries: dict[tuple[str, ...], int] = field(default_factory=dict)
-    down: bool = False
-    counting_down: bool = False
-
-    def insert(self, item: ReportItem) -> str | None:
-        if self.down:
-            raise StorageUnavailable("ProvisionedThroughputExceededException")
-        key = (item.table, *item.key.values())
-        if key in self.items:
-            return self.items[key].raw
-        self.items[key] = item
-        self.deliveries[key] = 1
-        return None
-
-    def count_delivery(self, item: ReportItem) -> None:
-        if self.counting_down:
-            raise StorageUnavailable("ThrottlingException")
-        self.deliveries[(item.table, *item.key.values())] += 1
-
-
-@dataclass
-class Archive:
-    kept: list[tuple[str, bytes, str]] = field(default_factory=list)
-    down: bool = False
-
-    def keep(
-        self,
-        prefix: str,
-        body: bytes,
-        *,
-        request_id: str,
-        received_at: datetime,
-        content_encoding: str | None,
-        reason: str,
-        detail: str,
-    ) -> str:
-        if self.down:
-            raise ArchiveUnavailable("SlowDown")
-        self.kept.append((prefix, body, reason))
-        return f"{prefix}{received_at:%Y/%m/%d}/{request_id}.xml"
-
-
-@dataclass
-class Queue:
-    jobs: list[RecordingJob] = field(default_factory=list)
-    down: bool = False
-
-    def enqueue(self, jobs: Sequence[RecordingJob]) -> None:
-        if self.down:
-            raise QueueUnavailable("AWS.SimpleQueueService.NonExistentQueue")
-        self.jobs.extend(jobs)
-
-
-@dataclass
 class World:
-    tokens: Tokens = field(default_factory=Tokens)
-    store: Store = field(default_factory=Store)
-    archive: Archive = field(default_factory=Archive)
-    queue: Queue = field(default_factory=Queue)
+    token: FakeSecret = field(default_factory=lambda: FakeSecret(TOKEN))
+    store: InMemoryReportStore = field(default_factory=InMemoryReportStore)
+    archive: InMemoryArchive = field(default_factory=InMemoryArchive)
+    queue: InMemoryQueue = field(default_factory=InMemoryQueue)
 
     def receive(self, body: bytes, token: str | None = TOKEN, request_id: str = "r1") -> Outcome:
         service = PostbackService(
-            tokens=self.tokens,
+            token=self.token,
             store=self.store,
             archive=self.archive,
             queue=self.queue,
@@ -143,7 +70,7 @@ def test_wrong_or_missing_token_touches_nothing(world: World, token: str | None)
 
 
 def test_unreadable_token_secret_is_unavailable_and_stores_nothing(world: World) -> None:
-    world.tokens.down = True
+    world.token.down = True
 
     outcome = world.receive(CALL)
 

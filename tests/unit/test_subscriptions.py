@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, quote, quote_plus
 
 import pytest
 
+from functions.names import SubscriptionResource as Prop
 from functions.registration.answer import MalformedAnswer, ReportResponse, read_report_response
 from functions.registration.redaction import MASK, Redactor, excerpt
 from functions.registration.subscriptions import (
@@ -23,11 +24,11 @@ from tests.helpers import event_body
 
 PROPERTIES = {
     "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:framework",
-    "PostbackUrl": "https://abc.execute-api.us-east-1.amazonaws.com/postbacks",
-    "CallfireBaseUrl": "https://www.callfire.com/",
-    "CampaignIds": [],
-    "ApiKeySecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:callfire/api-key",
-    "TokenSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:token-AbCdEf",
+    Prop.POSTBACK_URL: "https://abc.execute-api.us-east-1.amazonaws.com/postbacks",
+    Prop.CALLFIRE_BASE_URL: "https://www.callfire.com/",
+    Prop.CAMPAIGN_IDS: [],
+    Prop.API_KEY_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:cf/api-key",
+    Prop.TOKEN_SECRET_ARN: ("arn:aws:secretsmanager:us-east-1:123456789012:secret:token-AbCdEf"),
 }
 
 
@@ -74,15 +75,20 @@ def test_form_has_exactly_the_documented_fields_and_round_trips() -> None:
 
 
 def test_request_from_properties() -> None:
-    request = request_from({**PROPERTIES, "CampaignIds": ["7", " 8 ", "7", ""]})
+    request = request_from({**PROPERTIES, Prop.CAMPAIGN_IDS: ["7", " 8 ", "7", ""]})
 
     assert request.base_url == "https://www.callfire.com"
-    assert request.postback_url == PROPERTIES["PostbackUrl"]
+    assert request.postback_url == PROPERTIES[Prop.POSTBACK_URL]
     assert request.campaign_ids == ("7", "8")
-    assert request.api_key_secret_arn == PROPERTIES["ApiKeySecretArn"]
-    assert request.token_secret_arn == PROPERTIES["TokenSecretArn"]
-    assert request_from({**PROPERTIES, "CampaignIds": "1,2"}).campaign_ids == ("1", "2")
-    assert request_from({k: v for k, v in PROPERTIES.items() if k != "CampaignIds"}).endpoints == (
+    assert request.api_key_secret_arn == PROPERTIES[Prop.API_KEY_SECRET_ARN]
+    assert request.token_secret_arn == PROPERTIES[Prop.TOKEN_SECRET_ARN]
+    assert request_from({**PROPERTIES, Prop.CAMPAIGN_IDS: "1,2"}).campaign_ids == (
+        "1",
+        "2",
+    )
+    assert request_from(
+        {k: v for k, v in PROPERTIES.items() if k != Prop.CAMPAIGN_IDS}
+    ).endpoints == (
         Endpoint("callfinish"),
         Endpoint("campaignfinish"),
     )
@@ -91,14 +97,20 @@ def test_request_from_properties() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"PostbackUrl": ""}, "PostbackUrl is missing"),
-        ({"ApiKeySecretArn": None}, "ApiKeySecretArn is missing"),
-        ({"TokenSecretArn": "  "}, "TokenSecretArn is missing"),
-        ({"CallfireBaseUrl": "file:///etc/passwd"}, "CallfireBaseUrl is not an http(s) URL"),
-        ({"PostbackUrl": "https:///nohost"}, "PostbackUrl is not an http(s) URL"),
-        ({"CampaignIds": ["12", "1e3"]}, "non-numeric campaign id: '1e3'"),
-        ({"CampaignIds": ["١٢"]}, "non-numeric"),
-        ({"CampaignIds": {"a": 1}}, "CampaignIds is not a list"),
+        ({Prop.POSTBACK_URL: ""}, "PostbackUrl is missing"),
+        ({Prop.API_KEY_SECRET_ARN: None}, "ApiKeySecretArn is missing"),
+        ({Prop.TOKEN_SECRET_ARN: "  "}, "TokenSecretArn is missing"),
+        (
+            {Prop.CALLFIRE_BASE_URL: "file:///etc/passwd"},
+            "CallfireBaseUrl is not an http(s) URL",
+        ),
+        (
+            {Prop.POSTBACK_URL: "https:///nohost"},
+            "PostbackUrl is not an http(s) URL",
+        ),
+        ({Prop.CAMPAIGN_IDS: ["12", "1e3"]}, "non-numeric campaign id: '1e3'"),
+        ({Prop.CAMPAIGN_IDS: ["١٢"]}, "non-numeric"),
+        ({Prop.CAMPAIGN_IDS: {"a": 1}}, "CampaignIds is not a list"),
     ],
 )
 def test_invalid_properties_are_named(change: dict[str, object], message: str) -> None:
@@ -108,9 +120,9 @@ def test_invalid_properties_are_named(change: dict[str, object], message: str) -
 
 
 def test_physical_id_is_stable_and_names_no_secret() -> None:
-    first = physical_id(PROPERTIES["PostbackUrl"])
+    first = physical_id(PROPERTIES[Prop.POSTBACK_URL])
 
-    assert first == physical_id(PROPERTIES["PostbackUrl"])
+    assert first == physical_id(PROPERTIES[Prop.POSTBACK_URL])
     assert first != physical_id("https://other.example/postbacks")
     assert first.startswith("callfire-subscription-")
     assert "execute-api" not in first

@@ -12,10 +12,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.handlers.responses import http_answer, record_metrics
 from functions.names import METRICS_NAMESPACE, SERVICE_NAME, Route
-from functions.postback.responses import http_answer, record_metrics
 from functions.postback.service import Postback
-from functions.postback.wiring import postback_service
+from functions.wiring.postback import postback_service
 
 logger = Logger(service=SERVICE_NAME)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)

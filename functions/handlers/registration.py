@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.names import SERVICE_NAME
 from functions.registration.service import RegistrationFailed
-from functions.registration.wiring import registration_service
+from functions.wiring.registration import registration_service
 
 logger = Logger(service=SERVICE_NAME)
 

@@ -19,7 +19,7 @@ from functions.reports.items import Table
 def postback_service() -> PostbackService:
     env = os.environ
     return PostbackService(
-        tokens=CachedSecret(LazyClient("secretsmanager"), env[Env.TOKEN_SECRET_ARN]),
+        token=CachedSecret(LazyClient("secretsmanager"), env[Env.TOKEN_SECRET_ARN]),
         store=DynamoReportStore(
             LazyClient("dynamodb"),
             {Table.CALLS: env[Env.CALLS_TABLE], Table.CAMPAIGNS: env[Env.CAMPAIGNS_TABLE]},

@@ -20,9 +20,9 @@ from typing import Self
 from urllib.parse import urljoin
 
 from functions.recordings.policy import (
+    FetchTarget,
     IPAddress,
     Refused,
-    Target,
     UrlPolicy,
     address_refusal,
     redact_url,
@@ -34,6 +34,7 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = "callfire-receiver-recordings/1"
 READ_BYTES = 256 * 1024
 Resolver = Callable[[str, int], list[IPAddress]]
+Clock = Callable[[], float]
 ApiKey = Callable[[], str | None]
 """CallFire's API key, or None when none is configured. Raises RetryLater when unreadable."""
 
@@ -66,11 +67,14 @@ class SafeFetcher:
         *,
         api_key: ApiKey = lambda: None,
         resolver: Resolver = resolve,
+        clock: Clock = time.monotonic,
     ) -> None:
+        """`clock` is what deadlines are read on (time.monotonic() values)."""
         self._policy = policy
         self._limits = limits
         self._api_key = api_key
         self._resolver = resolver
+        self._clock = clock
         self._tls: ssl.SSLContext | None = None
 
     def open(self, url: str, *, deadline: float) -> HttpDownload:
@@ -95,16 +99,16 @@ class SafeFetcher:
             current = urljoin(target.url, location)
         raise CannotCopy(f"more than {self._limits.max_redirects} redirects")
 
-    def _check(self, url: str) -> Target:
+    def _check(self, url: str) -> FetchTarget:
         try:
             return self._policy.check(url)
         except Refused as refusal:
             raise CannotCopy(refusal.reason) from None
 
-    def _key_for(self, target: Target) -> str | None:
+    def _key_for(self, target: FetchTarget) -> str | None:
         return self._api_key() if target.callfire else None
 
-    def _addresses(self, target: Target) -> list[IPAddress]:
+    def _addresses(self, target: FetchTarget) -> list[IPAddress]:
         try:
             addresses = self._resolver(target.host, target.port)
         except (OSError, UnicodeError, ValueError) as error:
@@ -118,18 +122,18 @@ class SafeFetcher:
         return addresses
 
     def _request(
-        self, target: Target, request_target: str, deadline: float
+        self, target: FetchTarget, request_target: str, deadline: float
     ) -> tuple[_PinnedConnection, http.client.HTTPResponse]:
         failure = "no address"
         for address in self._addresses(target):
-            if time.monotonic() >= deadline:
+            if self._clock() >= deadline:
                 failure = "out of time"
                 break
             connection = _PinnedConnection(
                 target,
                 address,
                 connect_timeout=self._limits.connect_timeout,
-                read_timeout=min(self._limits.read_timeout, _left(deadline)),
+                read_timeout=min(self._limits.read_timeout, _left(deadline, self._clock)),
                 tls=self._tls_context() if target.scheme == "https" else None,
             )
             try:
@@ -150,7 +154,7 @@ class SafeFetcher:
 
     def _answer(
         self,
-        target: Target,
+        target: FetchTarget,
         connection: _PinnedConnection,
         response: http.client.HTTPResponse,
         deadline: float,
@@ -184,6 +188,7 @@ class SafeFetcher:
             max_bytes=self._limits.max_bytes,
             read_timeout=self._limits.read_timeout,
             deadline=deadline,
+            clock=self._clock,
         )
 
     def _tls_context(self) -> ssl.SSLContext:
@@ -204,6 +209,7 @@ class HttpDownload:
         max_bytes: int,
         read_timeout: float,
         deadline: float,
+        clock: Clock = time.monotonic,
     ) -> None:
         self._connection = connection
         self._response = response
@@ -212,19 +218,22 @@ class HttpDownload:
         self._max_bytes = max_bytes
         self._read_timeout = read_timeout
         self._deadline = deadline
+        self._clock = clock
         self.received = 0
 
     def readinto(self, buffer: memoryview) -> int:
         """At most one network read per call (a trickling chunked body cannot hold a call past
         the deadline); a body shorter than its Content-Length is an error, not an end."""
-        if time.monotonic() >= self._deadline:
+        if self._clock() >= self._deadline:
             raise RetryLater("the download did not finish in time")
-        self._connection.set_read_timeout(min(self._read_timeout, _left(self._deadline)))
+        self._connection.set_read_timeout(
+            min(self._read_timeout, _left(self._deadline, self._clock))
+        )
         room = min(len(buffer), READ_BYTES, self._max_bytes - self.received + 1)
         try:
             data = self._response.read1(room)
         except (OSError, http.client.HTTPException) as error:
-            if time.monotonic() >= self._deadline:
+            if self._clock() >= self._deadline:
                 raise RetryLater("the download did not finish in time") from None
             raise RetryLater(f"the download broke off: {_describe(error)}") from None
         if not data:
@@ -260,7 +269,7 @@ class _PinnedConnection(http.client.HTTPConnection):
 
     def __init__(
         self,
-        target: Target,
+        target: FetchTarget,
         address: IPAddress,
         *,
         connect_timeout: float,
@@ -289,8 +298,8 @@ class _PinnedConnection(http.client.HTTPConnection):
             self.sock.settimeout(seconds)
 
 
-def _left(deadline: float) -> float:
-    return max(deadline - time.monotonic(), 0.05)
+def _left(deadline: float, clock: Clock) -> float:
+    return max(deadline - clock(), 0.05)
 
 
 def _describe(error: BaseException) -> str:

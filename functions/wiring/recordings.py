@@ -11,10 +11,12 @@ from aws_lambda_powertools import Logger
 
 from functions.adapters.api_key import SecretApiKey
 from functions.adapters.aws import LazyClient
+from functions.adapters.http_fetch import ApiKey, FetchLimits, SafeFetcher
 from functions.adapters.recording_entries import DynamoRecordingEntries
 from functions.adapters.recording_store import S3RecordingStore
 from functions.adapters.visibility import SqsMessageVisibility
 from functions.names import (
+    CALLFIRE_DOMAIN,
     DEFAULT_RECORDING_CONNECT_TIMEOUT,
     DEFAULT_RECORDING_MAX_BYTES,
     DEFAULT_RECORDING_MAX_RECEIVES,
@@ -22,8 +24,7 @@ from functions.names import (
     SERVICE_NAME,
     Env,
 )
-from functions.recordings.fetch import ApiKey, FetchLimits, SafeFetcher
-from functions.recordings.policy import CALLFIRE_DOMAIN, UrlPolicy, parse_origins
+from functions.recordings.policy import UrlPolicy, parse_origins
 from functions.recordings.service import RecordingCopier
 
 logger = Logger(service=SERVICE_NAME)
@@ -36,17 +37,9 @@ def recording_copier() -> RecordingCopier:
         source=SafeFetcher(url_policy(env), fetch_limits(env), api_key=api_key(env)),
         store=S3RecordingStore(LazyClient("s3"), env[Env.BUCKET]),
         entries=DynamoRecordingEntries(LazyClient("dynamodb"), env[Env.CALLS_TABLE]),
+        visibility=SqsMessageVisibility(LazyClient("sqs"), env[Env.RECORDINGS_QUEUE_URL]),
+        max_receives=int(env.get(Env.RECORDING_MAX_RECEIVES, DEFAULT_RECORDING_MAX_RECEIVES)),
     )
-
-
-@cache
-def message_visibility() -> SqsMessageVisibility:
-    return SqsMessageVisibility(LazyClient("sqs"), os.environ[Env.RECORDINGS_QUEUE_URL])
-
-
-@cache
-def max_receives() -> int:
-    return int(os.environ.get(Env.RECORDING_MAX_RECEIVES, DEFAULT_RECORDING_MAX_RECEIVES))
 
 
 def url_policy(env: Mapping[str, str]) -> UrlPolicy:

@@ -1,4 +1,5 @@
-"""Outcomes as HTTP answers (the BRIEF's status codes and error shape) and as metrics."""
+"""Postback outcomes as HTTP answers (status codes and error shape as docs/contract.md gives them)
+and as metrics."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 
 from aws_lambda_powertools.metrics import Metrics, MetricUnit
 
+from functions.names import Dimension, Metric
 from functions.postback.service import Outcome, Status
 from functions.reports import CallReport, RejectReason
 
@@ -50,29 +52,31 @@ def record_metrics(metrics: Metrics, outcome: Outcome) -> None:
     """One count per outcome, published twice: for the whole service (what alarms watch) and by
     kind for reports that were read, by reason for refusals (what the dashboard splits)."""
     if outcome.report is not None:
-        metrics.add_dimensions(kind=outcome.report.kind)
+        metrics.add_dimensions(**{Dimension.KIND: outcome.report.kind})
     elif outcome.reason is not None:
-        metrics.add_dimensions(reason=outcome.reason.value)
+        metrics.add_dimensions(**{Dimension.REASON: outcome.reason.value})
     name = _METRIC_NAMES[outcome.status]
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     if outcome.status in (Status.STORED, Status.DUPLICATE, Status.CONFLICT):
-        metrics.add_metric(name="ReportsReceived", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=Metric.REPORTS_RECEIVED, unit=MetricUnit.Count, value=1)
     if outcome.recordings_queued:
         metrics.add_metric(
-            name="RecordingsQueued", unit=MetricUnit.Count, value=outcome.recordings_queued
+            name=Metric.RECORDINGS_QUEUED, unit=MetricUnit.Count, value=outcome.recordings_queued
         )
     if outcome.recordings_unqueued:
         metrics.add_metric(
-            name="RecordingsNotQueued", unit=MetricUnit.Count, value=outcome.recordings_unqueued
+            name=Metric.RECORDINGS_NOT_QUEUED,
+            unit=MetricUnit.Count,
+            value=outcome.recordings_unqueued,
         )
 
 
 _METRIC_NAMES = {
-    Status.STORED: "ReportsStored",
-    Status.DUPLICATE: "ReportsDuplicate",
-    Status.CONFLICT: "ReportsConflicting",
-    Status.FORBIDDEN: "RequestsForbidden",
-    Status.REJECTED: "ReportsRefused",
-    Status.UNAVAILABLE: "ReportsUnavailable",
-    Status.FAILED: "ReportsFailed",
+    Status.STORED: Metric.REPORTS_STORED,
+    Status.DUPLICATE: Metric.REPORTS_DUPLICATE,
+    Status.CONFLICT: Metric.REPORTS_CONFLICTING,
+    Status.FORBIDDEN: Metric.REQUESTS_FORBIDDEN,
+    Status.REJECTED: Metric.REPORTS_REFUSED,
+    Status.UNAVAILABLE: Metric.REPORTS_UNAVAILABLE,
+    Status.FAILED: Metric.REPORTS_FAILED,
 }

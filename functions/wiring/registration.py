@@ -6,7 +6,7 @@ from functools import cache
 
 from functions.adapters.aws import LazyClient
 from functions.adapters.form_post import UrllibFormPoster
-from functions.adapters.secret_values import SecretsManagerValues
+from functions.adapters.secrets import SecretsManagerValues
 from functions.registration.service import RegistrationService, RetryPolicy
 
 POLICY = RetryPolicy()

@@ -1,0 +1,266 @@
+"""In-memory stand-ins for the services' ports, shared by every test that needs one.
+
+Each keeps what was done to it in plain attributes the tests read, and fails on demand (`down`)
+with the error its real adapter raises, so a test states the situation and checks the outcome.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Self
+from urllib.parse import parse_qs
+
+from functions.failures import (
+    ArchiveUnavailable,
+    QueueUnavailable,
+    SecretUnavailable,
+    StorageUnavailable,
+)
+from functions.names import RecordingEntry, RecordingStatus
+from functions.recordings.jobs import RecordingJob
+from functions.recordings.ports import CannotCopy, Readable, StoredRecording
+from functions.registration.ports import HttpAnswer, NoAnswer
+from functions.reports.items import ReportItem
+
+
+@dataclass
+class ManualClock:
+    """A clock that moves only when told to (or when something sleeps on it)."""
+
+    now: float = 1000.0
+    pauses: list[float] = field(default_factory=list)
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def sleep(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        self.now += seconds
+
+
+# The postback service's ports.
+
+
+@dataclass
+class FakeSecret:
+    """One secret's value (the postback token)."""
+
+    secret: str = "s3cret-token"
+    down: bool = False
+    reads: int = 0
+
+    def value(self) -> str:
+        self.reads += 1
+        if self.down:
+            raise SecretUnavailable("ServiceUnavailable")
+        return self.secret
+
+
+@dataclass
+class InMemoryReportStore:
+    items: dict[tuple[str, ...], ReportItem] = field(default_factory=dict)
+    deliveries: dict[tuple[str, ...], int] = field(default_factory=dict)
+    down: bool = False
+    counting_down: bool = False
+
+    @staticmethod
+    def key_of(item: ReportItem) -> tuple[str, ...]:
+        return (item.table, *item.key.values())
+
+    def insert(self, item: ReportItem) -> str | None:
+        if self.down:
+            raise StorageUnavailable("ProvisionedThroughputExceededException")
+        key = self.key_of(item)
+        if key in self.items:
+            return self.items[key].raw
+        self.items[key] = item
+        self.deliveries[key] = 1
+        return None
+
+    def count_delivery(self, item: ReportItem) -> None:
+        if self.counting_down:
+            raise StorageUnavailable("ThrottlingException")
+        self.deliveries[self.key_of(item)] += 1
+
+
+@dataclass
+class InMemoryArchive:
+    kept: list[tuple[str, bytes, str]] = field(default_factory=list)
+    """(prefix, body, reason) of every body kept."""
+    down: bool = False
+
+    def keep(
+        self,
+        prefix: str,
+        body: bytes,
+        *,
+        request_id: str,
+        received_at: datetime,
+        content_encoding: str | None,
+        reason: str,
+        detail: str,
+    ) -> str:
+        if self.down:
+            raise ArchiveUnavailable("SlowDown")
+        self.kept.append((prefix, body, reason))
+        return f"{prefix}{received_at:%Y/%m/%d}/{request_id}.xml"
+
+
+@dataclass
+class InMemoryQueue:
+    jobs: list[RecordingJob] = field(default_factory=list)
+    down: bool = False
+
+    def enqueue(self, jobs: Sequence[RecordingJob]) -> None:
+        if self.down:
+            raise QueueUnavailable("AWS.SimpleQueueService.NonExistentQueue")
+        self.jobs.extend(jobs)
+
+
+# The recordings service's ports.
+
+
+@dataclass
+class FakeDownload:
+    body: bytes
+    content_type: str | None
+    url: str = "https://www.callfire.com/cloud/1/files/recording/7"
+    closed: bool = False
+
+    def __post_init__(self) -> None:
+        self._stream = io.BytesIO(self.body)
+
+    def readinto(self, buffer: memoryview) -> int:
+        return self._stream.readinto(buffer)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.closed = True
+
+
+@dataclass
+class FakeSource:
+    """Answers every GET with `answer`: a download, or the error to raise. `during` runs when a
+    download is opened: what happens elsewhere while this copy is under way."""
+
+    answer: FakeDownload | Exception
+    during: Callable[[], None] = lambda: None
+    opened: list[str] = field(default_factory=list)
+
+    def open(self, url: str, *, deadline: float) -> FakeDownload:
+        self.opened.append(url)
+        self.during()
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+@dataclass
+class InMemoryRecordingStore:
+    objects: dict[str, tuple[bytes, str, str]] = field(default_factory=dict)
+    """key: (body, content type, source URL)."""
+
+    def put(self, key: str, body: Readable, *, content_type: str, source: str) -> StoredRecording:
+        if key in self.objects:
+            earlier, earlier_type, earlier_source = self.objects[key]
+            if earlier_source != source:
+                raise CannotCopy(f"{key} already holds a recording from another URL")
+            return StoredRecording(key, earlier_type, len(earlier))
+        data = bytearray()
+        buffer = bytearray(3)
+        while count := body.readinto(memoryview(buffer)):
+            data += buffer[:count]
+        self.objects[key] = (bytes(data), content_type, source)
+        return StoredRecording(key, content_type, len(data))
+
+
+@dataclass
+class InMemoryEntries:
+    """A call item's `recordings` list by index, updated under the same conditions DynamoDB
+    checks: the entry's URL must be the job's, and a COPIED entry is never marked FAILED."""
+
+    entries: dict[int, dict[str, Any]]
+
+    def entry(self, job: RecordingJob) -> Mapping[str, Any] | None:
+        return self.entries.get(job.index)
+
+    def mark_copied(self, job: RecordingJob, stored: StoredRecording) -> bool:
+        entry = self.entries.get(job.index)
+        if entry is None or entry.get(RecordingEntry.URL) != job.url:
+            return False
+        entry.pop(RecordingEntry.REASON, None)
+        entry.update(
+            {
+                RecordingEntry.STATUS: RecordingStatus.COPIED,
+                RecordingEntry.S3_KEY: stored.key,
+                RecordingEntry.CONTENT_TYPE: stored.content_type,
+                RecordingEntry.BYTES: stored.size,
+            }
+        )
+        return True
+
+    def mark_failed(self, job: RecordingJob, reason: str) -> bool:
+        entry = self.entries.get(job.index)
+        if (
+            entry is None
+            or entry.get(RecordingEntry.URL) != job.url
+            or entry.get(RecordingEntry.STATUS) == RecordingStatus.COPIED
+        ):
+            return False
+        entry.update({RecordingEntry.STATUS: RecordingStatus.FAILED, RecordingEntry.REASON: reason})
+        return True
+
+
+@dataclass
+class RecordedVisibility:
+    hidden: list[tuple[str, int]] = field(default_factory=list)
+    """(receipt handle, seconds) of every change."""
+
+    def hide(self, receipt_handle: str, seconds: int) -> None:
+        self.hidden.append((receipt_handle, seconds))
+
+
+# The registration service's ports.
+
+
+@dataclass
+class FakeSecrets:
+    """Secret strings by ARN."""
+
+    values: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+    reads: list[str] = field(default_factory=list)
+
+    def secret_string(self, secret_arn: str) -> str:
+        self.reads.append(secret_arn)
+        if secret_arn in self.errors:
+            raise SecretUnavailable(self.errors[secret_arn])
+        return self.values[secret_arn]
+
+
+@dataclass
+class ScriptedPoster:
+    """Answers in order; the last one again once the script runs out. Each call takes
+    `seconds_per_call` on `clock`, and a NoAnswer the whole timeout."""
+
+    script: list[HttpAnswer | NoAnswer]
+    clock: ManualClock
+    seconds_per_call: float = 0.1
+    calls: list[tuple[str, dict[str, list[str]], float]] = field(default_factory=list)
+
+    def post_form(self, url: str, form: bytes, *, timeout: float) -> HttpAnswer:
+        self.calls.append((url, parse_qs(form.decode()), timeout))
+        self.clock.advance(self.seconds_per_call)
+        outcome = self.script.pop(0) if len(self.script) > 1 else self.script[0]
+        if isinstance(outcome, NoAnswer):
+            self.clock.advance(timeout)
+            raise outcome
+        return outcome
