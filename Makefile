@@ -1,5 +1,6 @@
-# Every target installs what it needs on first use (.venv from the pinned requirements, the pinned
-# CDK CLI from package-lock.json): a fresh clone needs nothing but Python 3.11+, Node 20+ and make.
+# Every target installs what it needs on first use (.venv from the pinned requirements; the pinned
+# CDK CLI and the Node.js 22 it runs on from package-lock.json): a fresh clone needs nothing but
+# Python 3.11+, Node.js 20+ (only to run npm) and make. `make help` lists the targets.
 
 PYTHON ?= python3
 VENV := .venv
@@ -7,76 +8,80 @@ PY := $(VENV)/bin/python
 CDK := node_modules/.bin/cdk
 ARGS ?=
 
-.PHONY: help test test-fast test-e2e lint format synth deploy diff destroy local demo query replay bench clean
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# The CDK CLI and jsii run on the project's Node.js 22 (node_modules/.bin), not the machine's.
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+export JSII_NODE := $(CURDIR)/node_modules/.bin/node
 
-help:
-	@echo "make demo       start the local system, send CallFire's sample reports, show what was stored"
-	@echo "make local      run the whole system on this machine (moto, gateway, stand-in CallFire)"
-	@echo "make query      ARGS='calls --campaign 22222' (see python -m tools.query --help)"
-	@echo "make test       lint and every test (unit, integration, infra, e2e)"
-	@echo "make test-fast  lint and every test but the slow end-to-end ones"
-	@echo "make synth      write the CloudFormation template to cdk.out/"
-	@echo "make deploy     deploy to the AWS account of your credentials (ARGS='-c name=value ...')"
-	@echo "make replay     ARGS='archived unstored --since 2026-11-01' (see python -m tools.replay --help)"
-	@echo "make bench      print the benchmarks (ARGS=--write records them in BENCHMARKS.md)"
+.PHONY: help venv node test test-fast test-e2e lint format synth deploy diff destroy local demo \
+	query replay bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) \
+		| sed -E 's/^([a-z0-9-]+):.*## (.*)$$/\1\t\2/' \
+		| awk -F'\t' '{printf "make %-10s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt functions/requirements.txt
+	@echo "First run (or new requirements): installing the pinned Python packages into $(VENV) (about a minute)."
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --disable-pip-version-check --progress-bar off -r requirements-dev.txt \
+		| { grep --line-buffered -E '^Collecting ' || true; } | sed -E 's/^Collecting ([^ ]+).*/  \1/'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
+	@echo "First run (or new package.json): installing the pinned CDK CLI and Node.js 22 into node_modules (about 20 s)."
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-venv: $(VENV)/.installed
-node: node_modules/.installed
+venv: $(VENV)/.installed ## install the Python packages (.venv)
+node: node_modules/.installed ## install the CDK CLI and its Node.js (node_modules)
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed ## ruff: lint and check the formatting
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-format: $(VENV)/.installed
+format: $(VENV)/.installed ## ruff: format the code and apply safe fixes
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: lint node_modules/.installed
+test: lint node_modules/.installed ## lint and every test (unit, integration, infra, e2e)
 	$(PY) -m pytest $(ARGS)
 
-test-fast: lint
+test-fast: lint node_modules/.installed ## lint and every test but the slow end-to-end ones
 	$(PY) -m pytest -m "not e2e" $(ARGS)
 
-test-e2e: $(VENV)/.installed node_modules/.installed
+test-e2e: $(VENV)/.installed node_modules/.installed ## only the slow end-to-end tests
 	$(PY) -m pytest -m e2e $(ARGS)
 
-synth: $(VENV)/.installed node_modules/.installed
+synth: $(VENV)/.installed node_modules/.installed ## write the CloudFormation template to cdk.out/
 	$(CDK) synth --quiet $(ARGS)
 	@echo "Template: cdk.out/CallfireReceiver.template.json"
 
-deploy: $(VENV)/.installed node_modules/.installed
+deploy: $(VENV)/.installed node_modules/.installed ## deploy to your AWS account (ARGS='-c name=value ...')
 	$(CDK) deploy $(ARGS)
 
-diff: $(VENV)/.installed node_modules/.installed
+diff: $(VENV)/.installed node_modules/.installed ## what a deploy would change in your AWS account
 	$(CDK) diff $(ARGS)
 
-destroy: $(VENV)/.installed node_modules/.installed
+destroy: $(VENV)/.installed node_modules/.installed ## delete the stack (tables and bucket stay with retainData)
 	$(CDK) destroy $(ARGS)
 
-local: $(VENV)/.installed
+local: $(VENV)/.installed node_modules/.installed ## run the whole system here until Ctrl-C (moto, gateway, stand-in CallFire)
 	$(PY) -m local $(ARGS)
 
-demo: $(VENV)/.installed
+demo: $(VENV)/.installed node_modules/.installed ## start the local system, send CallFire's sample reports, show what was stored
 	$(PY) -m local.demo
 
-query: $(VENV)/.installed
+query: $(VENV)/.installed ## the stored reports: ARGS='calls --campaign 22222' (python -m tools.query --help)
 	$(PY) -m tools.query $(ARGS)
 
-replay: $(VENV)/.installed
+replay: $(VENV)/.installed ## store archived bodies again, re-map items, re-queue recordings (python -m tools.replay --help)
 	$(PY) -m tools.replay $(ARGS)
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed node_modules/.installed ## print the benchmarks (ARGS=--write records them in BENCHMARKS.md)
 	$(PY) -m bench $(ARGS)
 
-clean:
+clean: ## remove cdk.out, .local and the caches (not .venv or node_modules)
 	rm -rf cdk.out .local .pytest_cache .ruff_cache .hypothesis

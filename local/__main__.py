@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
         system = LocalSystem(
             ports, endpoints_file=options.endpoints_file, progress=progress
         ).start()
+    except KeyboardInterrupt:
+        print("\nStopped before it was up.", flush=True)
+        return 130
     except OSError as error:
         print(
             f"Could not start: {error}. Is `make local` already running? Choose other ports: "
@@ -39,16 +42,13 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    try:
-        print(instructions(system.endpoints, options.endpoints_file), flush=True)
-        while not stopping.wait(0.5):
-            pass
-    except KeyboardInterrupt:
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    print(instructions(system.endpoints, options.endpoints_file), flush=True)
+    while not stopping.wait(0.5):
         pass
-    finally:
-        print("\nStopping...", flush=True)
-        system.stop()
-        print("Stopped.", flush=True)
+    print("\nStopping...", flush=True)
+    system.stop()
+    print("Stopped.", flush=True)
     return 0
 
 

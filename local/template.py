@@ -21,6 +21,9 @@ def synthesize(
 ) -> dict[str, Any]:
     """The stack's CloudFormation template. With `security_checks`, cdk-nag runs as in `cdk synth`
     and any unacknowledged finding raises."""
+    from infra.toolchain import prefer_project_node
+
+    prefer_project_node()
     import aws_cdk as cdk
 
     from infra.config import ReceiverConfig

@@ -10,7 +10,10 @@ from typing import Any
 
 import pytest
 
+from infra.toolchain import prefer_project_node
 from tests.helpers import REGION
+
+prefer_project_node()
 
 os.environ.update(
     {

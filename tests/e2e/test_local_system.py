@@ -301,7 +301,36 @@ def test_make_local_serves_until_interrupted(tmp_path: Path) -> None:
     assert process.returncode == 0, output
     assert "Stopped." in output
     assert "postback URL" in output
+    assert "Traceback" not in output
     assert not endpoints.exists()
+
+
+def test_ctrl_c_while_starting_stops_without_a_traceback(tmp_path: Path) -> None:
+    ports = Ports.free()
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "local",
+            "--moto-port", str(ports.moto), "--gateway-port", str(ports.gateway),
+            "--callfire-port", str(ports.callfire),
+            "--endpoints-file", str(tmp_path / "endpoints.json"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if "synthesizing" in line:
+            process.send_signal(signal.SIGINT)
+            break
+    output = "".join(lines) + process.communicate(timeout=60)[0]
+
+    assert process.returncode == 130, output
+    assert "Stopped before it was up." in output
+    assert "Traceback" not in output
 
 
 def test_make_demo_runs_from_start_to_finish() -> None:
