@@ -6,6 +6,10 @@
     python -m tools.query campaigns                   finished campaigns
     python -m tools.query failed-recordings           recordings that could not be copied
 
+Options go before or after the command: `calls --id 111111 --json` and `--json calls --id 111111`
+are the same. A list read from an index (--campaign, --phone) shows the columns the index
+carries; --full reads each whole item.
+
 Target: the local system when `.local/endpoints.json` exists (`make local` writes it), else AWS
 with your credentials and the table names from the stack's outputs. `--aws` or `--local` chooses
 explicitly; AWS_ENDPOINT_URL and AWS_REGION are honoured as boto3 honours them.
@@ -30,8 +34,16 @@ from functions.names import (
     RecordingEntry,
     RecordingStatus,
 )
+from tools.cli import command, commands, default
 from tools.table import render
-from tools.target import Target, TargetError, add_target_arguments, chosen_target, items
+from tools.target import (
+    Target,
+    TargetError,
+    add_target_arguments,
+    chosen_target,
+    items,
+    plain_item,
+)
 
 CALL_COLUMNS = (
     CallAttribute.CALL_ID,
@@ -106,6 +118,38 @@ def calls_by_id(target: Target, call_id: str) -> list[dict[str, Any]]:
     )
 
 
+INDEXED = {
+    CallsTable.PARTITION_KEY,
+    CallsTable.SORT_KEY,
+    *(key for keys in CallsTable.INDEXES.values() for key in keys),
+    *CallsTable.INDEX_ATTRIBUTES,
+}
+"""What an item read from `byCampaign` or `byPhoneNumber` holds."""
+
+
+def whole_items(target: Target, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The whole items of `rows` (read from an index), in the same order."""
+    keys = [(row[CallsTable.PARTITION_KEY], row[CallsTable.SORT_KEY]) for row in rows]
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    dynamodb = target.client("dynamodb")
+    for start in range(0, len(keys), 100):
+        request: dict[str, Any] = {
+            target.calls_table: {
+                "Keys": [
+                    {CallsTable.PARTITION_KEY: {"S": call_id}, CallsTable.SORT_KEY: {"S": kind}}
+                    for call_id, kind in keys[start : start + 100]
+                ]
+            }
+        }
+        while request:
+            answer = dynamodb.batch_get_item(RequestItems=request)
+            for item in answer["Responses"].get(target.calls_table, []):
+                plain = plain_item(item)
+                found[(plain[CallsTable.PARTITION_KEY], plain[CallsTable.SORT_KEY])] = plain
+            request = answer.get("UnprocessedKeys") or {}
+    return [found[key] for key in keys if key in found]
+
+
 def campaigns(target: Target) -> list[dict[str, Any]]:
     found = list(items(target.client("dynamodb"), "scan", TableName=target.campaigns_table))
     return sorted(found, key=lambda item: str(item.get(Item.RECEIVED_AT, "")), reverse=True)
@@ -173,28 +217,49 @@ def _plain(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+def _add_options(parser: argparse.ArgumentParser, top: bool) -> None:
+    add_target_arguments(parser, top)
+    parser.add_argument(
+        "--json", action="store_true", default=default(False, top), help="print JSON, not a table"
+    )
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        default=default(False, top),
+        help="with --json: include each report's raw body",
+    )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        default=default(False, top),
+        help="calls --campaign/--phone: read each whole item, not only what the index carries",
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
         prog="python -m tools.query",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_target_arguments(parser)
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--raw", action="store_true", help="include the raw bodies (with --json)")
-    commands = parser.add_subparsers(dest="command", required=True)
-    calls = commands.add_parser("calls", help="calls and texts")
+    subparsers = commands(top, _add_options)
+    calls = command(subparsers, "calls", "calls and texts", _add_options)
     which = calls.add_mutually_exclusive_group(required=True)
-    which.add_argument("--campaign", metavar="ID")
-    which.add_argument("--phone", metavar="NUMBER")
-    which.add_argument("--id", metavar="ID")
-    commands.add_parser("campaigns", help="finished campaigns")
-    commands.add_parser("failed-recordings", help="recordings that could not be copied")
-    options = parser.parse_args(argv)
+    which.add_argument("--campaign", metavar="ID", help="every call of a campaign, newest first")
+    which.add_argument("--phone", metavar="NUMBER", help="everything with a phone number")
+    which.add_argument("--id", metavar="ID", help="a call and its texts")
+    command(subparsers, "campaigns", "finished campaigns", _add_options)
+    command(subparsers, "failed-recordings", "recordings that could not be copied", _add_options)
+    return top
 
+
+def main(argv: list[str] | None = None) -> int:
+    options = parser().parse_args(argv)
+    if options.raw and not options.json:
+        parser().error("--raw shows the raw bodies in JSON: add --json")
     try:
         target = chosen_target(options)
-        rows, columns = _run(options, target)
+        rows, columns, missing = _run(options, target)
     except (TargetError, ClientError, BotoCoreError) as error:
         print(f"query failed: {error}", file=sys.stderr)
         return 2
@@ -205,19 +270,34 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(rows, indent=2, default=_plain, ensure_ascii=False))
     else:
         print(as_table(rows, columns))
+    if missing and rows:
+        print(
+            f"{', '.join(missing)}: not in the index this list is read from; "
+            "add --full for whole items, or `calls --id ID` for one",
+            file=sys.stderr,
+        )
     return 0
 
 
-def _run(options: argparse.Namespace, target: Target) -> tuple[list[dict[str, Any]], Sequence[str]]:
+def _run(
+    options: argparse.Namespace, target: Target
+) -> tuple[list[dict[str, Any]], Sequence[str], Sequence[str]]:
+    """The rows, the columns to show, and the columns the index could not fill."""
     if options.command == "campaigns":
-        return campaigns(target), CAMPAIGN_COLUMNS
+        return campaigns(target), CAMPAIGN_COLUMNS, ()
     if options.command == "failed-recordings":
-        return failed_recordings(target), FAILED_RECORDING_COLUMNS
-    if options.campaign:
-        return calls_by_campaign(target, options.campaign), CALL_COLUMNS
-    if options.phone:
-        return calls_by_phone(target, options.phone), CALL_COLUMNS
-    return calls_by_id(target, options.id), CALL_COLUMNS
+        return failed_recordings(target), FAILED_RECORDING_COLUMNS, ()
+    if options.id:
+        return calls_by_id(target, options.id), CALL_COLUMNS, ()
+    rows = (
+        calls_by_campaign(target, options.campaign)
+        if options.campaign
+        else calls_by_phone(target, options.phone)
+    )
+    if options.full:
+        return whole_items(target, rows), CALL_COLUMNS, ()
+    columns = [column for column in CALL_COLUMNS if column in INDEXED]
+    return rows, columns, [column for column in CALL_COLUMNS if column not in INDEXED]
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TextIO
 
@@ -39,7 +39,8 @@ from functions.postback.body import read_postback
 from functions.postback.store_once import Stored, store_once
 from functions.recordings.jobs import RecordingJob, jobs_for
 from functions.reports import CallReport, ReportRejected, read_report
-from functions.reports.items import Table, to_item
+from functions.reports.items import ReportItem, Table, to_item
+from tools.cli import check_period, command, commands, day, default
 from tools.target import Target, TargetError, add_target_arguments, chosen_target, items
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -90,9 +91,9 @@ def _days(since: date, until: date) -> Iterator[date]:
 
 def archived_keys(s3: Any, bucket: str, prefix: str, since: date, until: date) -> list[str]:
     keys = []
-    for day in _days(since, until):
+    for each_day in _days(since, until):
         pages = s3.get_paginator("list_objects_v2").paginate(
-            Bucket=bucket, Prefix=f"{prefix}{day:%Y/%m/%d}/"
+            Bucket=bucket, Prefix=f"{prefix}{each_day:%Y/%m/%d}/"
         )
         keys += [entry["Key"] for page in pages for entry in page.get("Contents", [])]
     return keys
@@ -123,6 +124,7 @@ def replay_archived(
         raise TargetError("the target names no bucket")
     s3 = target.client("s3")
     store = _store(target)
+    peek = PeekingReportStore(target.client("dynamodb"), store.table_names)
     keys = archived_keys(s3, target.bucket, prefix, since, until)
     bar = progress(f"replay {prefix}", len(keys))
     for key in keys:
@@ -142,7 +144,7 @@ def replay_archived(
             bar.step(f"still refused ({refusal.reason.value})")
             continue
         if dry_run:
-            bar.step("would store")
+            bar.step(_WOULD[store_once(peek, item)])
             continue
         stored = store_once(store, item)
         if stored is Stored.NEW and isinstance(report, CallReport):
@@ -161,6 +163,33 @@ _REPLAYED = {
     Stored.DUPLICATE: "already stored (delivery counted)",
     Stored.CONFLICT: "conflict (stored item kept)",
 }
+_WOULD = {
+    Stored.NEW: "would store",
+    Stored.DUPLICATE: "would count a delivery (already stored)",
+    Stored.CONFLICT: "would be a conflict (stored item kept)",
+}
+
+
+class PeekingReportStore:
+    """The report store for a dry run: it reads where the real one writes, so that the store-once
+    rule decides exactly what a real run would decide, and nothing changes."""
+
+    def __init__(self, client: Any, table_names: Mapping[Table, str]) -> None:
+        self._client = client
+        self._table_names = table_names
+
+    def insert(self, item: ReportItem) -> str | None:
+        stored = self._client.get_item(
+            TableName=self._table_names[item.table],
+            Key=serialize(item.key),
+            ProjectionExpression="#raw",
+            ExpressionAttributeNames={"#raw": Item.RAW},
+            ConsistentRead=True,
+        ).get("Item")
+        return None if stored is None else str(stored.get(Item.RAW, {}).get("S", ""))
+
+    def count_delivery(self, item: ReportItem) -> None:  # noqa: ARG002 - the port's signature
+        return None
 
 
 def _replayed_before(s3: Any, bucket: str, key: str) -> bool:
@@ -290,31 +319,45 @@ def requeue_recordings(
     return bar.finish()
 
 
-def _day(text: str) -> date:
-    return date.fromisoformat(text)
+def _add_options(parser: argparse.ArgumentParser, top: bool) -> None:
+    add_target_arguments(parser, top)
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        default=default(False, top),
+        help="change nothing; say what a real run would do",
+    )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
         prog="python -m tools.replay",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_target_arguments(parser)
-    parser.add_argument("--dry-run", action="store_true", help="change nothing; say what would")
-    commands = parser.add_subparsers(dest="command", required=True)
-    archived = commands.add_parser("archived", help="store archived bodies")
+    subparsers = commands(top, _add_options)
+    archived = command(subparsers, "archived", "store archived bodies", _add_options)
     archived.add_argument("prefix", choices=["unstored", "rejected"])
-    archived.add_argument("--since", type=_day, required=True, metavar="YYYY-MM-DD")
-    archived.add_argument("--until", type=_day, default=None, metavar="YYYY-MM-DD")
+    archived.add_argument("--since", type=day, required=True, metavar="YYYY-MM-DD")
+    archived.add_argument("--until", type=day, default=None, metavar="YYYY-MM-DD")
     archived.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES)
-    mapping = commands.add_parser("remap", help="re-read stored items with the current parser")
-    mapping.add_argument("--since", default="", metavar="YYYY-MM-DD", help="by receivedAt")
-    mapping.add_argument("--until", default="9999", metavar="YYYY-MM-DD")
-    recordings = commands.add_parser("recordings", help="queue recordings not yet copied")
+    mapping = command(
+        subparsers, "remap", "re-read stored items with the current parser", _add_options
+    )
+    mapping.add_argument(
+        "--since", type=day, default=None, metavar="YYYY-MM-DD", help="by receivedAt"
+    )
+    mapping.add_argument("--until", type=day, default=None, metavar="YYYY-MM-DD")
+    recordings = command(subparsers, "recordings", "queue recordings not yet copied", _add_options)
     recordings.add_argument("--include-failed", action="store_true")
-    options = parser.parse_args(argv)
+    return top
 
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parser()
+    options = arguments.parse_args(argv)
+    if options.command in ("archived", "remap"):
+        check_period(arguments, options.since, options.until)
     try:
         target = chosen_target(options)
         print(f"target: {target.description}", file=sys.stderr)
@@ -339,8 +382,9 @@ def _run(options: argparse.Namespace, target: Target) -> Counter[str]:
             max_body_bytes=options.max_body_bytes,
         )
     if options.command == "remap":
-        until = options.until if len(options.until) > 10 else options.until + "\uffff"
-        return remap(target, options.since, until, dry_run=options.dry_run)
+        since = options.since.isoformat() if options.since else ""
+        until = options.until.isoformat() + "\uffff" if options.until else "\uffff"
+        return remap(target, since, until, dry_run=options.dry_run)
     return requeue_recordings(
         target, include_failed=options.include_failed, dry_run=options.dry_run
     )

@@ -3,7 +3,9 @@ AWS credentials, names from the stack's outputs). The same code serves both."""
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +16,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.names import LocalEndpoint, Output
+from tools.cli import default
 
 ENDPOINTS_FILE = Path(__file__).resolve().parent.parent / ".local" / "endpoints.json"
 DEFAULT_STACK = "CallfireReceiver"
@@ -60,8 +63,12 @@ def local_target(path: Path = ENDPOINTS_FILE) -> Target:
     )
 
 
-def aws_target(stack_name: str = DEFAULT_STACK) -> Target:
-    session = boto3.session.Session()
+def aws_target(stack_name: str = DEFAULT_STACK, region: str | None = None) -> Target:
+    """The deployed stack, in `region` (else AWS_REGION, else what boto3 finds: AWS_DEFAULT_REGION,
+    your profile)."""
+    session = boto3.session.Session(region_name=region or os.environ.get("AWS_REGION") or None)
+    if session.region_name is None:
+        raise TargetError("no AWS region: pass --region or set AWS_REGION")
     try:
         (stack,) = session.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
     except (ClientError, BotoCoreError) as error:
@@ -78,13 +85,28 @@ def aws_target(stack_name: str = DEFAULT_STACK) -> Target:
     )
 
 
-def add_target_arguments(parser: Any) -> None:
+def add_target_arguments(parser: argparse.ArgumentParser, top: bool = True) -> None:
+    """The options that choose the target; accepted before or after a tool's command."""
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--local", action="store_true", help="use the local system")
-    where.add_argument("--aws", action="store_true", help="use the deployed stack")
-    parser.add_argument("--stack", default=DEFAULT_STACK, help="stack name (with --aws)")
+    where.add_argument(
+        "--local", action="store_true", default=default(False, top), help="use the local system"
+    )
+    where.add_argument(
+        "--aws", action="store_true", default=default(False, top), help="use the deployed stack"
+    )
     parser.add_argument(
-        "--endpoints", type=Path, default=ENDPOINTS_FILE, help="the local system's endpoints file"
+        "--stack", default=default(DEFAULT_STACK, top), help="stack name (with --aws)"
+    )
+    parser.add_argument(
+        "--region",
+        default=default(None, top),
+        help="AWS region (with --aws; default AWS_REGION, then your AWS configuration)",
+    )
+    parser.add_argument(
+        "--endpoints",
+        type=Path,
+        default=default(ENDPOINTS_FILE, top),
+        help="the local system's endpoints file",
     )
 
 
@@ -92,7 +114,7 @@ def chosen_target(options: Any) -> Target:
     """Local when asked, or when the local system runs and AWS was not asked for."""
     if options.local or (not options.aws and options.endpoints.exists()):
         return local_target(options.endpoints)
-    return aws_target(options.stack)
+    return aws_target(options.stack, options.region)
 
 
 _deserializer = TypeDeserializer()
@@ -102,4 +124,9 @@ def items(dynamodb: Any, operation: str, **arguments: Any) -> Iterator[dict[str,
     """Every item a DynamoDB `query` or `scan` returns, page after page, as plain values."""
     for page in dynamodb.get_paginator(operation).paginate(**arguments):
         for item in page.get("Items", []):
-            yield {name: _deserializer.deserialize(value) for name, value in item.items()}
+            yield plain_item(item)
+
+
+def plain_item(item: dict[str, Any]) -> dict[str, Any]:
+    """An item in DynamoDB's wire format as plain values."""
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}

@@ -40,12 +40,12 @@ def attribute_value(value: Any) -> dict[str, Any]:
 class DynamoReportStore:
     def __init__(self, client: Any, table_names: Mapping[Table, str]) -> None:
         self._client = client
-        self._table_names = dict(table_names)
+        self.table_names = dict(table_names)
 
     def insert(self, item: ReportItem) -> str | None:
         try:
             self._client.put_item(
-                TableName=self._table_names[item.table],
+                TableName=self.table_names[item.table],
                 Item=serialize(item.attributes),
                 ConditionExpression="attribute_not_exists(#key)",
                 ExpressionAttributeNames={"#key": item.partition_key},
@@ -63,7 +63,7 @@ class DynamoReportStore:
     def count_delivery(self, item: ReportItem) -> None:
         try:
             self._client.update_item(
-                TableName=self._table_names[item.table],
+                TableName=self.table_names[item.table],
                 Key=serialize(item.key),
                 UpdateExpression="ADD #deliveries :one",
                 ConditionExpression="attribute_exists(#key)",
