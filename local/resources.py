@@ -30,6 +30,39 @@ class LocalFunction:
     memory_size: int
 
 
+DEFAULT_STAGE = "$default"
+DEFAULT_INTEGRATION_TIMEOUT_MS = 30_000
+"""An HTTP API integration's timeout when the template sets no `TimeoutInMillis` (and its maximum):
+https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html"""
+ACCOUNT_THROTTLE = (10_000.0, 5_000)
+"""API Gateway's default account-level throttle per Region (rate per second, burst): what a route
+gets for a limit its stage leaves unset.
+https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html"""
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """A route's throttle: a token bucket holding up to `burst_limit` requests, refilled at
+    `rate_limit` requests per second.
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-throttling.html"""
+
+    rate_limit: float
+    burst_limit: int
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    """An HTTP API route (`POST /postbacks`) and what API Gateway applies to it."""
+
+    route_key: str
+    function: LocalFunction
+    api_id: str
+    stage: str
+    throttle: Throttle | None
+    """None when the stage sets no limit: only the account-level throttle, not emulated."""
+    integration_timeout_ms: int
+
+
 @dataclass(frozen=True)
 class QueueSource:
     """An SQS event source mapping: which function consumes which queue, and how."""
@@ -134,14 +167,52 @@ class LocalResources:
 
     def routes(self) -> dict[str, LocalFunction]:
         """HTTP routes (`POST /postbacks`) to the function their integration invokes."""
+        return {key: route.function for key, route in self.http_routes().items()}
+
+    def http_routes(self) -> dict[str, HttpRoute]:
+        """Every HTTP API route with what the local gateway needs to serve it as AWS would: its
+        function, its API's id and stage, the stage's throttle for it and the integration's
+        timeout. One gateway serves them all, so a route key may appear only once."""
         functions = self.functions()
-        routes = {}
+        routes: dict[str, HttpRoute] = {}
         for resource in self.resources_of_type("AWS::ApiGatewayV2::Route").values():
-            target = resource["Properties"]["Target"]["Fn::Join"][1][1]["Ref"]
+            properties = resource["Properties"]
+            target = properties["Target"]["Fn::Join"][1][1]["Ref"]
             integration = self.template["Resources"][target]["Properties"]
             function_id = integration["IntegrationUri"]["Fn::GetAtt"][0]
-            routes[resource["Properties"]["RouteKey"]] = functions[function_id]
+            api = properties["ApiId"]["Ref"]
+            key = properties["RouteKey"]
+            if key in routes:
+                raise ValueError(f"two HTTP APIs declare {key}; the local gateway serves one")
+            stage = self._stage_of(api)
+            routes[key] = HttpRoute(
+                route_key=key,
+                function=functions[function_id],
+                api_id=self.refs.get(api, api),
+                stage=stage.get("StageName", DEFAULT_STAGE),
+                throttle=_throttle(stage, key),
+                integration_timeout_ms=int(
+                    integration.get("TimeoutInMillis", DEFAULT_INTEGRATION_TIMEOUT_MS)
+                ),
+            )
         return routes
+
+    def _stage_of(self, api: str) -> dict[str, Any]:
+        """The properties of the stage the local gateway serves for `api`: `$default` when the
+        template has it, else the first by name (the local gateway serves one stage per API)."""
+        stages = sorted(
+            (
+                {
+                    name: self.resolve(value)
+                    for name, value in resource["Properties"].items()
+                    if name in ("StageName", "DefaultRouteSettings", "RouteSettings")
+                }
+                for resource in self.resources_of_type("AWS::ApiGatewayV2::Stage").values()
+                if resource["Properties"].get("ApiId") == {"Ref": api}
+            ),
+            key=lambda stage: (stage.get("StageName") != DEFAULT_STAGE, stage.get("StageName")),
+        )
+        return stages[0] if stages else {}
 
     def queue_sources(self) -> list[QueueSource]:
         sources = []
@@ -189,6 +260,22 @@ class LocalResources:
             name: str(self.resolve(output["Value"]))
             for name, output in self.template.get("Outputs", {}).items()
         }
+
+
+def _throttle(stage: Mapping[str, Any], route_key: str) -> Throttle | None:
+    """The stage's `RouteSettings` for the route, else its `DefaultRouteSettings`, limit by limit
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigatewayv2-stage-routesettings.html)."""
+    default = stage.get("DefaultRouteSettings", {})
+    specific = stage.get("RouteSettings", {}).get(route_key, {})
+    rate = specific.get("ThrottlingRateLimit", default.get("ThrottlingRateLimit"))
+    burst = specific.get("ThrottlingBurstLimit", default.get("ThrottlingBurstLimit"))
+    if rate is None and burst is None:
+        return None
+    account_rate, account_burst = ACCOUNT_THROTTLE
+    return Throttle(
+        rate_limit=float(account_rate if rate is None else rate),
+        burst_limit=int(account_burst if burst is None else burst),
+    )
 
 
 def _get_att_target(value: Any) -> str | None:

@@ -160,8 +160,9 @@ class LocalSystem:
         reset_function_state()
         self._cleanups.append(reset_function_state)
         self.runner = FunctionRunner(self.resources.functions(), self.region)
-        routes = {route: function.logical_id for route, function in self.resources.routes().items()}
-        self.gateway = LocalGateway(routes, self.runner.invoke, port=self.ports.gateway).start()
+        self.gateway = LocalGateway.for_routes(
+            self.resources.http_routes(), self.runner.invoke, port=self.ports.gateway
+        ).start()
         self._cleanups.append(self.gateway.stop)
         self._progress(f"serving the API on {self.gateway.url}")
         for source in self.resources.queue_sources():

@@ -137,6 +137,27 @@ def time_now() -> Any:
     return datetime.now(UTC)
 
 
+def test_a_report_sent_chunked_is_stored(system: LocalSystem) -> None:
+    """Issue 13: a body streamed with `Transfer-Encoding: chunked` (urllib does so for an
+    iterable body of unknown length, as Java and Go clients do) reached the handler empty and was
+    answered `400 not_well_formed`; API Gateway delivers the whole body."""
+    body, call_id = fresh(event_body("call_finished.xml"), b"111111")
+    request = urllib.request.Request(
+        system.endpoints["postback_url"],
+        data=iter([body[:200], body[200:]]),
+        method="POST",
+        headers={"Content-Type": "text/xml"},
+    )
+
+    with urllib.request.urlopen(request, timeout=30) as response:
+        status, answer = response.status, json.loads(response.read())
+
+    assert request.get_header("Transfer-encoding") == "chunked"
+    assert (status, answer["status"]) == (200, "stored")
+    (item,) = query.calls_by_id(target(system), call_id)
+    assert item["raw"] == body.decode()
+
+
 def test_wrong_token_over_http_is_forbidden(system: LocalSystem) -> None:
     url = system.endpoints["postback_url"].split("?")[0] + "?token=guess"
 
