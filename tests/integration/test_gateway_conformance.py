@@ -35,7 +35,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
 from functions.names import Handler, Output, Route
-from local.gateway import LocalGateway
+from local.gateway import GatewayRoute, LocalGateway
 from local.resources import LocalResources, Throttle
 from local.runner import FunctionRunner
 from tests.fakes import ManualClock
@@ -649,6 +649,23 @@ def test_the_default_route_takes_what_no_route_matches(recorder: Recorder) -> No
     assert function == "Fallback"
     assert event["routeKey"] == "$default"
     assert event["rawPath"] == "/anything/at/all"
+
+
+def test_a_named_stage_is_served_under_its_prefix(recorder: Recorder) -> None:
+    """A stage other than `$default` is reached at `/{stage}/...` (documented: "You can create a
+    $default stage that is served from the base of your API's URL",
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-stages.html); observed:
+    `rawPath` keeps the stage prefix."""
+    routes = {"GET /items/{id}": GatewayRoute("ItemById", stage="prod")}
+    with LocalGateway(routes, recorder) as gateway:
+        staged = request(gateway, "GET", "/prod/items/4")
+        unstaged = request(gateway, "GET", "/items/4")
+
+    assert (staged.status, unstaged.status) == (200, 404)
+    ((_, event),) = recorder.events
+    assert event["rawPath"] == "/prod/items/4"
+    assert event["requestContext"]["stage"] == "prod"
+    assert event["pathParameters"] == {"id": "4"}
 
 
 # 3. API Gateway's own answers.
