@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -52,6 +53,31 @@ def by_dimension(metric_name: str, dimension: str, label: str) -> cloudwatch.Mat
     )
 
 
+def alarms_may_publish(topic: sns.ITopic) -> iam.PolicyStatement:
+    """CloudWatch may publish for this account's alarms in this region. A topic policy replaces
+    SNS's default one, which is what lets alarms publish to a plain topic, so without this
+    statement every alarm's history reads "not authorized to perform: SNS:Publish"
+    (https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger: the ArnLike
+    on aws:SourceArn is AWS's documented form; the ARN holds the account, which scopes it)."""
+    stack = Stack.of(topic)
+    return iam.PolicyStatement(
+        sid="AllowThisAccountsAlarmsToPublish",
+        principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions=["sns:Publish"],
+        resources=[topic.topic_arn],
+        conditions={
+            "ArnLike": {
+                "aws:SourceArn": stack.format_arn(
+                    service="cloudwatch",
+                    resource="alarm",
+                    resource_name="*",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+            }
+        },
+    )
+
+
 def _readable_name(function: lambda_.IFunction) -> str:
     """`PostbacksHandler` for the function at `Stack/Postbacks/Handler/Function`."""
     return "".join(function.node.path.split("/")[1:-1])
@@ -81,6 +107,7 @@ class Monitoring(Construct):
             "The topic carries alarm notifications only, never report data; CloudWatch cannot "
             "publish to a topic encrypted with the AWS-managed SNS key.",
         )
+        self.topic.add_to_resource_policy(alarms_may_publish(self.topic))
         if alarm_email:
             email = subscriptions.EmailSubscription(alarm_email)
             self.topic.add_subscription(email)
