@@ -78,6 +78,7 @@ class ReceiverStack(Stack):
             alarm_email=config.alarm_email,
             api=self.postbacks.api,
             functions=[self.postbacks.handler.function, self.recordings.copier.function],
+            postback_logs=self.postbacks.handler.log_group,
             tables=[self.storage.calls_table, self.storage.campaigns_table],
             queue=self.recordings.queue,
             dead_letter_queue=self.recordings.dead_letter_queue,

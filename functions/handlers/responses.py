@@ -7,7 +7,7 @@ import json
 
 from aws_lambda_powertools.metrics import Metrics, MetricUnit
 
-from functions.names import Dimension, Metric
+from functions.names import LogKey, Metric
 from functions.postback.service import Outcome, Status
 from functions.reports import CallReport, RejectReason
 
@@ -49,12 +49,14 @@ def _error(status_code: int, code: str, message: str, request_id: str) -> tuple[
 
 
 def record_metrics(metrics: Metrics, outcome: Outcome) -> None:
-    """One count per outcome, published twice: for the whole service (what alarms watch) and by
-    kind for reports that were read, by reason for refusals (what the dashboard splits)."""
+    """One count per outcome, for the whole service (what alarms watch and the bill counts). The
+    outcome, the report's kind and the refusal's reason ride along on the same EMF record as
+    metadata, not dimensions: Logs Insights splits the counts by them, at no metric's price."""
+    metrics.add_metadata(LogKey.OUTCOME, outcome.status.value)
     if outcome.report is not None:
-        metrics.add_dimensions(**{Dimension.KIND: outcome.report.kind})
-    elif outcome.reason is not None:
-        metrics.add_dimensions(**{Dimension.REASON: outcome.reason.value})
+        metrics.add_metadata(LogKey.KIND, outcome.report.kind)
+    if outcome.reason is not None:
+        metrics.add_metadata(LogKey.REASON, outcome.reason.value)
     name = _METRIC_NAMES[outcome.status]
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     if outcome.status in (Status.STORED, Status.DUPLICATE, Status.CONFLICT):

@@ -23,7 +23,7 @@ NAME_PROPERTIES = {
     "AWS::IAM::Role": "RoleName",
     "AWS::Lambda::Function": "FunctionName",
     "AWS::SQS::Queue": "QueueName",
-    "AWS::S3::Bucket": "BucketName",
+    "AWS::S3::Bucket": "BucketName",  # not a names.py name: AWS::S3::Bucket's own property
     "AWS::DynamoDB::Table": "TableName",
     "AWS::Logs::LogGroup": "LogGroupName",
     "AWS::SecretsManager::Secret": "Name",

@@ -205,6 +205,7 @@ USER_FACING = (
     names.ArchiveTag,
     names.Context,
     names.LocalEndpoint,
+    names.LogKey,
 )
 
 

@@ -1,0 +1,316 @@
+"""The metric contract: what the functions publish is what the alarms and the dashboard read.
+
+moto checks no metric: a dashboard widget that searches a dimension set no code publishes stays
+empty on AWS, and an alarm on a metric nobody emits never fires. Here the real handlers are run
+through every outcome (each postback status and refusal reason, each recording result), the
+Embedded Metric Format records they print are captured, and they are compared with
+`functions/names.py` METRIC_DIMENSION_SETS (what we declare we publish, and pay for) and with every
+metric an alarm or a widget of the synthesized template reads, and every Logs Insights query a
+widget runs. EMF: "Every DimensionSet used creates a new metric in CloudWatch"
+(https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html).
+
+A new outcome, function or metric needs a scenario below: the coverage checks fail until then.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from functions.adapters.queue import SqsRecordingQueue
+from functions.names import METRIC_DIMENSION_SETS, METRICS_NAMESPACE, Env, Handler, Metric
+from functions.postback import body as body_module
+from functions.postback.service import Status
+from functions.recordings.jobs import jobs_for
+from functions.recordings.service import CopyResult
+from functions.reports import CallReport, EventType, RejectReason
+from infra.stack import STACK_NAME
+from local.callfire import Canned
+from local.faults import failing
+from local.resources import ACCOUNT_ID
+from tests.helpers import REGION, event_body
+from tests.infra.deployed import Deployed
+from tests.infra.metric_reads import (
+    AWS_PUBLISHED,
+    MetricRead,
+    function_log_groups,
+    log_queries,
+    metric_reads,
+)
+from tests.integration.conftest import PostbackClient
+from tests.integration.test_postback_handler import unique
+from tests.integration.test_recordings_handler import (  # noqa: F401 - fixtures used by name
+    API_KEY,
+    WAV_PATH,
+    Recordings,
+    recordings,
+    servers,
+)
+
+Published = tuple[str, str, frozenset[tuple[str, str]]]
+
+
+@pytest.fixture(scope="module")
+def api_key_arn(aws: Callable[[str], Any]) -> str:
+    """The recordings harness's API key secret, under a name of this module's own (moto's
+    state is shared by the session)."""
+    name = "metric-contract/callfire-api-key"
+    aws("secretsmanager").create_secret(Name=name, SecretString=API_KEY)
+    return f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:{name}"
+
+
+"""(namespace, metric name, the dimensions with their values) as CloudWatch would store it."""
+
+
+@dataclass
+class Emitted:
+    """What each function printed while the scenarios ran, by handler."""
+
+    blobs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    log_lines: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    covered: set[object] = field(default_factory=set)
+
+    def published(self) -> set[Published]:
+        return {item for blobs in self.blobs.values() for blob in blobs for item in published(blob)}
+
+    def lines(self, handler: str) -> list[dict[str, Any]]:
+        return self.blobs.get(handler, []) + self.log_lines.get(handler, [])
+
+
+def published(blob: dict[str, Any]) -> Iterator[Published]:
+    """Each metric an EMF record creates: one per metric name and dimension set."""
+    for directive in blob["_aws"]["CloudWatchMetrics"]:
+        for dimension_set in directive["Dimensions"]:
+            dimensions = frozenset((name, str(blob[name])) for name in dimension_set)
+            for metric in directive["Metrics"]:
+                yield directive["Namespace"], metric["Name"], dimensions
+
+
+class Capture:
+    def __init__(self, capsys: pytest.CaptureFixture[str], log_output: list[str]) -> None:
+        self._capsys = capsys
+        self._log_output = log_output
+        self.emitted = Emitted()
+
+    def take(self, handler: str) -> list[dict[str, Any]]:
+        """The EMF records and log lines printed since the last take, filed under `handler`."""
+        records = [json.loads(line) for line in self._capsys.readouterr().out.splitlines()]
+        blobs = [record for record in records if "_aws" in record]
+        self.emitted.blobs.setdefault(handler, []).extend(blobs)
+        lines = [json.loads(line) for line in self._log_output]
+        self._log_output.clear()
+        self.emitted.log_lines.setdefault(handler, []).extend(lines)
+        return blobs
+
+
+def metric_names(blobs: list[dict[str, Any]]) -> set[str]:
+    return {name for blob in blobs for _, name, _ in published(blob)}
+
+
+def refused_bodies(max_body_bytes: int) -> dict[RejectReason, tuple[bytes, int]]:
+    """A body refused for each reason, and its answer's status (docs/contract.md, section 1)."""
+    too_large = b"<call-finished>" + b" " * max_body_bytes + b"</call-finished>"
+    return {
+        RejectReason.TOO_LARGE: (too_large, 413),
+        RejectReason.NOT_WELL_FORMED: (b"<call-finished><callid>1</call", 400),
+        RejectReason.FORBIDDEN_XML: (event_body("xxe_file.xml"), 400),
+        RejectReason.UNKNOWN_REPORT: (event_body("unknown_root.xml"), 422),
+    }
+
+
+def drive_postback(
+    postback: PostbackClient, capture: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every postback outcome, through the real handler; each asserts its answer first."""
+
+    def outcome(covers: object, body: bytes, status: int, *, token: str | None = "") -> set[str]:
+        answer = postback.post(body, token=token)
+        assert answer.status == status, (covers, answer.body)
+        capture.emitted.covered.add(covers)
+        return metric_names(capture.take(Handler.POSTBACK))
+
+    call, _ = unique(event_body("call_finished.xml"))
+    assert Metric.RECORDINGS_QUEUED in outcome(Status.STORED, call, 200)
+    for sample in ("text_sent.xml", "text_reply.xml"):
+        outcome(Status.STORED, unique(event_body(sample))[0], 200)
+    campaign = event_body("campaign_finished.xml").replace(b"22222", unique(b"1")[1].encode())
+    outcome(Status.STORED, campaign, 200)
+    outcome(Status.DUPLICATE, call, 200)
+    outcome(Status.CONFLICT, call.replace(b"TRANSFER", b"BUSY"), 200)
+    outcome(Status.FORBIDDEN, call, 403, token="not-the-token")
+    limit = int(postback.function.environment[Env.MAX_BODY_BYTES])
+    for reason, (body, status) in refused_bodies(limit).items():
+        outcome(Status.REJECTED, body, status)
+        capture.emitted.covered.add(reason)
+    with failing("sqs", "SendMessageBatch"):
+        assert Metric.RECORDINGS_NOT_QUEUED in outcome(
+            "recordings not queued", unique(event_body("call_finished.xml"))[0], 200
+        )
+    with failing("dynamodb", "PutItem", "ProvisionedThroughputExceededException"):
+        outcome(Status.UNAVAILABLE, unique(event_body("call_minimal.xml"), b"42")[0], 503)
+
+    def broken(_: Any) -> Any:
+        raise RuntimeError("a bug in the parser")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(body_module, "read_report", broken)
+        outcome(Status.FAILED, unique(event_body("call_minimal.xml"), b"42")[0], 500)
+
+
+def drive_recordings(recordings: Recordings, capture: Capture) -> None:  # noqa: F811
+    """Every recording result, through the real handler fed by the emulated event source."""
+
+    def delivered(covers: CopyResult, *, retried: bool) -> None:
+        delivery = recordings.deliver()
+        assert bool(delivery.failed_ids) is retried, covers
+        capture.emitted.covered.add(covers)
+        capture.take(Handler.RECORDINGS)
+
+    report = recordings.report_call(recordings.callfire.url + WAV_PATH.format(id=21))
+    delivered(CopyResult.COPIED, retried=False)
+    queue = SqsRecordingQueue(recordings.aws("sqs"), recordings.consumer.queue_url)
+    queue.enqueue(jobs_for(report))
+    delivered(CopyResult.ALREADY_COPIED, retried=False)
+    recordings.callfire.answer("GET", "/r/gone", Canned(status=404))
+    recordings.report_call(recordings.callfire.url + "/r/gone")
+    delivered(CopyResult.FAILED, retried=False)
+    recordings.callfire.answer("GET", "/r/busy", Canned(status=503))
+    recordings.report_call(recordings.callfire.url + "/r/busy")
+    delivered(CopyResult.RETRYING, retried=True)
+    gone = CallReport(
+        call_id="no-such-call",
+        event_type=EventType.CALL,
+        recording_urls=(recordings.callfire.url + WAV_PATH.format(id=22),),
+    )
+    queue.enqueue(jobs_for(gone))
+    delivered(CopyResult.SKIPPED, retried=False)
+    recordings.aws("sqs").send_message(
+        QueueUrl=recordings.consumer.queue_url, MessageBody='{"callId": "1"}'
+    )
+    delivered(CopyResult.MALFORMED, retried=True)
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, Emitted]:
+    return {}
+
+
+@pytest.fixture
+def emitted(
+    runs: dict[str, Emitted],
+    *,
+    postback: PostbackClient,
+    recordings: Recordings,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+    log_output: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Emitted:
+    """Every outcome of every function, run once for the module."""
+    if "all" not in runs:
+        capture = Capture(capsys, log_output)
+        capture.take("before")
+        drive_recordings(recordings, capture)  # first: the postbacks queue jobs of their own
+        drive_postback(postback, capture, monkeypatch)
+        runs["all"] = capture.emitted
+    return runs["all"]
+
+
+@pytest.fixture(scope="module")
+def deployed(template: dict[str, Any]) -> Deployed:
+    return Deployed(template, STACK_NAME)
+
+
+def test_the_scenarios_cover_every_outcome(emitted: Emitted) -> None:
+    outcomes = {*Status, *RejectReason, *CopyResult}
+
+    assert outcomes - emitted.covered == set(), "add a scenario for each new outcome"
+
+
+def test_what_is_published_is_exactly_what_names_declares(emitted: Emitted) -> None:
+    declared = {
+        (name, frozenset(dimension_set))
+        for name, sets in METRIC_DIMENSION_SETS.items()
+        for dimension_set in sets
+    }
+    found = {
+        (name, frozenset(key for key, _ in dimensions))
+        for _, name, dimensions in emitted.published()
+    }
+
+    assert {namespace for namespace, _, _ in emitted.published()} == {METRICS_NAMESPACE}
+    assert found - declared == set(), "published but not declared in METRIC_DIMENSION_SETS"
+    assert declared - found == set(), "declared, but no outcome publishes it"
+
+
+def satisfied(read: MetricRead, published: set[Published]) -> bool:
+    """A read finds data when some published metric has its namespace, its name (or any, for a
+    SEARCH without one) and exactly its dimensions, with the values it names."""
+    return any(
+        namespace == read.namespace
+        and (read.name is None or name == read.name)
+        and {key for key, _ in dimensions} == set(read.dimensions)
+        and all(read.dimensions[key] in (None, value) for key, value in dimensions)
+        for namespace, name, dimensions in published
+    )
+
+
+def test_every_metric_an_alarm_or_widget_reads_is_published(
+    emitted: Emitted, deployed: Deployed
+) -> None:
+    reads = metric_reads(deployed)
+    published_metrics = emitted.published()
+    ours = [read for read in reads if read.namespace == METRICS_NAMESPACE]
+
+    unread = sorted(
+        f"{name} {sorted(dimensions)}"
+        for _, name, dimensions in published_metrics
+        if not any(satisfied(read, {(METRICS_NAMESPACE, name, dimensions)}) for read in ours)
+    )
+    print("published, read by no alarm or widget:", *unread, sep="\n  ")
+    assert ours, "no alarm or widget reads a custom metric"
+    assert [
+        f"{read.where}: {read.name} {sorted(read.dimensions)}"
+        for read in ours
+        if not satisfied(read, published_metrics)
+    ] == [], "read, but nothing publishes it"
+    assert [
+        f"{read.where}: {read.namespace} {read.name} {sorted(read.dimensions)}"
+        for read in reads
+        if read.namespace != METRICS_NAMESPACE
+        and frozenset(read.dimensions)
+        not in AWS_PUBLISHED.get(read.namespace, {}).get(read.name or "", frozenset())
+    ] == [], "an AWS metric its documentation does not give with these dimensions"
+
+
+def test_every_log_query_reads_what_its_function_writes(
+    emitted: Emitted, deployed: Deployed
+) -> None:
+    """Each Logs Insights widget reads the log group of a function whose lines carry every field
+    it filters on (with the value it compares) and groups by."""
+    handlers = function_log_groups(deployed)
+    problems = []
+    for query in log_queries(deployed):
+        lines = [
+            line for group in query.log_groups for line in emitted.lines(handlers.get(group, ""))
+        ]
+        if not lines:
+            problems.append(f"{query.where}: reads {query.log_groups}, no function's log group")
+            continue
+        for name, value in query.compared():
+            matching = [line for line in lines if str(line.get(name)) == value]
+            if not matching:
+                problems.append(f"{query.where}: no line has {name} = {value!r}")
+            for grouped in query.grouped_by():
+                if not any(grouped in line for line in matching):
+                    problems.append(f"{query.where}: lines with {name} = {value!r} lack {grouped}")
+        problems += [
+            f"{query.where}: no line has {name}"
+            for name in query.present()
+            if not any(name in line for line in lines)
+        ]
+
+    assert problems == []
