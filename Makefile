@@ -57,7 +57,7 @@ test-e2e: $(VENV)/.installed node_modules/.installed ## only the slow end-to-end
 
 synth: $(VENV)/.installed node_modules/.installed ## write the CloudFormation template to cdk.out/
 	$(CDK) synth --quiet $(ARGS)
-	@echo "Template: cdk.out/CallfireReceiver.template.json"
+	@echo "Template: cdk.out/CallfireReceiver.template.json (CallfireReceiver-<stage> with -c stage=<stage>)"
 
 deploy: $(VENV)/.installed node_modules/.installed ## deploy to your AWS account (ARGS='-c name=value ...')
 	$(CDK) deploy $(ARGS)

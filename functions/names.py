@@ -190,6 +190,7 @@ class Context:
     API_BURST_LIMIT: Final = "apiBurstLimit"
     TRACING: Final = "tracing"
     ALARM_EMAIL: Final = "alarmEmail"
+    STAGE: Final = "stage"
 
 
 class LocalEndpoint:
@@ -204,6 +205,7 @@ class LocalEndpoint:
     RECORDINGS_QUEUE: Final = "recordings_queue"
     DEAD_LETTER_QUEUE: Final = "dead_letter_queue"
     CALLFIRE_URL: Final = "callfire_url"
+    STAGE: Final = "stage"
 
 
 class Handler:
@@ -296,6 +298,23 @@ METRIC_DIMENSION_SETS: Final[dict[str, tuple[tuple[str, ...], ...]]] = dict.from
 and widgets may read, and what the bill counts (each name and dimension set is a custom metric,
 $0.30 a month while it receives data). Every count is published once, for the whole service; the
 split by kind and reason is read from the same EMF records (LogKey) with Logs Insights."""
+
+
+STACK_NAME: Final = "CallfireReceiver"
+"""The stack of the default stage: the name every deployment before stages had."""
+DEFAULT_STAGE: Final = "prod"
+
+
+def stack_name(stage: str) -> str:
+    """`CallfireReceiver` for the default stage (the stack users already deployed keeps its
+    name), `CallfireReceiver-<stage>` for any other."""
+    return STACK_NAME if stage == DEFAULT_STAGE else f"{STACK_NAME}-{stage}"
+
+
+def physical_name_prefix(stage: str) -> str:
+    """What every explicit physical name starts with (`CallfireReceiver-prod-...`), so that two
+    stages in one account and region never collide, whatever their stack names."""
+    return f"{STACK_NAME}-{stage}"
 
 
 CALLFIRE_DOMAIN: Final = "callfire.com"

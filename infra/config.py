@@ -3,6 +3,7 @@ takes the default written here (docs/contract.md lists them all)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,10 +14,13 @@ from functions.names import (
     CALLFIRE_DOMAIN,
     DEFAULT_CALLFIRE_BASE_URL,
     DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_STAGE,
     Context,
 )
 
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+_STAGE = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+MAX_STAGE_LENGTH = 20
 
 
 class ConfigError(ValueError):
@@ -35,6 +39,7 @@ class ReceiverConfig:
     api_burst_limit: int = 400
     tracing: bool = False
     alarm_email: str | None = None
+    stage: str = DEFAULT_STAGE
 
     @classmethod
     def from_context(cls, node: Node) -> ReceiverConfig:
@@ -55,6 +60,7 @@ class ReceiverConfig:
             api_burst_limit=int(get(Context.API_BURST_LIMIT) or defaults.api_burst_limit),
             tracing=_boolean(get(Context.TRACING), defaults.tracing),
             alarm_email=get(Context.ALARM_EMAIL) or None,
+            stage=str(get(Context.STAGE) or defaults.stage),
         )
         config.validate()
         return config
@@ -70,6 +76,11 @@ class ReceiverConfig:
         if not 1024 <= self.max_body_bytes <= 6 * 1024 * 1024:
             raise ConfigError(
                 "maxBodyBytes must be between 1024 and 6291456 (Lambda's payload limit)"
+            )
+        if not _STAGE.fullmatch(self.stage) or len(self.stage) > MAX_STAGE_LENGTH:
+            raise ConfigError(
+                f"stage must be lower-case letters, digits and single hyphens, start with a letter "
+                f"and be at most {MAX_STAGE_LENGTH} characters (it names the stack): {self.stage!r}"
             )
         for campaign_id in self.subscribe_campaign_ids:
             if not campaign_id.isdigit():

@@ -3,11 +3,11 @@ outputs docs/contract.md lists."""
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Aspects, CfnOutput, Stack
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from functions.names import Output
+from functions.names import DEFAULT_STAGE, Output, physical_name_prefix, stack_name
 from infra.bundling import functions_code
 from infra.config import ReceiverConfig
 from infra.constructs.monitoring import Monitoring
@@ -15,8 +15,9 @@ from infra.constructs.postbacks import PostbackApi
 from infra.constructs.recordings import Recordings
 from infra.constructs.registration import CallfireRegistration, manual_subscribe_command
 from infra.constructs.storage import ReportStorage
+from infra.naming import NameAlarmsByStage
 
-STACK_NAME = "CallfireReceiver"
+STACK_NAME = stack_name(DEFAULT_STAGE)
 
 
 class ReceiverStack(Stack):
@@ -24,8 +25,12 @@ class ReceiverStack(Stack):
         super().__init__(
             scope,
             construct_id,
-            description="Receives CallFire call, text and campaign reports into DynamoDB and S3.",
+            description="Receives CallFire call, text and campaign reports into DynamoDB and S3 "
+            f"(stage {config.stage}).",
         )
+        self.stage = config.stage
+        self.name_prefix = physical_name_prefix(config.stage)
+        """What every explicit physical name starts with (infra/naming.py)."""
         code = functions_code()
         self.callfire_api_key: secretsmanager.ISecret | None = (
             secretsmanager.Secret.from_secret_name_v2(
@@ -84,6 +89,7 @@ class ReceiverStack(Stack):
             dead_letter_queue=self.recordings.dead_letter_queue,
             existing_alarms=[self.recordings.dead_letter_alarm],
         )
+        Aspects.of(self).add(NameAlarmsByStage())
         self._outputs()
         self._subscription_output(config)
 

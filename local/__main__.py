@@ -8,7 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
-from functions.names import LocalEndpoint
+from functions.names import DEFAULT_STAGE, LocalEndpoint
 from local.system import ENDPOINTS_FILE, LocalSystem, Ports
 
 
@@ -19,6 +19,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gateway-port", type=int, default=defaults.gateway)
     parser.add_argument("--callfire-port", type=int, default=defaults.callfire)
     parser.add_argument("--endpoints-file", type=Path, default=ENDPOINTS_FILE)
+    parser.add_argument(
+        "--stage",
+        default=DEFAULT_STAGE,
+        help=f"the stack's stage context (default {DEFAULT_STAGE})",
+    )
     options = parser.parse_args(argv)
     ports = Ports(options.moto_port, options.gateway_port, options.callfire_port)
     stopping = threading.Event()
@@ -27,10 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     def progress(message: str) -> None:
         print(f"  ... {message}", flush=True)
 
-    print("Starting the CallFire receiver on this machine.", flush=True)
+    print(f"Starting the CallFire receiver (stage {options.stage}) on this machine.", flush=True)
     try:
         system = LocalSystem(
-            ports, endpoints_file=options.endpoints_file, progress=progress
+            ports, endpoints_file=options.endpoints_file, progress=progress, stage=options.stage
         ).start()
     except KeyboardInterrupt:
         print("\nStopped before it was up.", flush=True)

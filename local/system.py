@@ -22,6 +22,7 @@ from moto.server import ThreadedMotoServer
 
 from functions.names import (
     CALLFIRE_DOMAIN,
+    DEFAULT_STAGE,
     Context,
     Env,
     Handler,
@@ -30,6 +31,7 @@ from functions.names import (
     Route,
     SubscriptionResource,
 )
+from functions.names import stack_name as stack_name_of
 from local.callfire import StandInCallFire
 from local.consumer import QueueConsumer
 from local.events import custom_resource_event
@@ -42,7 +44,7 @@ from tools.target import Target
 
 ENDPOINTS_FILE = ROOT / ".local" / "endpoints.json"
 REGION = "us-east-1"
-STACK_NAME = "CallfireReceiver"
+STACK_NAME = stack_name_of(DEFAULT_STAGE)
 LOCAL_API_KEY = "local-api-key"
 """A stand-in API key for the stand-in CallFire; it guards nothing."""
 
@@ -69,10 +71,13 @@ def api_key_secret_name(stack_name: str) -> str:
     return f"{stack_name}/callfire-api-key"
 
 
-def local_context(callfire_url: str, stack_name: str = STACK_NAME) -> dict[str, Any]:
-    """What the local system changes in cdk.json's context: CallFire is the stand-in, and its
-    host may serve recordings."""
+def local_context(
+    callfire_url: str, stack_name: str = STACK_NAME, stage: str = DEFAULT_STAGE
+) -> dict[str, Any]:
+    """What the local system changes in cdk.json's context: the stage, CallFire is the stand-in,
+    and its host may serve recordings."""
     return {
+        Context.STAGE: stage,
         Context.CALLFIRE_BASE_URL: callfire_url,
         Context.CALLFIRE_API_KEY_SECRET_NAME: api_key_secret_name(stack_name),
         Context.RECORDING_HOSTS: [CALLFIRE_DOMAIN, urlsplit(callfire_url).hostname],
@@ -91,13 +96,17 @@ class LocalSystem:
         endpoints_file: Path | None = ENDPOINTS_FILE,
         progress: Callable[[str], None] = _quiet,
         extra_environment: dict[str, str] | None = None,
-        stack_name: str = STACK_NAME,
+        stage: str = DEFAULT_STAGE,
+        stack_name: str | None = None,
     ) -> None:
-        """`stack_name` prefixes every resource's name: moto keeps its state for the life of
-        the process, so a second system in one process needs a name of its own."""
+        """`stage` is the stack's `stage` context (the stack's name follows it, as on AWS);
+        `stack_name` overrides that name, which prefixes every resource's name: moto keeps its
+        state for the life of the process, so a second system in one process needs a name of
+        its own."""
         self.ports = ports or Ports()
         self.region = REGION
-        self.stack_name = stack_name
+        self.stage = stage
+        self.stack_name = stack_name or stack_name_of(stage)
         self._endpoints_file = endpoints_file
         self._progress = progress
         self._extra_environment = extra_environment or {}
@@ -143,7 +152,7 @@ class LocalSystem:
         self.callfire = StandInCallFire(port=self.ports.callfire).start()
         self._cleanups.append(self.callfire.stop)
         self._progress("synthesizing the stack (cdk-nag on)")
-        self.template = synthesize(local_context(self.callfire.url, self.stack_name))
+        self.template = synthesize(local_context(self.callfire.url, self.stack_name, self.stage))
         self._progress(f"starting moto on port {self.ports.moto}")
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.ports.moto, verbose=False)
@@ -227,6 +236,7 @@ class LocalSystem:
             LocalEndpoint.RECORDINGS_QUEUE: postback.environment[Env.RECORDINGS_QUEUE_URL],
             LocalEndpoint.DEAD_LETTER_QUEUE: outputs[Output.DEAD_LETTER_QUEUE],
             LocalEndpoint.CALLFIRE_URL: self.callfire.url,
+            LocalEndpoint.STAGE: self.stage,
         }
 
     def stop(self) -> None:

@@ -26,16 +26,18 @@ def synthesize(
     prefer_project_node()
     import aws_cdk as cdk
 
+    from functions.names import stack_name
     from infra.config import ReceiverConfig
     from infra.security import add_security_checks
-    from infra.stack import STACK_NAME, ReceiverStack
+    from infra.stack import ReceiverStack
 
     with tempfile.TemporaryDirectory(prefix="cdk-synth-") as outdir:
         app = cdk.App(
             outdir=outdir,
             context={**cdk_json_context(), "aws:cdk:bundling-stacks": [], **(context or {})},
         )
-        stack = ReceiverStack(app, STACK_NAME, config=ReceiverConfig.from_context(app.node))
+        config = ReceiverConfig.from_context(app.node)
+        stack = ReceiverStack(app, stack_name(config.stage), config=config)
         if security_checks:
             add_security_checks(app)
         assembly = app.synth()

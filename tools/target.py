@@ -15,11 +15,11 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from functions.names import LocalEndpoint, Output
+from functions.names import DEFAULT_STAGE, LocalEndpoint, Output, stack_name
 from tools.cli import default
 
 ENDPOINTS_FILE = Path(__file__).resolve().parent.parent / ".local" / "endpoints.json"
-DEFAULT_STACK = "CallfireReceiver"
+DEFAULT_STACK = stack_name(DEFAULT_STAGE)
 
 
 class TargetError(Exception):
@@ -40,13 +40,20 @@ class Target:
         return self.session.client(service, endpoint_url=self.endpoint_url)
 
 
-def local_target(path: Path = ENDPOINTS_FILE) -> Target:
+def local_target(path: Path = ENDPOINTS_FILE, stage: str | None = None) -> Target:
+    """The local system `path` describes; with `stage`, it must run that stage."""
     try:
         endpoints = json.loads(path.read_text())
     except FileNotFoundError:
         raise TargetError(
             f"{path} does not exist: start the local system with `make local`"
         ) from None
+    running = endpoints.get(LocalEndpoint.STAGE, DEFAULT_STAGE)
+    if stage is not None and stage != running:
+        raise TargetError(
+            f"the local system in {path} runs stage {running!r}, not {stage!r}: start it with "
+            f"`make local ARGS='--stage {stage} --endpoints-file ...'` and pass --endpoints"
+        )
     session = boto3.session.Session(
         aws_access_key_id="local",
         aws_secret_access_key="local",
@@ -59,7 +66,7 @@ def local_target(path: Path = ENDPOINTS_FILE) -> Target:
         campaigns_table=endpoints[LocalEndpoint.CAMPAIGNS_TABLE],
         bucket=endpoints.get(LocalEndpoint.BUCKET),
         recordings_queue=endpoints.get(LocalEndpoint.RECORDINGS_QUEUE),
-        description=f"local ({endpoints['endpoint_url']})",
+        description=f"local, stage {running} ({endpoints[LocalEndpoint.ENDPOINT_URL]})",
     )
 
 
@@ -95,7 +102,15 @@ def add_target_arguments(parser: argparse.ArgumentParser, top: bool = True) -> N
         "--aws", action="store_true", default=default(False, top), help="use the deployed stack"
     )
     parser.add_argument(
-        "--stack", default=default(DEFAULT_STACK, top), help="stack name (with --aws)"
+        "--stage",
+        default=default(None, top),
+        help=f"the stage: with --aws its stack (CallfireReceiver for {DEFAULT_STAGE}, else "
+        "CallfireReceiver-<stage>); locally, the stage the local system must run",
+    )
+    parser.add_argument(
+        "--stack",
+        default=default(None, top),
+        help=f"stack name with --aws (default: the stage's, {DEFAULT_STACK})",
     )
     parser.add_argument(
         "--region",
@@ -113,8 +128,8 @@ def add_target_arguments(parser: argparse.ArgumentParser, top: bool = True) -> N
 def chosen_target(options: Any) -> Target:
     """Local when asked, or when the local system runs and AWS was not asked for."""
     if options.local or (not options.aws and options.endpoints.exists()):
-        return local_target(options.endpoints)
-    return aws_target(options.stack, options.region)
+        return local_target(options.endpoints, options.stage)
+    return aws_target(options.stack or stack_name(options.stage or DEFAULT_STAGE), options.region)
 
 
 _deserializer = TypeDeserializer()

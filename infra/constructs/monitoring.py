@@ -20,6 +20,7 @@ from constructs import Construct
 
 from functions.names import METRICS_NAMESPACE, SERVICE_NAME, Dimension, LogKey, Metric
 from functions.postback.service import Status
+from infra.naming import physical_name, stage_of
 from infra.security import acknowledge
 
 FIVE_MINUTES = Duration.minutes(5)
@@ -133,7 +134,10 @@ class Monitoring(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(
-            self, "AlarmTopic", display_name="CallFire receiver alarms", enforce_ssl=True
+            self,
+            "AlarmTopic",
+            display_name=f"CallFire receiver alarms ({stage_of(self)})",
+            enforce_ssl=True,
         )
         acknowledge(
             self.topic,
@@ -248,7 +252,12 @@ class Monitoring(Construct):
         queue: sqs.IQueue,
         dead_letter_queue: sqs.IQueue,
     ) -> cloudwatch.Dashboard:
-        dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.hours(6))
+        dashboard = cloudwatch.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=physical_name(self),
+            default_interval=Duration.hours(6),
+        )
         dashboard.add_widgets(
             split_from_logs(
                 postback_logs,

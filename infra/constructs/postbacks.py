@@ -17,6 +17,7 @@ from constructs import Construct
 from functions.names import Env, Handler, Prefix, Route
 from infra.constructs.python_function import LOG_RETENTION, PythonFunction
 from infra.constructs.storage import ReportStorage
+from infra.naming import physical_name
 from infra.security import acknowledge, logical_id
 
 TOKEN_LENGTH = 48
@@ -100,6 +101,7 @@ class PostbackApi(Construct):
         self.api = apigw.HttpApi(
             self,
             "Api",
+            api_name=physical_name(self, "Postbacks"),
             description="Receives CallFire's report postbacks.",
             create_default_stage=False,
         )

@@ -32,8 +32,28 @@ NAME_PROPERTIES = {
     "AWS::Scheduler::Schedule": "Name",
     "AWS::Pipes::Pipe": "Name",
     "AWS::KMS::Alias": "AliasName",
+    "AWS::ApiGatewayV2::Api": "Name",
+    "AWS::SSM::Parameter": "Name",
+    "AWS::StepFunctions::StateMachine": "StateMachineName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::Logs::ResourcePolicy": "PolicyName",
+    "AWS::Events::Archive": "ArchiveName",
+    "AWS::Events::Connection": "Name",
+    "AWS::Events::ApiDestination": "Name",
+    "AWS::Scheduler::ScheduleGroup": "Name",
+    "AWS::Lambda::LayerVersion": "LayerName",
 }
 """The property that holds each resource type's physical name, when the template sets it."""
+NOT_PHYSICAL_NAMES = {
+    ("AWS::ApiGatewayV2::Stage", "StageName"),  # unique per API only
+    ("AWS::CloudWatch::Alarm", "MetricName"),
+    ("AWS::IAM::Policy", "PolicyName"),  # an inline policy, unique per role only
+    ("AWS::Lambda::EventSourceMapping", "FunctionName"),  # a reference
+    ("AWS::Lambda::Permission", "FunctionName"),  # a reference
+    ("AWS::SNS::Topic", "DisplayName"),
+    ("Custom::S3AutoDeleteObjects", "BucketName"),  # not a names.py name: a reference
+}
+"""Properties ending in `Name` that name something else than the resource itself."""
 
 
 @dataclass(frozen=True)
