@@ -191,6 +191,7 @@ class Context:
     TRACING: Final = "tracing"
     ALARM_EMAIL: Final = "alarmEmail"
     STAGE: Final = "stage"
+    LOG_LEVEL: Final = "logLevel"
 
 
 class LocalEndpoint:

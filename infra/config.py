@@ -21,6 +21,7 @@ from functions.names import (
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 _STAGE = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 MAX_STAGE_LENGTH = 20
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class ConfigError(ValueError):
@@ -40,6 +41,7 @@ class ReceiverConfig:
     tracing: bool = False
     alarm_email: str | None = None
     stage: str = DEFAULT_STAGE
+    log_level: str = "INFO"
 
     @classmethod
     def from_context(cls, node: Node) -> ReceiverConfig:
@@ -61,6 +63,7 @@ class ReceiverConfig:
             tracing=_boolean(get(Context.TRACING), defaults.tracing),
             alarm_email=get(Context.ALARM_EMAIL) or None,
             stage=str(get(Context.STAGE) or defaults.stage),
+            log_level=str(get(Context.LOG_LEVEL) or defaults.log_level).upper(),
         )
         config.validate()
         return config
@@ -81,6 +84,10 @@ class ReceiverConfig:
             raise ConfigError(
                 f"stage must be lower-case letters, digits and single hyphens, start with a letter "
                 f"and be at most {MAX_STAGE_LENGTH} characters (it names the stack): {self.stage!r}"
+            )
+        if self.log_level not in LOG_LEVELS:
+            raise ConfigError(
+                f"logLevel must be one of {', '.join(LOG_LEVELS)}: {self.log_level!r}"
             )
         for campaign_id in self.subscribe_campaign_ids:
             if not campaign_id.isdigit():

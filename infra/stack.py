@@ -12,6 +12,7 @@ from infra.bundling import functions_code
 from infra.config import ReceiverConfig
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.postbacks import PostbackApi
+from infra.constructs.python_function import PythonFunction
 from infra.constructs.recordings import Recordings
 from infra.constructs.registration import CallfireRegistration, manual_subscribe_command
 from infra.constructs.storage import ReportStorage
@@ -89,6 +90,9 @@ class ReceiverStack(Stack):
             dead_letter_queue=self.recordings.dead_letter_queue,
             existing_alarms=[self.recordings.dead_letter_alarm],
         )
+        for function in self.node.find_all():
+            if isinstance(function, PythonFunction):
+                function.log_at(config.log_level)
         Aspects.of(self).add(NameAlarmsByStage())
         self._outputs()
         self._subscription_output(config)

@@ -12,6 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.handlers.logs import leave_out_what_lambda_says
 from functions.handlers.responses import http_answer, record_metrics
 from functions.names import METRICS_NAMESPACE, SERVICE_NAME, Route
 from functions.postback.service import Postback
@@ -50,5 +51,6 @@ def _body(event: APIGatewayProxyEventV2) -> bytes | str:
 )
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    leave_out_what_lambda_says(logger)
     metrics.clear_metrics()  # with POWERTOOLS_METRICS_DISABLED, Powertools never flushes them
     return app.resolve(event, context)

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.handlers.logs import leave_out_what_lambda_says
 from functions.names import METRICS_NAMESPACE, SERVICE_NAME, Metric
 from functions.recordings.service import CopyOutcome, CopyResult, QueuedJob
 from functions.wiring.recordings import recording_copier
@@ -77,6 +78,7 @@ def _deadline(context: LambdaContext) -> float:
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    leave_out_what_lambda_says(logger)
     metrics.clear_metrics()  # with POWERTOOLS_METRICS_DISABLED, Powertools never flushes them
     return dict(
         process_partial_response(

@@ -18,6 +18,8 @@ RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 DEFAULT_TIMEOUT = Duration.seconds(10)
+LOG_LEVEL_VARIABLE = "POWERTOOLS_LOG_LEVEL"
+DEFAULT_LOG_LEVEL = "INFO"
 
 
 def log_writing_role(
@@ -76,7 +78,7 @@ class PythonFunction(Construct):
             environment={
                 "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-                "POWERTOOLS_LOG_LEVEL": "INFO",
+                LOG_LEVEL_VARIABLE: DEFAULT_LOG_LEVEL,
                 **environment,
             },
         )
@@ -101,3 +103,7 @@ class PythonFunction(Construct):
                 "X-Ray tracing is opt-in (context `tracing=true`): it adds cost per report, and "
                 "the structured logs and metrics already carry each request's id and outcome.",
             )
+
+    def log_at(self, level: str) -> None:
+        """The level the function's own log lines start at (`logLevel` in the configuration)."""
+        self.function.add_environment(LOG_LEVEL_VARIABLE, level)

@@ -18,6 +18,7 @@ from functions.names import (
     stack_name,
 )
 from infra.config import ConfigError, ReceiverConfig
+from infra.constructs.python_function import LOG_LEVEL_VARIABLE
 from local.template import synthesize
 from tests.infra.deployed import NAME_PROPERTIES, NOT_PHYSICAL_NAMES, Deployed
 
@@ -26,7 +27,8 @@ OTHER_STAGE = "staging"
 
 @pytest.fixture(scope="module")
 def stages(template: dict[str, Any]) -> dict[str, Deployed]:
-    other = synthesize({Context.STAGE: OTHER_STAGE})
+    """The default stage, and another one that also sets `logLevel` (one synth checks both)."""
+    other = synthesize({Context.STAGE: OTHER_STAGE, Context.LOG_LEVEL: "warning"})
     return {
         DEFAULT_STAGE: Deployed(template, stack_name(DEFAULT_STAGE)),
         OTHER_STAGE: Deployed(other, stack_name(OTHER_STAGE)),
@@ -131,3 +133,19 @@ def test_every_stage_has_every_output(stages: dict[str, Deployed]) -> None:
 def test_a_stage_that_cannot_name_a_stack_fails_the_synth(stage: str) -> None:
     with pytest.raises(ConfigError, match="stage must be"):
         ReceiverConfig(stage=stage).validate()
+
+
+def test_the_log_level_reaches_every_function(stages: dict[str, Deployed]) -> None:
+    for stage, level in ((DEFAULT_STAGE, "INFO"), (OTHER_STAGE, "WARNING")):
+        functions = stages[stage].resources("AWS::Lambda::Function").values()
+        levels = {
+            f["Environment"]["Variables"][LOG_LEVEL_VARIABLE]
+            for f in functions
+            if f.get("Handler", "").startswith("functions.")
+        }
+        assert levels == {level}
+
+
+def test_an_unknown_log_level_fails_the_synth() -> None:
+    with pytest.raises(ConfigError, match="logLevel must be one of"):
+        ReceiverConfig(log_level="LOUD").validate()
