@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import platform
 import subprocess
@@ -179,6 +180,8 @@ def size_rows(_quick: bool, data: dict[str, Any]) -> list[Row]:
 
 
 def cost_rows(_quick: bool, data: dict[str, Any]) -> list[Row]:
+    from local.template import synthesize
+
     warm = data.get("warm") or {
         name: asdict(pair) for name, pair in measure.warm_request(number=100, repeat=3).items()
     }
@@ -190,20 +193,42 @@ def cost_rows(_quick: bool, data: dict[str, Any]) -> list[Row]:
         index_bytes={name: entry["index bytes"] for name, entry in sizes.items()},
         log_bytes=measure.log_bytes_per_report(),
         memory_mb=256,
+        quiet_log_bytes=measure.log_bytes_per_report(logging.WARNING),
     )
+    stack = cost.inventory(synthesize(security_checks=False))
     lines = cost.per_million(measured)
     total = sum(lines.values())
-    data["cost"] = {"lines": lines, "total": total, "measured": asdict(measured)}
+    goals = cost.goals(measured, stack)
+    data["cost"] = {
+        "lines": lines,
+        "total": total,
+        "measured": asdict(measured),
+        "stack": asdict(stack),
+        "goals": goals,
+        "bill": cost.report(measured, stack),
+    }
     return [
         Row(
-            "cost per million reports",
+            "cost per million reports (per-report lines, list price)",
             f"${total:.2f}",
             "$3.00 goal",
             f"{total / 3:.2f}x",
             "≤ $3.00",
             "met" if total <= 3 else f"missed by ${total - 3:.2f}",
             "python -m bench cost",
-        )
+        ),
+        *(
+            Row(
+                f"monthly bill: {name}",
+                f"${figure:.2f}",
+                f"${goal:.2f} goal",
+                f"{figure / goal:.2f}x",
+                f"≤ ${goal:.2f}",
+                "met" if figure <= goal else f"missed by ${figure - goal:.2f}",
+                "python -m bench cost",
+            )
+            for name, (figure, goal) in goals.items()
+        ),
     ]
 
 
@@ -241,7 +266,7 @@ def _commit() -> str:
         return "unknown"
 
 
-def markdown(rows: list[Row], data: dict[str, Any], seconds: float) -> str:
+def markdown(rows: list[Row], seconds: float) -> str:
     header = (
         "| row | measured | baseline (same run) | ratio | goal | result | reproduce |\n"
         "|---|---|---|---|---|---|---|\n"
@@ -251,31 +276,41 @@ def markdown(rows: list[Row], data: dict[str, Any], seconds: float) -> str:
         f"| `{r.command}` |\n"
         for r in rows
     )
-    cost_lines = ""
-    if "cost" in data:
-        cost_lines = (
-            "\n### Cost per million reports, by line item\n\n| item | $ |\n|---|---|\n"
-            + "".join(
-                f"| {name} | {value:.3f} |\n" for name, value in data["cost"]["lines"].items()
-            )
-        )
-        cost_lines += (
-            f"| **total** | **{data['cost']['total']:.2f}** |\n\nAssumptions:\n\n"
-            + "".join(f"- {name}: {value}\n" for name, value in cost.ASSUMPTIONS.items())
-        )
-        cost_lines += (
-            "- mix of reports: " + ", ".join(f"{k} {v:.0%}" for k, v in cost.MIX.items()) + "\n"
-        )
-        cost_lines += (
-            "\nPrices (us-east-1, on-demand): "
-            + ", ".join(f"{k} {v}" for k, v in cost.PRICES.items())
-            + "\n"
-        )
     return (
         f"Measured on commit `{_commit()}`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
         f"{platform.machine()} / Python {platform.python_version()}, in {seconds:.0f} s "
-        f"(`make bench`).\n\n{header}{body}{cost_lines}"
+        f"(`make bench`).\n\n{header}{body}"
     )
+
+
+def _replace_between(text: str, start: str, end: str, new: str) -> str:
+    before, rest = text.split(start, 1)
+    _, after = rest.split(end, 1)
+    return before + start + new + end + after
+
+
+def write_benchmarks(
+    rows: list[Row], data: dict[str, Any], seconds: float, *, complete: bool
+) -> None:
+    """The results table only after a run of every group (a partial run would drop rows); the
+    monthly bill whenever the cost group ran."""
+    text = BENCHMARKS.read_text()
+    if complete:
+        text = _replace_between(
+            text, "<!-- results -->\n", "<!-- /results -->", markdown(rows, seconds)
+        )
+    else:
+        print("results table left as it was: only a full run rewrites it", file=sys.stderr)
+    if "cost" in data:
+        computed = (
+            f"Computed on commit `{_commit()}`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
+            "(`python -m bench cost --write`).\n\n"
+        )
+        text = _replace_between(
+            text, "<!-- bill -->\n", "<!-- /bill -->", computed + data["cost"]["bill"]
+        )
+    BENCHMARKS.write_text(text)
+    print(f"\nwrote {BENCHMARKS.relative_to(ROOT)}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -302,21 +337,13 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - started
     print(table(rows))
     if "cost" in data:
-        print(
-            "\ncost per million reports: "
-            + ", ".join(f"{k} ${v:.3f}" for k, v in data["cost"]["lines"].items())
-        )
+        print("\nThe monthly bill\n\n" + data["cost"]["bill"])
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(
         json.dumps({"rows": [asdict(row) for row in rows], "data": data}, indent=2, default=str)
     )
     if options.write:
-        text = BENCHMARKS.read_text()
-        start, end = "<!-- results -->\n", "<!-- /results -->"
-        before, rest = text.split(start, 1)
-        _, after = rest.split(end, 1)
-        BENCHMARKS.write_text(before + start + markdown(rows, data, seconds) + end + after)
-        print(f"\nwrote {BENCHMARKS.relative_to(ROOT)}", file=sys.stderr)
+        write_benchmarks(rows, data, seconds, complete=set(groups) == set(GROUPS))
     return 0
 
 

@@ -173,15 +173,16 @@ def in_memory_service() -> Any:
 
 
 @contextlib.contextmanager
-def captured_output() -> Iterator[io.StringIO]:
+def captured_output(log_level: int = logging.INFO) -> Iterator[io.StringIO]:
     """Everything the handler writes (print and the Powertools logger, whose handler keeps the
-    stream it was created with) goes to one in-memory stream."""
+    stream it was created with) goes to one in-memory stream. The logger logs at `log_level`
+    (INFO as deployed), whatever level the benchmark process chose."""
     from functions.names import SERVICE_NAME
 
     sink = io.StringIO()
     logger = logging.getLogger(SERVICE_NAME)
     level = logger.level
-    logger.setLevel(logging.INFO)  # as deployed, whatever level the benchmark process chose
+    logger.setLevel(log_level)
     handlers = [h for h in logger.handlers if isinstance(h, logging.StreamHandler)]
     streams = [handler.setStream(sink) for handler in handlers]
     try:
@@ -235,7 +236,7 @@ def warm_request(number: int = 500, repeat: int = 7) -> dict[str, Pair]:
     return results
 
 
-def log_bytes_per_report() -> dict[str, int]:
+def log_bytes_per_report(log_level: int = logging.INFO) -> dict[str, int]:
     """What the handler writes to stdout (its JSON log line and its metrics) for one report."""
     from functions.handlers import postback as postback_handler
     from local.events import http_api_event
@@ -251,7 +252,7 @@ def log_bytes_per_report() -> dict[str, int]:
             event = http_api_event(
                 method="POST", path="/postbacks", raw_query="token=bench-token", body=sample(name)
             )
-            with captured_output() as sink:
+            with captured_output(log_level) as sink:
                 postback_handler.lambda_handler(event, context)
             sizes[name] = len(sink.getvalue().encode())
     finally:

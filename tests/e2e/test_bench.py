@@ -33,6 +33,9 @@ def test_every_benchmark_row_runs_and_is_reported() -> None:
         "end to end",
         "size:",
         "cost per million",
+        "monthly bill: idle",
+        "monthly bill: all-in at 100 thousand",
+        "monthly bill: per million at 100 million",
     ):
         assert any(name.startswith(prefix) for name in names), prefix
     end_to_end = [row for row in rows if row["name"].startswith("end to end")]
