@@ -81,8 +81,8 @@ def parse(number: int = 2000, repeat: int = 9) -> dict[str, Pair]:
 HANDLER_IMPORT = f"import {Handler.POSTBACK.rpartition('.')[0]}"
 HANDLER_FIRST_REQUEST = (
     HANDLER_IMPORT
-    + "\nfrom functions.adapters.aws import aws_client\n"
-    + "\n".join(f"aws_client({service!r})" for service in CLIENTS)
+    + "\nfrom functions.adapters.aws import aws_service\n"
+    + "\n".join(f"aws_service({service!r}).client()" for service in CLIENTS)
 )
 BOTO3_CLIENTS = "import boto3\nsession = boto3.session.Session()\n" + "\n".join(
     f"session.client({service!r})" for service in CLIENTS
@@ -154,21 +154,30 @@ class _FakeSecrets:
 def in_memory_service() -> Any:
     """The real service and adapters over in-memory clients."""
     from functions.adapters.archive import S3BodyArchive
+    from functions.adapters.aws import AwsService
     from functions.adapters.dynamodb import DynamoReportStore
     from functions.adapters.queue import SqsRecordingQueue
+    from functions.adapters.raw_bodies import S3RawBodies
     from functions.adapters.secrets import CachedSecret
     from functions.names import DEFAULT_MAX_BODY_BYTES
     from functions.postback.service import PostbackService
     from functions.reports.items import Table
 
+    def service(name: str, client: Any) -> AwsService:
+        return AwsService(name, lambda _: client)
+
+    s3 = service("s3", _FakeS3())
     return PostbackService(
-        token=CachedSecret(_FakeSecrets(), "arn:bench"),
+        token=CachedSecret(service("secretsmanager", _FakeSecrets()), "arn:bench"),
         store=DynamoReportStore(
-            _FakeDynamo(), {Table.CALLS: "calls", Table.CAMPAIGNS: "campaigns"}
+            service("dynamodb", _FakeDynamo()),
+            {Table.CALLS: "calls", Table.CAMPAIGNS: "campaigns"},
+            S3RawBodies(s3, "bucket"),
         ),
-        archive=S3BodyArchive(_FakeS3(), "bucket"),
-        queue=SqsRecordingQueue(_FakeSqs(), "https://sqs.local/queue"),
+        archive=S3BodyArchive(s3, "bucket"),
+        queue=SqsRecordingQueue(service("sqs", _FakeSqs()), "https://sqs.local/queue"),
         max_body_bytes=DEFAULT_MAX_BODY_BYTES,
+        archive_seconds=2.5,
     )
 
 

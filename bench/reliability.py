@@ -227,12 +227,12 @@ class Faults:
         return f"{answer.status} {answer.body['status']}", f"yes, deliveries {deliveries}", "no"
 
     def duplicate_in_flight(self) -> tuple[str, str, str]:
-        from functions.adapters.aws import aws_client
+        from functions.adapters.aws import aws_service
 
         body, call_id = fresh_call("text_sent.xml")
         answers: list[Answer] = []
         interleaved: list[bool] = []
-        client = aws_client("dynamodb")
+        client = aws_service("dynamodb").client()
 
         def second_delivery(**_: Any) -> None:
             """A second Lambda instance takes the same report while the first is about to write

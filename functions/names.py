@@ -35,6 +35,10 @@ class Item:
     """Attributes every stored report carries, whatever its table."""
 
     RAW: Final = "raw"
+    RAW_S3_KEY: Final = "rawS3Key"
+    """Instead of `raw` on an item too large for its body: the body's key in the bucket."""
+    TRIMMED: Final = "trimmed"
+    """The attributes cut short so that the item fits DynamoDB's item size (the body has them)."""
     RECEIVED_AT: Final = "receivedAt"
     DELIVERIES: Final = "deliveries"
     EXTRA: Final = "extra"
@@ -141,6 +145,8 @@ class Prefix:
     REJECTED: Final = "rejected/"
     UNSTORED: Final = "unstored/"
     RECORDINGS: Final = "recordings/"
+    RAW: Final = "raw/"
+    """Bodies of stored reports whose items are too large to hold them, named by content."""
 
 
 class ArchiveTag:

@@ -22,6 +22,19 @@ _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 _STAGE = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 MAX_STAGE_LENGTH = 20
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+MIN_BODY_BYTES = 1024
+LAMBDA_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024
+"""Lambda's synchronous invocation payload, "6 MB" (Invoke API reference and the Lambda quotas
+page); past it Lambda answers "Request must be smaller than 6291456 bytes for the InvokeFunction
+operation"."""
+HTTP_API_EVENT_ALLOWANCE = 64 * 1024
+"""The HTTP API event around the body, at its largest: the request line and headers (at most
+10,240 bytes, API Gateway's HTTP API quotas) can appear three times (the headers, the query string
+raw and parsed, the user agent again in `requestContext`), each JSON-escaped (at most doubled),
+with the fixed fields beside them."""
+MAX_BODY_BYTES_CEILING = (LAMBDA_SYNC_PAYLOAD_BYTES - HTTP_API_EVENT_ALLOWANCE) // 4 * 3
+"""The largest body whose base64 form (API Gateway passes a binary body base64-encoded: 4 bytes
+for every 3) fits Lambda's payload beside its event: 4,669,440 bytes."""
 
 
 class ConfigError(ValueError):
@@ -76,9 +89,13 @@ class ReceiverConfig:
                 "callfireBaseUrl must be an https URL (http only for localhost): "
                 f"{self.callfire_base_url!r}"
             )
-        if not 1024 <= self.max_body_bytes <= 6 * 1024 * 1024:
+        if not MIN_BODY_BYTES <= self.max_body_bytes <= MAX_BODY_BYTES_CEILING:
             raise ConfigError(
-                "maxBodyBytes must be between 1024 and 6291456 (Lambda's payload limit)"
+                f"maxBodyBytes must be between {MIN_BODY_BYTES} and {MAX_BODY_BYTES_CEILING}, "
+                f"not {self.max_body_bytes}: API Gateway hands a binary body to Lambda "
+                f"base64-encoded (4 bytes for every 3) inside its event, and Lambda takes at "
+                f"most {LAMBDA_SYNC_PAYLOAD_BYTES} bytes per synchronous invocation; a larger "
+                f"body would be refused before the function could keep it"
             )
         if not _STAGE.fullmatch(self.stage) or len(self.stage) > MAX_STAGE_LENGTH:
             raise ConfigError(

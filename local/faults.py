@@ -1,6 +1,6 @@
-"""Faults injected where they would really happen: the functions' own boto3 clients (the ones
-`functions.adapters.aws.aws_client` made in this process) raise the error AWS would answer,
-before any request leaves. Used by the tests and by the reliability report."""
+"""Faults injected where they would really happen: the functions' own boto3 clients (every timeout
+tier's client of `functions.adapters.aws.aws_service` in this process) raise the error AWS would
+answer, before any request leaves. Used by the tests and by the reliability report."""
 
 from __future__ import annotations
 
@@ -10,20 +10,22 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from functions.adapters.aws import aws_client
+from functions.adapters.aws import aws_service
 
 
 @contextmanager
 def _hooked(service: str, operation: str, hook: Callable[..., None]) -> Iterator[None]:
-    """`hook` runs before each `operation` call of the functions' `service` client."""
-    client = aws_client(service)
-    event = f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}"
+    """`hook` runs before each `operation` call of the functions' `service` clients."""
+    clients = aws_service(service).clients()
+    event = f"before-call.{clients[0].meta.service_model.service_id.hyphenize()}.{operation}"
     unique_id = f"{hook.__name__}-{service}-{operation}"
-    client.meta.events.register(event, hook, unique_id=unique_id)
+    for client in clients:
+        client.meta.events.register(event, hook, unique_id=unique_id)
     try:
         yield
     finally:
-        client.meta.events.unregister(event, unique_id=unique_id)
+        for client in clients:
+            client.meta.events.unregister(event, unique_id=unique_id)
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ def reset_function_state(*, keep_clients: bool = False) -> None:
             value.cache_clear()
 
 
-_CLIENT_CACHES = {("functions.adapters.aws", "aws_client"), ("functions.adapters.aws", "_session")}
+_CLIENT_CACHES = {("functions.adapters.aws", "aws_service"), ("functions.adapters.aws", "_session")}
 
 
 def load_handler(handler: str) -> Handler:
@@ -50,19 +51,27 @@ class LocalLambdaContext:
     function_version: str = "$LATEST"
     log_group_name: str = "local"
     log_stream_name: str = "local"
+    started: float = field(default_factory=time.monotonic)
+    """When the invocation began (time.monotonic()): its remaining time counts down from here."""
 
     @property
     def invoked_function_arn(self) -> str:
         return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{self.function_name}"
 
     def get_remaining_time_in_millis(self) -> int:
-        return self.timeout_seconds * 1000
+        """What Lambda's context answers: the time left before the function times out."""
+        elapsed = time.monotonic() - self.started
+        return max(int((self.timeout_seconds - elapsed) * 1000), 0)
 
 
-def lambda_context(function: LocalFunction, region: str) -> LocalLambdaContext:
+def lambda_context(
+    function: LocalFunction, region: str, *, timeout_seconds: int | None = None
+) -> LocalLambdaContext:
+    """A new invocation's context; `timeout_seconds` replaces the function's own timeout (a test
+    that needs the deadline close)."""
     return LocalLambdaContext(
         function_name=function.logical_id,
         memory_limit_in_mb=function.memory_size,
-        timeout_seconds=function.timeout,
+        timeout_seconds=function.timeout if timeout_seconds is None else timeout_seconds,
         region=region,
     )

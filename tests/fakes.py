@@ -55,8 +55,11 @@ class FakeSecret:
     down: bool = False
     reads: int = 0
 
-    def value(self) -> str:
+    deadlines: list[float] = field(default_factory=list)
+
+    def value(self, *, deadline: float) -> str:
         self.reads += 1
+        self.deadlines.append(deadline)
         if self.down:
             raise SecretUnavailable("ServiceUnavailable")
         return self.secret
@@ -68,22 +71,26 @@ class InMemoryReportStore:
     deliveries: dict[tuple[str, ...], int] = field(default_factory=dict)
     down: bool = False
     counting_down: bool = False
+    deadlines: list[float] = field(default_factory=list)
+    """The deadline of every call."""
 
     @staticmethod
     def key_of(item: ReportItem) -> tuple[str, ...]:
         return (item.table, *item.key.values())
 
-    def insert(self, item: ReportItem) -> str | None:
+    def insert(self, item: ReportItem, *, deadline: float) -> str | None:
+        self.deadlines.append(deadline)
         if self.down:
             raise StorageUnavailable("ProvisionedThroughputExceededException")
         key = self.key_of(item)
         if key in self.items:
-            return self.items[key].raw
+            return self.items[key].body_sha256
         self.items[key] = item
         self.deliveries[key] = 1
         return None
 
-    def count_delivery(self, item: ReportItem) -> None:
+    def count_delivery(self, item: ReportItem, *, deadline: float) -> None:
+        self.deadlines.append(deadline)
         if self.counting_down:
             raise StorageUnavailable("ThrottlingException")
         self.deliveries[self.key_of(item)] += 1
@@ -94,6 +101,7 @@ class InMemoryArchive:
     kept: list[tuple[str, bytes, str]] = field(default_factory=list)
     """(prefix, body, reason) of every body kept."""
     down: bool = False
+    deadlines: list[float] = field(default_factory=list)
 
     def keep(
         self,
@@ -105,7 +113,9 @@ class InMemoryArchive:
         content_encoding: str | None,
         reason: str,
         detail: str,
+        deadline: float,
     ) -> str:
+        self.deadlines.append(deadline)
         if self.down:
             raise ArchiveUnavailable("SlowDown")
         self.kept.append((prefix, body, reason))
@@ -116,8 +126,10 @@ class InMemoryArchive:
 class InMemoryQueue:
     jobs: list[RecordingJob] = field(default_factory=list)
     down: bool = False
+    deadlines: list[float] = field(default_factory=list)
 
-    def enqueue(self, jobs: Sequence[RecordingJob]) -> None:
+    def enqueue(self, jobs: Sequence[RecordingJob], *, deadline: float) -> None:
+        self.deadlines.append(deadline)
         if self.down:
             raise QueueUnavailable("AWS.SimpleQueueService.NonExistentQueue")
         self.jobs.extend(jobs)
@@ -168,7 +180,9 @@ class InMemoryRecordingStore:
     objects: dict[str, tuple[bytes, str, str]] = field(default_factory=dict)
     """key: (body, content type, source URL)."""
 
-    def put(self, key: str, body: Readable, *, content_type: str, source: str) -> StoredRecording:
+    def put(
+        self, key: str, body: Readable, *, content_type: str, source: str, deadline: float
+    ) -> StoredRecording:
         if key in self.objects:
             earlier, earlier_type, earlier_source = self.objects[key]
             if earlier_source != source:
@@ -189,10 +203,10 @@ class InMemoryEntries:
 
     entries: dict[int, dict[str, Any]]
 
-    def entry(self, job: RecordingJob) -> Mapping[str, Any] | None:
+    def entry(self, job: RecordingJob, *, deadline: float) -> Mapping[str, Any] | None:
         return self.entries.get(job.index)
 
-    def mark_copied(self, job: RecordingJob, stored: StoredRecording) -> bool:
+    def mark_copied(self, job: RecordingJob, stored: StoredRecording, *, deadline: float) -> bool:
         entry = self.entries.get(job.index)
         if entry is None or entry.get(RecordingEntry.URL) != job.url:
             return False
@@ -207,7 +221,7 @@ class InMemoryEntries:
         )
         return True
 
-    def mark_failed(self, job: RecordingJob, reason: str) -> bool:
+    def mark_failed(self, job: RecordingJob, reason: str, *, deadline: float) -> bool:
         entry = self.entries.get(job.index)
         if (
             entry is None
@@ -224,7 +238,7 @@ class RecordedVisibility:
     hidden: list[tuple[str, int]] = field(default_factory=list)
     """(receipt handle, seconds) of every change."""
 
-    def hide(self, receipt_handle: str, seconds: int) -> None:
+    def hide(self, receipt_handle: str, seconds: int, *, deadline: float) -> None:
         self.hidden.append((receipt_handle, seconds))
 
 
@@ -239,7 +253,7 @@ class FakeSecrets:
     errors: dict[str, str] = field(default_factory=dict)
     reads: list[str] = field(default_factory=list)
 
-    def secret_string(self, secret_arn: str) -> str:
+    def secret_string(self, secret_arn: str, *, deadline: float) -> str:
         self.reads.append(secret_arn)
         if secret_arn in self.errors:
             raise SecretUnavailable(self.errors[secret_arn])

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REGION = "us-east-1"
 EVENTS = Path(__file__).parent / "events"
@@ -36,3 +39,29 @@ def documented_call_item(call_id: str = "111111") -> dict[str, object]:
             {"url": "https://www.callfire.com/cloud/1/files/recording/", "status": "PENDING"}
         ],
     }
+
+
+def later(seconds: float = 60.0) -> float:
+    """A deadline (time.monotonic()) for the calls a test makes through the functions' adapters."""
+    return time.monotonic() + seconds
+
+
+def report_store(client: Callable[[str], Any], tables: dict[Any, str], bucket: str) -> Any:
+    """The postback function's report store over the test's own clients."""
+    from functions.adapters.aws import AwsService
+    from functions.adapters.dynamodb import DynamoReportStore
+    from functions.adapters.raw_bodies import S3RawBodies
+
+    return DynamoReportStore(
+        AwsService.over(client("dynamodb")),
+        tables,
+        S3RawBodies(AwsService.over(client("s3")), bucket),
+    )
+
+
+def recording_queue(client: Callable[[str], Any], queue_url: str) -> Any:
+    """The postback function's recordings queue over the test's own client."""
+    from functions.adapters.aws import AwsService
+    from functions.adapters.queue import SqsRecordingQueue
+
+    return SqsRecordingQueue(AwsService.over(client("sqs")), queue_url)

@@ -26,6 +26,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from functions.failures import Unavailable
 from functions.names import (
     CallAttribute,
     CallsTable,
@@ -260,7 +261,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         target = chosen_target(options)
         rows, columns, missing = _run(options, target)
-    except (TargetError, ClientError, BotoCoreError) as error:
+        if options.json and options.raw:
+            rows = [target.with_body(row) for row in rows]
+    except (TargetError, ClientError, BotoCoreError, Unavailable) as error:
         print(f"query failed: {error}", file=sys.stderr)
         return 2
     print(f"{len(rows)} from {target.description}", file=sys.stderr)

@@ -25,6 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from functions.adapters.archive import CONTENT_ENCODING_METADATA, RECEIVED_AT_METADATA
 from functions.adapters.dynamodb import DynamoReportStore, serialize
 from functions.adapters.queue import SqsRecordingQueue
+from functions.failures import Unavailable
 from functions.names import (
     DEFAULT_MAX_BODY_BYTES,
     ArchiveTag,
@@ -39,9 +40,16 @@ from functions.postback.body import read_postback
 from functions.postback.store_once import Stored, store_once
 from functions.recordings.jobs import RecordingJob, jobs_for
 from functions.reports import CallReport, ReportRejected, read_report
-from functions.reports.items import ReportItem, Table, to_item
+from functions.reports.items import ReportItem, Table, body_sha256, fit_item, to_item
 from tools.cli import check_period, command, commands, day, default
-from tools.target import Target, TargetError, add_target_arguments, chosen_target, items
+from tools.target import (
+    Target,
+    TargetError,
+    add_target_arguments,
+    chosen_target,
+    items,
+    soon,
+)
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -144,9 +152,9 @@ def replay_archived(
             bar.step(f"still refused ({refusal.reason.value})")
             continue
         if dry_run:
-            bar.step(_WOULD[store_once(peek, item)])
+            bar.step(_WOULD[store_once(peek, item, deadline=soon())])
             continue
-        stored = store_once(store, item)
+        stored = store_once(store, item, deadline=soon())
         if stored is Stored.NEW and isinstance(report, CallReport):
             _enqueue(target, jobs_for(report))
         s3.put_object_tagging(
@@ -178,17 +186,19 @@ class PeekingReportStore:
         self._client = client
         self._table_names = table_names
 
-    def insert(self, item: ReportItem) -> str | None:
+    def insert(self, item: ReportItem, *, deadline: float) -> str | None:  # noqa: ARG002 - the port's signature
         stored = self._client.get_item(
             TableName=self._table_names[item.table],
             Key=serialize(item.key),
-            ProjectionExpression="#raw",
-            ExpressionAttributeNames={"#raw": Item.RAW},
+            ProjectionExpression="#raw, #rawS3Key",
+            ExpressionAttributeNames={"#raw": Item.RAW, "#rawS3Key": Item.RAW_S3_KEY},
             ConsistentRead=True,
         ).get("Item")
-        return None if stored is None else str(stored.get(Item.RAW, {}).get("S", ""))
+        if stored is None:
+            return None
+        return body_sha256({name: value.get("S", "") for name, value in stored.items()})
 
-    def count_delivery(self, item: ReportItem) -> None:  # noqa: ARG002 - the port's signature
+    def count_delivery(self, item: ReportItem, *, deadline: float) -> None:  # noqa: ARG002 - the port's signature
         return None
 
 
@@ -199,25 +209,29 @@ def _replayed_before(s3: Any, bucket: str, key: str) -> bool:
 
 def _store(target: Target) -> DynamoReportStore:
     return DynamoReportStore(
-        target.client("dynamodb"),
+        target.service("dynamodb"),
         {Table.CALLS: target.calls_table, Table.CAMPAIGNS: target.campaigns_table},
+        target.raw_bodies(),
     )
 
 
 def _enqueue(target: Target, jobs: Sequence[RecordingJob]) -> None:
     if jobs and target.recordings_queue:
-        SqsRecordingQueue(target.client("sqs"), target.recordings_queue).enqueue(jobs)
+        SqsRecordingQueue(target.service("sqs"), target.recordings_queue).enqueue(
+            jobs, deadline=soon()
+        )
 
 
 def _item_count(dynamodb: Any, table: str) -> int:
     return int(dynamodb.describe_table(TableName=table)["Table"].get("ItemCount", 0))
 
 
-def remapped(old: dict[str, Any]) -> dict[str, Any] | None:
-    """The item that the current parser makes of `old`'s raw body, keeping what happened to it
-    since (deliveries, recording copies); None when the key itself would change."""
-    report, _ = read_report(old[Item.RAW])
-    item = to_item(report, raw=old[Item.RAW], received_at=old[Item.RECEIVED_AT])
+def remapped(old: dict[str, Any], raw: str) -> ReportItem | None:
+    """The item that the current parser makes of `old`'s body `raw` (on the item or in the
+    bucket), keeping what happened to it since (deliveries, recording copies); None when the key
+    itself would change."""
+    report, _ = read_report(raw)
+    item = fit_item(to_item(report, raw=raw, received_at=old[Item.RECEIVED_AT]))
     new = item.attributes
     if any(value != old.get(name) for name, value in item.key.items()):
         return None
@@ -231,7 +245,7 @@ def remapped(old: dict[str, Any]) -> dict[str, Any] | None:
             else entry
             for index, entry in enumerate(new[CallAttribute.RECORDINGS])
         ]
-    return new
+    return item
 
 
 def remap(
@@ -253,31 +267,38 @@ def remap(
                 bar.step("outside the dates")
                 continue
             try:
-                new = remapped(old)
+                new = remapped(old, target.with_body(old)[Item.RAW])
             except ReportRejected:
                 bar.step("unreadable now (left alone)")
                 continue
             if new is None:
                 bar.step("key would change (left alone)")
-            elif new == old:
+            elif new.attributes == old:
                 bar.step("unchanged")
             elif dry_run:
                 bar.step("would update")
             else:
-                bar.step(_rewrite(dynamodb, table, old, new))
+                bar.step(_rewrite(target, table, old, new))
         tallies += bar.finish()
     return tallies
 
 
-def _rewrite(dynamodb: Any, table: str, old: dict[str, Any], new: dict[str, Any]) -> str:
+def _rewrite(target: Target, table: str, old: dict[str, Any], new: ReportItem) -> str:
+    """Replace `old` by `new` unless it changed meanwhile (its body or its deliveries); a body
+    `new` keeps in the bucket goes there first."""
+    if new.body_in_bucket is not None:
+        target.raw_bodies().put(
+            new.attributes[Item.RAW_S3_KEY], new.body_in_bucket, deadline=soon()
+        )
+    body = Item.RAW if Item.RAW in old else Item.RAW_S3_KEY
     try:
-        dynamodb.put_item(
+        target.client("dynamodb").put_item(
             TableName=table,
-            Item=serialize(new),
-            ConditionExpression="#raw = :raw AND #deliveries = :deliveries",
-            ExpressionAttributeNames={"#raw": Item.RAW, "#deliveries": Item.DELIVERIES},
+            Item=serialize(new.attributes),
+            ConditionExpression="#body = :body AND #deliveries = :deliveries",
+            ExpressionAttributeNames={"#body": body, "#deliveries": Item.DELIVERIES},
             ExpressionAttributeValues=serialize(
-                {":raw": old[Item.RAW], ":deliveries": old.get(Item.DELIVERIES, 1)}
+                {":body": old[body], ":deliveries": old.get(Item.DELIVERIES, 1)}
             ),
         )
     except ClientError as error:
@@ -362,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         target = chosen_target(options)
         print(f"target: {target.description}", file=sys.stderr)
         tally = _run(options, target)
-    except (TargetError, ClientError, BotoCoreError) as error:
+    except (TargetError, ClientError, BotoCoreError, Unavailable) as error:
         print(f"replay failed: {error}", file=sys.stderr)
         return 2
     print(", ".join(f"{name}: {count}" for name, count in sorted(tally.items())) or "nothing found")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,11 +16,20 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from functions.names import DEFAULT_STAGE, LocalEndpoint, Output, stack_name
+from functions.adapters.aws import AwsService
+from functions.adapters.raw_bodies import S3RawBodies
+from functions.names import DEFAULT_STAGE, Item, LocalEndpoint, Output, stack_name
 from tools.cli import default
 
 ENDPOINTS_FILE = Path(__file__).resolve().parent.parent / ".local" / "endpoints.json"
 DEFAULT_STACK = stack_name(DEFAULT_STAGE)
+CALL_SECONDS = 60.0
+"""How long a tool waits for one AWS call (its attempts included) before it gives up."""
+
+
+def soon() -> float:
+    """A deadline for one call of a tool (a time.monotonic() value)."""
+    return time.monotonic() + CALL_SECONDS
 
 
 class TargetError(Exception):
@@ -38,6 +48,22 @@ class Target:
 
     def client(self, service: str) -> Any:
         return self.session.client(service, endpoint_url=self.endpoint_url)
+
+    def service(self, service: str) -> AwsService:
+        """`service` as the functions' adapters call it."""
+        return AwsService.over(self.client(service))
+
+    def raw_bodies(self) -> S3RawBodies:
+        if self.bucket is None:
+            raise TargetError("the target names no bucket")
+        return S3RawBodies(self.service("s3"), self.bucket)
+
+    def with_body(self, item: dict[str, Any]) -> dict[str, Any]:
+        """`item` with its body as `raw`, read from the bucket when the item names it there."""
+        key = item.get(Item.RAW_S3_KEY)
+        if Item.RAW in item or not isinstance(key, str):
+            return item
+        return {**item, Item.RAW: self.raw_bodies().text(key, deadline=soon())}
 
 
 def local_target(path: Path = ENDPOINTS_FILE, stage: str | None = None) -> Target:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from functions.adapters.aws import AwsService
 from functions.adapters.secrets import CachedSecret
 from functions.failures import SecretUnavailable
 from functions.recordings.ports import RetryLater
@@ -12,11 +11,11 @@ from functions.recordings.ports import RetryLater
 class SecretApiKey:
     """The secret's whole SecretString is the key (surrounding white space ignored)."""
 
-    def __init__(self, client: Any, secret_arn: str) -> None:
-        self._secret = CachedSecret(client, secret_arn)
+    def __init__(self, secretsmanager: AwsService, secret_arn: str) -> None:
+        self._secret = CachedSecret(secretsmanager, secret_arn)
 
-    def __call__(self) -> str | None:
+    def __call__(self, deadline: float) -> str | None:
         try:
-            return self._secret.value().strip() or None
+            return self._secret.value(deadline=deadline).strip() or None
         except SecretUnavailable as error:
             raise RetryLater(f"CallFire's API key cannot be read: {error.code}") from None

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from functions.adapters.aws import error_code
+from functions.adapters.aws import AwsService, error_code
 from functions.failures import ArchiveUnavailable
 
 RECEIVED_AT_METADATA = "received-at"
@@ -25,8 +24,8 @@ def _ascii(text: str, limit: int = 512) -> str:
 
 
 class S3BodyArchive:
-    def __init__(self, client: Any, bucket: str) -> None:
-        self._client = client
+    def __init__(self, s3: AwsService, bucket: str) -> None:
+        self._s3 = s3
         self._bucket = bucket
 
     def keep(
@@ -39,6 +38,7 @@ class S3BodyArchive:
         content_encoding: str | None,
         reason: str,
         detail: str,
+        deadline: float,
     ) -> str:
         key = archive_key(prefix, received_at, request_id)
         metadata = {
@@ -50,7 +50,9 @@ class S3BodyArchive:
         if content_encoding:
             metadata[CONTENT_ENCODING_METADATA] = _ascii(content_encoding, 32)
         try:
-            self._client.put_object(
+            self._s3.call(
+                "put_object",
+                deadline,
                 Bucket=self._bucket,
                 Key=key,
                 Body=body,

@@ -1,4 +1,5 @@
-"""The report tables: one conditional write per report, a counter for repeated deliveries."""
+"""The report tables: one conditional write per report, a counter for repeated deliveries. A body
+too large for its item goes to the bucket first, so that no item names a body that is not there."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from functions.adapters.aws import error_code
+from functions.adapters.aws import AwsService, error_code
+from functions.adapters.raw_bodies import S3RawBodies
 from functions.failures import StorageUnavailable
 from functions.names import Item
-from functions.reports.items import ReportItem, Table
+from functions.reports.items import ReportItem, Table, body_sha256
 
 
 def serialize(attributes: Mapping[str, Any]) -> dict[str, Any]:
@@ -37,14 +39,26 @@ def attribute_value(value: Any) -> dict[str, Any]:
     raise TypeError(f"no DynamoDB type for {kind.__name__}")
 
 
-class DynamoReportStore:
-    def __init__(self, client: Any, table_names: Mapping[Table, str]) -> None:
-        self._client = client
-        self.table_names = dict(table_names)
+_BODY_ATTRIBUTES = (Item.RAW, Item.RAW_S3_KEY)
 
-    def insert(self, item: ReportItem) -> str | None:
+
+class DynamoReportStore:
+    def __init__(
+        self, dynamodb: AwsService, table_names: Mapping[Table, str], bodies: S3RawBodies
+    ) -> None:
+        self._dynamodb = dynamodb
+        self.table_names = dict(table_names)
+        self._bodies = bodies
+
+    def insert(self, item: ReportItem, *, deadline: float) -> str | None:
+        if item.body_in_bucket is not None:
+            self._bodies.put(
+                item.attributes[Item.RAW_S3_KEY], item.body_in_bucket, deadline=deadline
+            )
         try:
-            self._client.put_item(
+            self._dynamodb.call(
+                "put_item",
+                deadline,
                 TableName=self.table_names[item.table],
                 Item=serialize(item.attributes),
                 ConditionExpression="attribute_not_exists(#key)",
@@ -53,16 +67,17 @@ class DynamoReportStore:
             )
         except ClientError as error:
             if error_code(error) == "ConditionalCheckFailedException":
-                stored = error.response.get("Item", {})
-                return str(stored.get(Item.RAW, {}).get("S", ""))
+                return _stored_body_sha256(error.response.get("Item", {}))
             raise StorageUnavailable(error_code(error)) from error
         except BotoCoreError as error:
             raise StorageUnavailable(error_code(error)) from error
         return None
 
-    def count_delivery(self, item: ReportItem) -> None:
+    def count_delivery(self, item: ReportItem, *, deadline: float) -> None:
         try:
-            self._client.update_item(
+            self._dynamodb.call(
+                "update_item",
+                deadline,
                 TableName=self.table_names[item.table],
                 Key=serialize(item.key),
                 UpdateExpression="ADD #deliveries :one",
@@ -75,3 +90,9 @@ class DynamoReportStore:
             )
         except (ClientError, BotoCoreError) as error:
             raise StorageUnavailable(error_code(error)) from error
+
+
+def _stored_body_sha256(stored: Mapping[str, Any]) -> str:
+    return body_sha256(
+        {name: stored[name].get("S", "") for name in _BODY_ATTRIBUTES if name in stored}
+    )

@@ -35,8 +35,9 @@ USER_AGENT = "callfire-receiver-recordings/1"
 READ_BYTES = 256 * 1024
 Resolver = Callable[[str, int], list[IPAddress]]
 Clock = Callable[[], float]
-ApiKey = Callable[[], str | None]
-"""CallFire's API key, or None when none is configured. Raises RetryLater when unreadable."""
+ApiKey = Callable[[float], str | None]
+"""CallFire's API key, or None when none is configured, read by the deadline it is given.
+Raises RetryLater when unreadable."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ class SafeFetcher:
         policy: UrlPolicy,
         limits: FetchLimits,
         *,
-        api_key: ApiKey = lambda: None,
+        api_key: ApiKey = lambda _deadline: None,
         resolver: Resolver = resolve,
         clock: Clock = time.monotonic,
     ) -> None:
@@ -82,7 +83,7 @@ class SafeFetcher:
         current = url
         for _ in range(self._limits.max_redirects + 1):
             target = self._check(current)
-            key = self._key_for(target)
+            key = self._key_for(target, deadline)
             sent_key = sent_key or key
             request_target = with_api_key(target.request_target, key)
             if sent_key and not target.callfire and sent_key in request_target:
@@ -105,8 +106,8 @@ class SafeFetcher:
         except Refused as refusal:
             raise CannotCopy(refusal.reason) from None
 
-    def _key_for(self, target: FetchTarget) -> str | None:
-        return self._api_key() if target.callfire else None
+    def _key_for(self, target: FetchTarget, deadline: float) -> str | None:
+        return self._api_key(deadline) if target.callfire else None
 
     def _addresses(self, target: FetchTarget) -> list[IPAddress]:
         try:

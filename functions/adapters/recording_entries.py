@@ -13,7 +13,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from functions.adapters.aws import error_code
+from functions.adapters.aws import AwsService, error_code
 from functions.names import CallAttribute, CallsTable, RecordingEntry, RecordingStatus
 from functions.recordings.jobs import RecordingJob
 from functions.recordings.ports import RetryLater, StoredRecording
@@ -28,15 +28,17 @@ _NAMES = {
 
 
 class DynamoRecordingEntries:
-    def __init__(self, client: Any, table_name: str) -> None:
-        self._client = client
+    def __init__(self, dynamodb: AwsService, table_name: str) -> None:
+        self._dynamodb = dynamodb
         self._table_name = table_name
 
-    def entry(self, job: RecordingJob) -> Mapping[str, Any] | None:
+    def entry(self, job: RecordingJob, *, deadline: float) -> Mapping[str, Any] | None:
         """The whole list is read (a few small maps): `recordings[n]` projections are valid in
         DynamoDB but refused by moto, and local runs must behave the same."""
         try:
-            response = self._client.get_item(
+            response = self._dynamodb.call(
+                "get_item",
+                deadline,
                 TableName=self._table_name,
                 Key=_key(job),
                 ProjectionExpression="#recordings",
@@ -51,10 +53,11 @@ class DynamoRecordingEntries:
         entry: dict[str, Any] = _deserializer.deserialize(entries[job.index])
         return entry
 
-    def mark_copied(self, job: RecordingJob, stored: StoredRecording) -> bool:
+    def mark_copied(self, job: RecordingJob, stored: StoredRecording, *, deadline: float) -> bool:
         entry = f"#recordings[{job.index}]"
         return self._update(
             job,
+            deadline=deadline,
             update=(
                 f"SET {entry}.#status = :copied, {entry}.#s3Key = :key, "
                 f"{entry}.#contentType = :type, {entry}.#bytes = :bytes "
@@ -75,10 +78,11 @@ class DynamoRecordingEntries:
             },
         )
 
-    def mark_failed(self, job: RecordingJob, reason: str) -> bool:
+    def mark_failed(self, job: RecordingJob, reason: str, *, deadline: float) -> bool:
         entry = f"#recordings[{job.index}]"
         return self._update(
             job,
+            deadline=deadline,
             update=f"SET {entry}.#status = :failed, {entry}.#reason = :reason",
             condition=f"{entry}.#url = :url AND {entry}.#status <> :copied",
             names={"#reason": RecordingEntry.REASON},
@@ -93,13 +97,16 @@ class DynamoRecordingEntries:
         self,
         job: RecordingJob,
         *,
+        deadline: float,
         update: str,
         condition: str,
         names: dict[str, str],
         values: dict[str, Any],
     ) -> bool:
         try:
-            self._client.update_item(
+            self._dynamodb.call(
+                "update_item",
+                deadline,
                 TableName=self._table_name,
                 Key=_key(job),
                 UpdateExpression=update,

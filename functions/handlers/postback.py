@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from functions.handlers.logs import leave_out_what_lambda_says
 from functions.handlers.responses import http_answer, record_metrics
 from functions.names import METRICS_NAMESPACE, SERVICE_NAME, Route
 from functions.postback.service import Postback
-from functions.wiring.postback import postback_service
+from functions.wiring.postback import ANSWER_SECONDS, postback_service
 
 logger = Logger(service=SERVICE_NAME)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
@@ -34,11 +35,17 @@ def receive_postback() -> Response[str]:
             request_id=request_id,
             received_at=datetime.now(UTC),
             content_encoding=event.headers.get("content-encoding"),
-        )
+        ),
+        deadline=_deadline(app.lambda_context),
     )
     record_metrics(metrics, outcome)
     status_code, body = http_answer(outcome, request_id)
     return Response(status_code=status_code, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def _deadline(context: LambdaContext) -> float:
+    """When the service must be done: the invocation's remaining time, less the answer's."""
+    return time.monotonic() + context.get_remaining_time_in_millis() / 1000 - ANSWER_SECONDS
 
 
 def _body(event: APIGatewayProxyEventV2) -> bytes | str:

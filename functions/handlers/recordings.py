@@ -18,15 +18,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.handlers.logs import leave_out_what_lambda_says
 from functions.names import METRICS_NAMESPACE, SERVICE_NAME, Metric
 from functions.recordings.service import CopyOutcome, CopyResult, QueuedJob
-from functions.wiring.recordings import recording_copier
+from functions.wiring.recordings import ANSWER_SECONDS, recording_copier
 
 logger = Logger(service=SERVICE_NAME)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
-DEADLINE_MARGIN_SECONDS = 15.0
-"""Stop a transfer this long before the function times out, so that the batch still reports
-which messages succeeded."""
 _MESSAGE_KEYS = ["messageId", "attempt"]
 _METRICS = {
     CopyResult.COPIED: Metric.RECORDINGS_COPIED,
@@ -71,8 +68,9 @@ def _receive_count(record: SQSRecord) -> int:
 
 
 def _deadline(context: LambdaContext) -> float:
-    remaining = context.get_remaining_time_in_millis() / 1000
-    return time.monotonic() + max(remaining - DEADLINE_MARGIN_SECONDS, 1.0)
+    """When a message's outcome must be known: the invocation's remaining time, less the time
+    to answer which messages failed."""
+    return time.monotonic() + context.get_remaining_time_in_millis() / 1000 - ANSWER_SECONDS
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)

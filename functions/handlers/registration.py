@@ -11,12 +11,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.names import SERVICE_NAME
 from functions.registration.service import RegistrationFailed
-from functions.wiring.registration import registration_service
+from functions.wiring.registration import SAFETY_SECONDS, registration_service
 
 logger = Logger(service=SERVICE_NAME)
-
-SAFETY_SECONDS = 5.0
-"""Time kept back from the function's timeout to fail with a message rather than be cut off."""
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from functions.reports import Report, read_report
 from functions.reports.errors import RejectReason, ReportRejected
-from functions.reports.items import ReportItem, check_item_size, to_item
+from functions.reports.items import ReportItem, fit_item, to_item
 
 _GZIP = {"gzip", "x-gzip"}
 _IDENTITY = {"", "identity"}
@@ -54,11 +54,10 @@ def _gunzip(data: bytes, limit: int) -> bytes:
 def read_postback(
     body: bytes | str, content_encoding: str | None, received_at: datetime, limit: int
 ) -> tuple[Report, ReportItem]:
-    """The report in a body as received and the item to store. Raises ReportRejected."""
+    """The report in a body as received and the item to store (its body on it or in the bucket,
+    as `fit_item` decides). Raises ReportRejected."""
     report, text = read_report(unwrap_body(body, content_encoding, limit))
-    item = to_item(report, raw=text, received_at=iso_utc(received_at))
-    check_item_size(item)
-    return report, item
+    return report, fit_item(to_item(report, raw=text, received_at=iso_utc(received_at)))
 
 
 def iso_utc(moment: datetime) -> str:

@@ -1,5 +1,5 @@
 """What the postback service needs from the outside world. How each can fail is in
-`functions.failures`."""
+`functions.failures`. Every call takes a deadline (a time.monotonic() value) it must end by."""
 
 from __future__ import annotations
 
@@ -12,18 +12,18 @@ from functions.reports.items import ReportItem
 
 
 class SecretValue(Protocol):
-    def value(self) -> str:
+    def value(self, *, deadline: float) -> str:
         """The secret's current value. Raises SecretUnavailable."""
         ...
 
 
 class ReportStore(Protocol):
-    def insert(self, item: ReportItem) -> str | None:
-        """Write `item` unless its key exists. None when written; else the stored item's `raw`.
-        Raises StorageUnavailable."""
+    def insert(self, item: ReportItem, *, deadline: float) -> str | None:
+        """Write `item` unless its key exists (a body it keeps in the bucket goes there first).
+        None when written; else the stored item's `body_sha256`. Raises StorageUnavailable."""
         ...
 
-    def count_delivery(self, item: ReportItem) -> None:
+    def count_delivery(self, item: ReportItem, *, deadline: float) -> None:
         """Add one to the stored item's `deliveries`. Raises StorageUnavailable."""
         ...
 
@@ -39,6 +39,7 @@ class BodyArchive(Protocol):
         content_encoding: str | None,
         reason: str,
         detail: str,
+        deadline: float,
     ) -> str:
         """Store `body` (as received, still encoded) under `prefix`, with the reason and what
         replaying it needs in its metadata; the object key.
@@ -47,6 +48,6 @@ class BodyArchive(Protocol):
 
 
 class RecordingQueue(Protocol):
-    def enqueue(self, jobs: Sequence[RecordingJob]) -> None:
+    def enqueue(self, jobs: Sequence[RecordingJob], *, deadline: float) -> None:
         """Queue every job. Raises QueueUnavailable."""
         ...

@@ -3,6 +3,10 @@
 The order is the product's promise: nothing is stored for a wrong token; everything after the token
 check is either stored on its item or archived in S3 before the answer; nothing is answered 2xx
 before the item is stored.
+
+Time is part of that promise: every outside call ends by the invocation's deadline, and the work
+before the archive stops early enough to leave it time (`archive_seconds`), so that a slow
+DynamoDB ends in `unstored/` and a 503 rather than in a function timeout that keeps nothing.
 """
 
 from __future__ import annotations
@@ -72,45 +76,51 @@ class PostbackService:
         archive: BodyArchive,
         queue: RecordingQueue,
         max_body_bytes: int,
+        archive_seconds: float,
     ) -> None:
+        """`archive_seconds`: how long archiving a body may take (one attempt); the work before
+        it stops that long before the deadline."""
         self._token = token
         self._store = store
         self._archive = archive
         self._queue = queue
         self._max_body_bytes = max_body_bytes
+        self._archive_seconds = archive_seconds
 
-    def receive(self, postback: Postback) -> Outcome:
+    def receive(self, postback: Postback, *, deadline: float) -> Outcome:
+        """The outcome, known by `deadline` (a time.monotonic() value)."""
+        work = _Deadlines(archive=deadline, work=deadline - self._archive_seconds)
         try:
-            if not self._token_matches(postback.token):
+            if not self._token_matches(postback.token, work.work):
                 return Outcome(Status.FORBIDDEN, detail="missing or wrong token")
         except SecretUnavailable as error:
             logger.error("postback token unreadable", extra={"error": error.code})
             return Outcome(Status.UNAVAILABLE, detail="the token cannot be checked right now")
         try:
-            return self._receive_authenticated(postback)
+            return self._receive_authenticated(postback, work)
         except Exception:
             logger.exception("unexpected failure; keeping the body for replay")
-            return self._archive_unstored(postback, INTERNAL_ERROR, Status.FAILED)
+            return self._archive_unstored(postback, INTERNAL_ERROR, Status.FAILED, work)
 
-    def _token_matches(self, presented: str | None) -> bool:
+    def _token_matches(self, presented: str | None, deadline: float) -> bool:
         if not presented:
             return False
-        expected = self._token.value()
+        expected = self._token.value(deadline=deadline)
         return hmac.compare_digest(presented.encode("utf-8"), expected.encode("utf-8"))
 
-    def _receive_authenticated(self, postback: Postback) -> Outcome:
+    def _receive_authenticated(self, postback: Postback, work: _Deadlines) -> Outcome:
         try:
             report, item = read_postback(
                 postback.body, postback.content_encoding, postback.received_at, self._max_body_bytes
             )
         except ReportRejected as refusal:
-            return self._refuse(postback, refusal)
+            return self._refuse(postback, refusal, work)
         logger.append_keys(**{"kind": report.kind, "campaignId": report.campaign_id, **item.key})
-        return self._store_once(postback, report, item)
+        return self._store_once(postback, report, item, work)
 
-    def _refuse(self, postback: Postback, refusal: ReportRejected) -> Outcome:
+    def _refuse(self, postback: Postback, refusal: ReportRejected, work: _Deadlines) -> Outcome:
         try:
-            self._keep(postback, Prefix.REJECTED, refusal.reason.value, refusal.detail)
+            self._keep(postback, Prefix.REJECTED, refusal.reason.value, refusal.detail, work)
         except ArchiveUnavailable:
             return Outcome(Status.UNAVAILABLE, detail="the refused body cannot be archived")
         logger.warning(
@@ -118,26 +128,28 @@ class PostbackService:
         )
         return Outcome(Status.REJECTED, reason=refusal.reason, detail=refusal.detail)
 
-    def _store_once(self, postback: Postback, report: Report, item: ReportItem) -> Outcome:
+    def _store_once(
+        self, postback: Postback, report: Report, item: ReportItem, work: _Deadlines
+    ) -> Outcome:
         try:
-            stored = store_once(self._store, item)
+            stored = store_once(self._store, item, deadline=work.work)
         except StorageUnavailable as error:
             logger.error("report not stored", extra={"error": error.code})
-            return self._archive_unstored(postback, error.code, Status.UNAVAILABLE, report)
+            return self._archive_unstored(postback, error.code, Status.UNAVAILABLE, work, report)
         if stored is Stored.NEW:
-            return self._queue_recordings(report)
+            return self._queue_recordings(report, work.work)
         if stored is Stored.CONFLICT:
-            return self._keep_conflict(postback, report)
+            return self._keep_conflict(postback, report, work)
         logger.info("duplicate report")
         return Outcome(Status.DUPLICATE, report)
 
-    def _queue_recordings(self, report: Report) -> Outcome:
+    def _queue_recordings(self, report: Report, deadline: float) -> Outcome:
         jobs = jobs_for(report) if isinstance(report, CallReport) else []
         if not jobs:
             logger.info("report stored")
             return Outcome(Status.STORED, report)
         try:
-            self._queue.enqueue(jobs)
+            self._queue.enqueue(jobs, deadline=deadline)
         except QueueUnavailable as error:
             logger.error(
                 "report stored; recordings left PENDING, not queued",
@@ -147,25 +159,32 @@ class PostbackService:
         logger.info("report stored", extra={"recordings": len(jobs)})
         return Outcome(Status.STORED, report, recordings_queued=len(jobs))
 
-    def _keep_conflict(self, postback: Postback, report: Report) -> Outcome:
+    def _keep_conflict(self, postback: Postback, report: Report, work: _Deadlines) -> Outcome:
         detail = "a report with this key and different content is already stored"
         try:
-            self._keep(postback, Prefix.REJECTED, CONFLICTING_DUPLICATE, detail)
+            self._keep(postback, Prefix.REJECTED, CONFLICTING_DUPLICATE, detail, work)
         except ArchiveUnavailable:
             return Outcome(Status.UNAVAILABLE, report, detail="the body cannot be archived")
         logger.warning("conflicting report archived; the stored item is unchanged")
         return Outcome(Status.CONFLICT, report, detail=detail)
 
     def _archive_unstored(
-        self, postback: Postback, cause: str, status: Status, report: Report | None = None
+        self,
+        postback: Postback,
+        cause: str,
+        status: Status,
+        work: _Deadlines,
+        report: Report | None = None,
     ) -> Outcome:
         try:
-            self._keep(postback, Prefix.UNSTORED, cause, "the report could not be stored")
+            self._keep(postback, Prefix.UNSTORED, cause, "the report could not be stored", work)
         except ArchiveUnavailable as error:
             logger.error("body neither stored nor archived", extra={"error": error.code})
         return Outcome(status, report, detail="the report could not be stored; retry later")
 
-    def _keep(self, postback: Postback, prefix: str, reason: str, detail: str) -> str:
+    def _keep(
+        self, postback: Postback, prefix: str, reason: str, detail: str, work: _Deadlines
+    ) -> str:
         return self._archive.keep(
             prefix,
             as_bytes(postback.body),
@@ -174,4 +193,14 @@ class PostbackService:
             content_encoding=postback.content_encoding,
             reason=reason,
             detail=detail,
+            deadline=work.archive,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Deadlines:
+    """One request's two deadlines (time.monotonic() values): the work (token, item, recordings)
+    ends by `work`; archiving a body, the last thing done, by `archive`."""
+
+    archive: float
+    work: float

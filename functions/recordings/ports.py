@@ -1,4 +1,5 @@
-"""What the recordings service needs from the outside world, and the two ways a copy can fail."""
+"""What the recordings service needs from the outside world, and the two ways a copy can fail.
+Deadlines are time.monotonic() values each call must end by."""
 
 from __future__ import annotations
 
@@ -66,31 +67,34 @@ class RecordingSource(Protocol):
 
 
 class RecordingStore(Protocol):
-    def put(self, key: str, body: Readable, *, content_type: str, source: str) -> StoredRecording:
+    def put(
+        self, key: str, body: Readable, *, content_type: str, source: str, deadline: float
+    ) -> StoredRecording:
         """Stream `body` to `key` unless an object is there already: then that one, when it came
         from `source` (an earlier attempt that could not update the item). Raises RetryLater, or
-        CannotCopy (when `body` does, or a recording from elsewhere holds the key)."""
+        CannotCopy (when `body` does, or a recording from elsewhere holds the key). An upload cut
+        short leaves no object."""
         ...
 
 
 class RecordingEntries(Protocol):
-    def entry(self, job: RecordingJob) -> Mapping[str, Any] | None:
+    def entry(self, job: RecordingJob, *, deadline: float) -> Mapping[str, Any] | None:
         """The job's entry in its call item's `recordings` list; None when there is none.
         Raises RetryLater."""
         ...
 
-    def mark_copied(self, job: RecordingJob, stored: StoredRecording) -> bool:
+    def mark_copied(self, job: RecordingJob, stored: StoredRecording, *, deadline: float) -> bool:
         """Set the entry COPIED with the object's key, type and size; False when the entry is not
         there (any more) with the job's URL. Raises RetryLater."""
         ...
 
-    def mark_failed(self, job: RecordingJob, reason: str) -> bool:
+    def mark_failed(self, job: RecordingJob, reason: str, *, deadline: float) -> bool:
         """Set the entry FAILED with `reason`, unless it is COPIED; False when nothing was
         changed. Raises RetryLater."""
         ...
 
 
 class MessageVisibility(Protocol):
-    def hide(self, receipt_handle: str, seconds: int) -> None:
+    def hide(self, receipt_handle: str, seconds: int, *, deadline: float) -> None:
         """Keep the received message hidden for `seconds` from now (best effort)."""
         ...

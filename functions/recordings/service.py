@@ -6,6 +6,11 @@ the entry COPIED, or the object already in the bucket, and creates neither a sec
 (version) nor a second entry. Permanent failures mark the entry FAILED with the reason; transient
 ones hide the message for a back-off that grows with each attempt, until the last attempt sends it
 to the dead-letter queue.
+
+Time: `handle` is given the moment its outcome must be known. The transfer (the entry read, the
+download, the upload) must end `reserve_seconds` earlier, so that a copy cut short still has the
+time to abort its upload, record its outcome on the item and hide the message for its back-off:
+a hanging download or S3 ends as a retry, never as a function timeout.
 """
 
 from __future__ import annotations
@@ -81,38 +86,42 @@ class RecordingCopier:
         entries: RecordingEntries,
         visibility: MessageVisibility,
         max_receives: int,
+        reserve_seconds: float = 0.0,
     ) -> None:
         self._source = source
         self._store = store
         self._entries = entries
         self._visibility = visibility
         self._max_receives = max_receives
+        self._reserve_seconds = reserve_seconds
 
     def handle(self, message: QueuedJob, *, deadline: float) -> CopyOutcome:
-        """The outcome of one message; `deadline` is a time.monotonic() value the transfer must
-        finish by. Never raises: whatever goes wrong becomes a retry or a FAILED entry."""
+        """The outcome of one message, known by `deadline` (a time.monotonic() value). Never
+        raises: whatever goes wrong becomes a retry or a FAILED entry."""
         try:
             job = parse_job(message.body)
         except MalformedJob as error:
             logger.error(
                 "malformed job; it goes to the dead-letter queue", extra={"error": str(error)}
             )
-            self._visibility.hide(message.receipt_handle, 0)
+            self._visibility.hide(message.receipt_handle, 0, deadline=deadline)
             return CopyOutcome(CopyResult.MALFORMED, reason=str(error))
         logger.append_keys(callId=job.call_id, eventType=job.event_type, recording=job.index)
         try:
             return self.copy(job, deadline=deadline)
         except RetryLater as error:
-            return self._retry_later(message, error.reason, error.retry_after)
+            return self._retry_later(message, error.reason, error.retry_after, deadline)
         except Exception:
             logger.exception("unexpected failure copying a recording")
-            return self._retry_later(message, "unexpected failure", None)
+            return self._retry_later(message, "unexpected failure", None, deadline)
         finally:
             logger.remove_keys(list(_JOB_KEYS))
 
     def copy(self, job: RecordingJob, *, deadline: float) -> CopyOutcome:
-        """Raises RetryLater for a transient failure; everything else is a CopyOutcome."""
-        entry = self._entries.entry(job)
+        """Raises RetryLater for a transient failure; everything else is a CopyOutcome. The
+        transfer ends `reserve_seconds` before `deadline`; its outcome is recorded by it."""
+        transfer_deadline = deadline - self._reserve_seconds
+        entry = self._entries.entry(job, deadline=transfer_deadline)
         if entry is None or entry.get(RecordingEntry.URL) != job.url:
             logger.warning("no such recording entry on the call item; nothing to copy")
             return CopyOutcome(CopyResult.SKIPPED, reason="the call item holds no such recording")
@@ -120,15 +129,16 @@ class RecordingCopier:
             logger.info("recording already copied")
             return CopyOutcome(CopyResult.ALREADY_COPIED)
         try:
-            return self._record(job, self._transfer(job, deadline))
+            stored = self._transfer(job, transfer_deadline)
         except CannotCopy as refusal:
-            return self._fail(job, refusal.reason)
+            return self._fail(job, refusal.reason, deadline)
+        return self._record(job, stored, deadline)
 
     def _retry_later(
-        self, message: QueuedJob, reason: str, retry_after: float | None
+        self, message: QueuedJob, reason: str, retry_after: float | None, deadline: float
     ) -> CopyOutcome:
         delay = retry_delay(message.receive_count, self._max_receives, retry_after=retry_after)
-        self._visibility.hide(message.receipt_handle, delay)
+        self._visibility.hide(message.receipt_handle, delay, deadline=deadline)
         logger.warning(
             "recording not copied yet; the queue retries it",
             extra={"reason": reason, "retryInSeconds": delay, "maxAttempts": self._max_receives},
@@ -146,10 +156,11 @@ class RecordingCopier:
                 download,
                 content_type=stored_content_type(download.content_type, extension),
                 source=job.url,
+                deadline=deadline,
             )
 
-    def _record(self, job: RecordingJob, stored: StoredRecording) -> CopyOutcome:
-        if not self._entries.mark_copied(job, stored):
+    def _record(self, job: RecordingJob, stored: StoredRecording, deadline: float) -> CopyOutcome:
+        if not self._entries.mark_copied(job, stored, deadline=deadline):
             logger.warning(
                 "recording stored but its entry changed meanwhile", extra={"s3Key": stored.key}
             )
@@ -157,8 +168,8 @@ class RecordingCopier:
         logger.info("recording copied", extra={"s3Key": stored.key, "bytes": stored.size})
         return CopyOutcome(CopyResult.COPIED, stored)
 
-    def _fail(self, job: RecordingJob, reason: str) -> CopyOutcome:
-        marked = self._entries.mark_failed(job, reason)
+    def _fail(self, job: RecordingJob, reason: str, deadline: float) -> CopyOutcome:
+        marked = self._entries.mark_failed(job, reason, deadline=deadline)
         logger.warning(
             "recording not copied",
             extra={"reason": reason, "url": redact_url(job.url), "marked": marked},

@@ -9,8 +9,9 @@ from typing import Protocol
 
 
 class SecretSource(Protocol):
-    def secret_string(self, secret_arn: str) -> str:
-        """The secret's current string value. Raises SecretUnavailable."""
+    def secret_string(self, secret_arn: str, *, deadline: float) -> str:
+        """The secret's current string value, read by `deadline` (a time.monotonic() value).
+        Raises SecretUnavailable."""
         ...
 
 

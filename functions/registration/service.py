@@ -220,8 +220,8 @@ class RegistrationService:
     def subscribe(self, request: SubscriptionRequest, *, deadline: float) -> tuple[Endpoint, ...]:
         """Subscribe every endpoint of `request`, in order; the endpoints subscribed.
         Raises RegistrationFailed at the first that fails."""
-        api_key = self._read(request.api_key_secret_arn, "CallFire API key", request)
-        token = self._read(request.token_secret_arn, "postback token", request)
+        api_key = self._read(request.api_key_secret_arn, "CallFire API key", request, deadline)
+        token = self._read(request.token_secret_arn, "postback token", request, deadline)
         redact = Redactor([api_key, token])
         form = subscription_form(api_key, with_token(request.postback_url, token))
         logger.info(
@@ -291,9 +291,11 @@ class RegistrationService:
             self._sleep(pause)
         return verdict, attempt
 
-    def _read(self, secret_arn: str, what: str, request: SubscriptionRequest) -> str:
+    def _read(
+        self, secret_arn: str, what: str, request: SubscriptionRequest, deadline: float
+    ) -> str:
         try:
-            value = self._secrets.secret_string(secret_arn).strip()
+            value = self._secrets.secret_string(secret_arn, deadline=deadline).strip()
         except SecretUnavailable as error:
             raise RegistrationFailed(_secret_message(secret_arn, what, error.code)) from None
         if not value:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -13,14 +15,29 @@ from functions.names import (
     CampaignAttribute,
     CampaignsTable,
     Item,
+    Prefix,
     RecordingEntry,
     RecordingStatus,
 )
 from functions.reports.errors import RejectReason, ReportRejected
 from functions.reports.model import CallReport, CampaignReport, Report
 
-MAX_ITEM_BYTES = 380 * 1024
-"""DynamoDB stores items of up to 400 KB; the rest is left for the recordings' copy details."""
+DYNAMODB_ITEM_BYTES = 400 * 1024
+"""DynamoDB's item size limit: "The maximum item size in DynamoDB is 400 KB", and "all size
+measurements in DynamoDB use binary-based units (1 KB = 1024 bytes)"
+(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-items,
+https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html)."""
+MAX_ITEM_BYTES = DYNAMODB_ITEM_BYTES - 4 * 1024
+"""What an item may hold when written, besides the room kept for each recording's copy details:
+a few KiB under the limit, for the counters that grow (`deliveries`)."""
+RECORDING_COPY_BYTES = 1024
+"""Room kept per recording for what the recordings function adds to its entry: an `s3Key` (up to
+about 300 bytes), a `contentType` (up to 255 characters) and `bytes`, or a `FAILED` `reason` (up
+to 500 characters); tests/unit/test_items.py measures the largest."""
+INLINE_ITEM_BYTES = 64 * 1024
+"""An item that would pass this size with its body keeps the body in the bucket instead (`raw/`,
+named on the item by `rawS3Key`): it fits DynamoDB's limit, and a write costs one write unit per
+KiB while an S3 PUT costs about eight."""
 
 
 class Table(StrEnum):
@@ -41,6 +58,9 @@ class ReportItem:
     table: Table
     key: dict[str, str]
     attributes: dict[str, Any]
+    body_in_bucket: str | None = None
+    """The body, when the item names it by `rawS3Key` instead of holding it as `raw`: the store
+    writes it to the bucket before the item."""
 
     @property
     def partition_key(self) -> str:
@@ -49,8 +69,34 @@ class ReportItem:
 
     @property
     def raw(self) -> str:
+        """The body as text, wherever it is kept."""
+        if self.body_in_bucket is not None:
+            return self.body_in_bucket
         text: str = self.attributes[Item.RAW]
         return text
+
+    @property
+    def body_sha256(self) -> str:
+        return body_sha256(self.attributes) if self.body_in_bucket is None else sha256(self.raw)
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def body_key(raw: str) -> str:
+    """Where a body too large for its item is kept: named by its content, so that the same body
+    delivered again is the same object."""
+    return f"{Prefix.RAW}{sha256(raw)}.xml"
+
+
+def body_sha256(attributes: Mapping[str, Any]) -> str:
+    """The SHA-256 of a stored item's body: of its `raw`, or the one its `rawS3Key` is named by.
+    Two deliveries are the same report when these are equal."""
+    key = attributes.get(Item.RAW_S3_KEY)
+    if isinstance(key, str) and key.startswith(Prefix.RAW):
+        return key.removeprefix(Prefix.RAW).removesuffix(".xml")
+    return sha256(str(attributes.get(Item.RAW, "")))
 
 
 def to_item(report: Report, *, raw: str, received_at: str) -> ReportItem:
@@ -132,22 +178,102 @@ def _add_bookkeeping(
     attributes[Item.DELIVERIES] = 1
 
 
-ALWAYS_FITS_RAW_BYTES = 16 * 1024
-"""A body this small always makes an item that fits: each element costs at least four bytes of
-body and at most about 60 bytes of item (its tag as a key, plus its own text or a short
-truncation note), so such an item stays under 16 times the body plus the fixed names."""
+ALWAYS_INLINE_RAW_BYTES = 2 * 1024
+"""A body this small always makes an item that keeps it: each element costs at least four bytes
+of body and at most about 60 bytes of item (its tag as a key, plus its own text or a short
+truncation note), so such an item stays under 16 times the body plus the fixed names (32 KiB),
+and its recordings' room under 150 times RECORDING_COPY_BYTES."""
+_UNTRIMMED = frozenset(
+    {
+        CallsTable.PARTITION_KEY,
+        CallsTable.SORT_KEY,
+        CampaignsTable.PARTITION_KEY,
+        *CallsTable.INDEXES[CallsTable.BY_CAMPAIGN],
+        *CallsTable.INDEXES[CallsTable.BY_PHONE_NUMBER],
+        CallAttribute.RECORDINGS,
+        Item.RAW_S3_KEY,
+        Item.RECEIVED_AT,
+        Item.DELIVERIES,
+    }
+)
+"""Never cut short: the keys, the index keys, the recordings and the bookkeeping."""
+TRUNCATED = "#truncated"
+TRUNCATION_NOTE = "too large for the item; the whole body is in the bucket at rawS3Key"
 
 
-def check_item_size(item: ReportItem) -> None:
-    if len(item.raw.encode("utf-8")) <= ALWAYS_FITS_RAW_BYTES:
-        return
-    size = item_size(item.attributes)
-    if size > MAX_ITEM_BYTES:
-        raise ReportRejected(
-            RejectReason.TOO_LARGE,
-            f"the report makes an item of about {size} bytes; "
-            f"at most {MAX_ITEM_BYTES} can be stored",
-        )
+def fit_item(item: ReportItem) -> ReportItem:
+    """The item as it is stored. It holds its body (`raw`) when it stays within INLINE_ITEM_BYTES;
+    else it names the body in the bucket (`rawS3Key`), and if it is still too large for DynamoDB,
+    its largest attributes are cut short until it fits (named in `trimmed`). Raises
+    ReportRejected when even that cannot make it fit (thousands of recordings)."""
+    if len(item.raw.encode("utf-8")) <= ALWAYS_INLINE_RAW_BYTES:
+        return item
+    room = MAX_ITEM_BYTES - RECORDING_COPY_BYTES * len(
+        item.attributes.get(CallAttribute.RECORDINGS, ())
+    )
+    if item_size(item.attributes) <= min(INLINE_ITEM_BYTES, room):
+        return item
+    attributes = dict(item.attributes)
+    raw = attributes.pop(Item.RAW)
+    attributes[Item.RAW_S3_KEY] = body_key(raw)
+    trimmed = _trim(attributes, room)
+    if trimmed:
+        attributes[Item.TRIMMED] = trimmed
+    return ReportItem(item.table, item.key, attributes, body_in_bucket=raw)
+
+
+def _trim(attributes: dict[str, Any], room: int) -> list[str]:
+    """Cut the largest attributes short until the item, with the list of those cut, fits in
+    `room`; that list, in order."""
+    trimmed: list[str] = []
+    while item_size({**attributes, **({Item.TRIMMED: trimmed} if trimmed else {})}) > room:
+        candidates = [
+            name
+            for name, value in attributes.items()
+            if name not in _UNTRIMMED and name not in trimmed
+            if isinstance(value, str | list | dict)
+        ]
+        if not candidates:
+            raise ReportRejected(
+                RejectReason.TOO_LARGE,
+                f"the report makes an item of about {item_size(attributes)} bytes even without "
+                f"its body; at most {room} can be stored",
+            )
+        name = max(candidates, key=lambda candidate: item_size(attributes[candidate]))
+        trimmed.append(name)
+        excess = item_size({**attributes, Item.TRIMMED: trimmed}) - room
+        shortened = _shortened(attributes[name], item_size(attributes[name]) - excess)
+        if shortened is None:
+            del attributes[name]
+        else:
+            attributes[name] = shortened
+    return trimmed
+
+
+def _shortened(value: Any, budget: int) -> Any:
+    """The start of `value` within `budget` bytes of DynamoDB's size (a map keeps a note that it
+    was cut); None when nothing is left."""
+    if isinstance(value, str):
+        text = value.encode("utf-8")[: max(budget, 0)].decode("utf-8", errors="ignore")
+        return text or None
+    if isinstance(value, dict):
+        note = {TRUNCATED: TRUNCATION_NOTE}
+        kept: dict[str, Any] = {}
+        size = item_size(note)
+        for name, element in value.items():
+            size += item_size(name) + item_size(element) + 1
+            if size > budget:
+                break
+            kept[name] = element
+        return {**kept, **note}
+    kept_list: list[Any] = []
+    size = 3
+    for element in value:
+        size += item_size(element) + 1
+        if size > budget:
+            break
+        kept_list.append(element)
+    return kept_list or None
 
 
 def item_size(value: Any) -> int:

@@ -1,4 +1,4 @@
-"""The postback service assembled from the environment the stack sets."""
+"""The postback service assembled from the environment the stack sets, and the time it needs."""
 
 from __future__ import annotations
 
@@ -6,25 +6,46 @@ import os
 from functools import cache
 
 from functions.adapters.archive import S3BodyArchive
-from functions.adapters.aws import LazyClient
+from functions.adapters.aws import NORMAL_TIER, SHORT_TIER, attempt_seconds, aws_service
 from functions.adapters.dynamodb import DynamoReportStore
 from functions.adapters.queue import SqsRecordingQueue
+from functions.adapters.raw_bodies import S3RawBodies
 from functions.adapters.secrets import CachedSecret
 from functions.names import DEFAULT_MAX_BODY_BYTES, Env
 from functions.postback.service import PostbackService
 from functions.reports.items import Table
 
+ANSWER_SECONDS = 0.5
+"""Kept back from the invocation's remaining time to answer, log and publish the metrics."""
+ARCHIVE_SECONDS = attempt_seconds("s3", SHORT_TIER)
+"""Kept back from the work for archiving a body that could not be stored: one short attempt."""
+
+
+def worst_case_seconds() -> float:
+    """The longest a request may need when AWS is slow but answers: one normal attempt of every
+    call on its way (the token, a body kept in the bucket, the item, the recordings' jobs), then
+    the archive's reserve and the answer. The function's timeout must cover it."""
+    calls = ("secretsmanager", "s3", "dynamodb", "sqs")
+    return (
+        sum(attempt_seconds(service, NORMAL_TIER) for service in calls)
+        + ARCHIVE_SECONDS
+        + ANSWER_SECONDS
+    )
+
 
 @cache
 def postback_service() -> PostbackService:
     env = os.environ
+    s3 = aws_service("s3")
     return PostbackService(
-        token=CachedSecret(LazyClient("secretsmanager"), env[Env.TOKEN_SECRET_ARN]),
+        token=CachedSecret(aws_service("secretsmanager"), env[Env.TOKEN_SECRET_ARN]),
         store=DynamoReportStore(
-            LazyClient("dynamodb"),
+            aws_service("dynamodb"),
             {Table.CALLS: env[Env.CALLS_TABLE], Table.CAMPAIGNS: env[Env.CAMPAIGNS_TABLE]},
+            S3RawBodies(s3, env[Env.BUCKET]),
         ),
-        archive=S3BodyArchive(LazyClient("s3"), env[Env.BUCKET]),
-        queue=SqsRecordingQueue(LazyClient("sqs"), env[Env.RECORDINGS_QUEUE_URL]),
+        archive=S3BodyArchive(s3, env[Env.BUCKET]),
+        queue=SqsRecordingQueue(aws_service("sqs"), env[Env.RECORDINGS_QUEUE_URL]),
         max_body_bytes=int(env.get(Env.MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES)),
+        archive_seconds=ARCHIVE_SECONDS,
     )

@@ -1,4 +1,4 @@
-"""The recordings service assembled from the environment the stack sets."""
+"""The recordings service assembled from the environment the stack sets, and the time it needs."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 from aws_lambda_powertools import Logger
 
 from functions.adapters.api_key import SecretApiKey
-from functions.adapters.aws import LazyClient
+from functions.adapters.aws import NORMAL_TIER, attempt_seconds, aws_service
 from functions.adapters.http_fetch import ApiKey, FetchLimits, SafeFetcher
 from functions.adapters.recording_entries import DynamoRecordingEntries
-from functions.adapters.recording_store import S3RecordingStore
+from functions.adapters.recording_store import ABORT_SECONDS, S3RecordingStore
 from functions.adapters.visibility import SqsMessageVisibility
 from functions.names import (
     CALLFIRE_DOMAIN,
@@ -29,16 +29,41 @@ from functions.recordings.service import RecordingCopier
 
 logger = Logger(service=SERVICE_NAME)
 
+ANSWER_SECONDS = 2.0
+"""Kept back from the invocation's remaining time to answer the batch (which messages failed)."""
+RESERVE_SECONDS = (
+    ABORT_SECONDS + attempt_seconds("dynamodb", NORMAL_TIER) + attempt_seconds("sqs", NORMAL_TIER)
+)
+"""What a copy keeps back from its deadline: aborting its upload, recording the outcome on the
+item, hiding the message for its back-off (one normal attempt each)."""
+
+
+def worst_case_seconds(env: Mapping[str, str]) -> float:
+    """The longest one message may need when everything is slow but answers: reading its entry
+    and the API key, connecting to and waiting once for the recording, one upload attempt, then
+    the reserve and the answer. The function's timeout must cover it."""
+    limits = fetch_limits(env)
+    return (
+        attempt_seconds("dynamodb", NORMAL_TIER)
+        + attempt_seconds("secretsmanager", NORMAL_TIER)
+        + limits.connect_timeout
+        + limits.read_timeout
+        + attempt_seconds("s3", NORMAL_TIER)
+        + RESERVE_SECONDS
+        + ANSWER_SECONDS
+    )
+
 
 @cache
 def recording_copier() -> RecordingCopier:
     env = os.environ
     return RecordingCopier(
         source=SafeFetcher(url_policy(env), fetch_limits(env), api_key=api_key(env)),
-        store=S3RecordingStore(LazyClient("s3"), env[Env.BUCKET]),
-        entries=DynamoRecordingEntries(LazyClient("dynamodb"), env[Env.CALLS_TABLE]),
-        visibility=SqsMessageVisibility(LazyClient("sqs"), env[Env.RECORDINGS_QUEUE_URL]),
+        store=S3RecordingStore(aws_service("s3"), env[Env.BUCKET]),
+        entries=DynamoRecordingEntries(aws_service("dynamodb"), env[Env.CALLS_TABLE]),
+        visibility=SqsMessageVisibility(aws_service("sqs"), env[Env.RECORDINGS_QUEUE_URL]),
         max_receives=int(env.get(Env.RECORDING_MAX_RECEIVES, DEFAULT_RECORDING_MAX_RECEIVES)),
+        reserve_seconds=RESERVE_SECONDS,
     )
 
 
@@ -70,5 +95,5 @@ def fetch_limits(env: Mapping[str, str]) -> FetchLimits:
 def api_key(env: Mapping[str, str]) -> ApiKey:
     secret_arn = env.get(Env.CALLFIRE_API_KEY_SECRET_ARN)
     if not secret_arn:
-        return lambda: None
-    return SecretApiKey(LazyClient("secretsmanager"), secret_arn)
+        return lambda _deadline: None
+    return SecretApiKey(aws_service("secretsmanager"), secret_arn)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import jsii
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw_v1
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_iam as iam
@@ -21,6 +21,11 @@ from infra.naming import physical_name
 from infra.security import acknowledge, logical_id
 
 TOKEN_LENGTH = 48
+VENDED_LOGS_PREFIX = "/aws/vendedlogs/"
+TIMEOUT = Duration.seconds(20)
+"""Covers a request's worst case when AWS is slow but answers (functions/wiring/postback.py,
+worst_case_seconds; tests/infra/test_aws_limits.py checks it), and stays under the HTTP API's
+30-second integration timeout, so that the function, not the gateway, answers."""
 
 _ACCESS_LOG_FIELDS = {
     "requestId": "$context.requestId",
@@ -94,7 +99,7 @@ class PostbackApi(Construct):
                 Env.MAX_BODY_BYTES: str(max_body_bytes),
             },
             memory_size=256,
-            timeout=Duration.seconds(10),
+            timeout=TIMEOUT,
             tracing=tracing,
         )
         self._grant(storage, recordings_queue)
@@ -115,7 +120,15 @@ class PostbackApi(Construct):
             ),
         )
         self.access_logs = logs.LogGroup(
-            self, "AccessLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
+            self,
+            "AccessLogs",
+            # API Gateway delivers access logs as vended logs: a name under /aws/vendedlogs/ is
+            # covered by one resource-policy statement, not one per log group in a policy of at
+            # most 5,120 characters per account (CloudWatch Logs User Guide, "Enabling logging
+            # from AWS services").
+            log_group_name=f"{VENDED_LOGS_PREFIX}apigateway/{Stack.of(self).stack_name}/postbacks",
+            retention=LOG_RETENTION,
+            removal_policy=RemovalPolicy.DESTROY,
         )
         self.stage = apigw.HttpStage(
             self,
@@ -143,6 +156,7 @@ class PostbackApi(Construct):
                 resources=[
                     storage.bucket.arn_for_objects(f"{Prefix.REJECTED}*"),
                     storage.bucket.arn_for_objects(f"{Prefix.UNSTORED}*"),
+                    storage.bucket.arn_for_objects(f"{Prefix.RAW}*"),
                 ],
             )
         )
@@ -170,6 +184,12 @@ class PostbackApi(Construct):
                 f"Archived bodies are named by day and request id at run time; writing is limited "
                 f"to the {prefix} prefix and to PutObject.",
             )
+        acknowledge(
+            self.handler.role,
+            f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{Prefix.RAW}*]",
+            f"Bodies too large for their items are named by their SHA-256 at run time; writing is "
+            f"limited to the {Prefix.RAW} prefix and to PutObject.",
+        )
         acknowledge(
             self.route,
             "AwsSolutions-APIG4",

@@ -25,6 +25,10 @@ from infra.security import acknowledge, logical_id
 TIMEOUT = Duration.minutes(5)
 """Enough for a retried POST to every endpoint of many campaigns; the function keeps a margin
 to fail with its own message before Lambda would cut it off."""
+SERVICE_TIMEOUT = Duration.minutes(10)
+"""How long CloudFormation waits for the custom resource's answer: the function's timeout and
+the Provider framework's own work, then the deployment fails, instead of after the default hour
+(AWS::CloudFormation::CustomResource, ServiceTimeout: 1 to 3600 seconds, default 3600)."""
 
 
 class CallfireRegistration(Construct):
@@ -78,6 +82,7 @@ class CallfireRegistration(Construct):
             "Subscription",
             service_token=self.provider.service_token,
             resource_type=SubscriptionResource.RESOURCE_TYPE,
+            service_timeout=SERVICE_TIMEOUT,
             properties={
                 SubscriptionResource.POSTBACK_URL: postbacks.postback_url,
                 SubscriptionResource.CALLFIRE_BASE_URL: base_url,

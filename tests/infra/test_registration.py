@@ -105,6 +105,7 @@ def test_properties_carry_the_inputs_and_no_secret(configured: dict[str, Any]) -
 
     assert set(properties) == {
         "ServiceToken",
+        "ServiceTimeout",
         SubscriptionResource.POSTBACK_URL,
         SubscriptionResource.CALLFIRE_BASE_URL,
         SubscriptionResource.CAMPAIGN_IDS,

@@ -25,6 +25,7 @@ ACKNOWLEDGED = {
     "AwsSolutions-L1",
     "AwsSolutions-IAM5[Resource::<StorageBucket5CB7C8EA.Arn>/rejected/*]",
     "AwsSolutions-IAM5[Resource::<StorageBucket5CB7C8EA.Arn>/unstored/*]",
+    "AwsSolutions-IAM5[Resource::<StorageBucket5CB7C8EA.Arn>/raw/*]",
     "AwsSolutions-IAM5[Resource::<StorageBucket5CB7C8EA.Arn>/recordings/*]",
     "Serverless-SQSRedrivePolicy",
     "Serverless-LambdaDLQ",

@@ -286,6 +286,7 @@ def test_postback_role_can_do_exactly_what_the_function_needs(template: dict[str
         ("dynamodb:UpdateItem", arn(campaigns_id)),
         ("s3:PutObject", prefix(Prefix.REJECTED)),
         ("s3:PutObject", prefix(Prefix.UNSTORED)),
+        ("s3:PutObject", prefix(Prefix.RAW)),
         ("sqs:SendMessage", arn(queue_ids[0])),
         ("secretsmanager:GetSecretValue", json.dumps({"Ref": secret_id})),
     }

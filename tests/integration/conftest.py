@@ -69,6 +69,7 @@ class PostbackClient:
         token: str | None = "",
         headers: dict[str, str] | None = None,
         query: str | None = None,
+        context: Any = None,
     ) -> Answer:
         chosen = self.token if token == "" else token
         raw_query = (
@@ -81,13 +82,14 @@ class PostbackClient:
             headers={"content-type": "text/xml", **(headers or {})},
             body=body,
         )
-        return self.invoke(event)
+        return self.invoke(event, context)
 
-    def invoke(self, event: dict[str, Any]) -> Answer:
-        """Hand `event` to the real handler as API Gateway would, and read its answer."""
+    def invoke(self, event: dict[str, Any], context: Any = None) -> Answer:
+        """Hand `event` to the real handler as API Gateway would (with `context`, else a new
+        one with the function's timeout), and read its answer."""
         self.sent.append(event)
         handler = load_handler(self.function.handler)
-        response = handler(event, lambda_context(self.function, REGION))
+        response = handler(event, context or lambda_context(self.function, REGION))
         return Answer(
             status=response["statusCode"],
             body=json.loads(response["body"]),

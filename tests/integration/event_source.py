@@ -15,6 +15,8 @@ from local.resources import LocalFunction, LocalResources
 class Delivery:
     event: dict[str, Any]
     response: dict[str, Any]
+    context: Any = None
+    """The Lambda context the invocation had (its remaining time counts on)."""
 
     @property
     def message_ids(self) -> list[str]:
@@ -37,12 +39,15 @@ class EventSource:
         self._function = function
         self._region = region
         self._consumer = QueueConsumer(source, sqs, self._invoke, region, wait_seconds=0)
+        self.timeout_seconds: int | None = None
+        """When set, each invocation's timeout instead of the function's own."""
 
     def _invoke(self, function_id: str, event: dict[str, Any]) -> Any:
         assert function_id == self._function.logical_id
         handler = load_handler(self._function.handler)
-        response = handler(event, lambda_context(self._function, self._region))
-        self.deliveries.append(Delivery(event, response))
+        context = lambda_context(self._function, self._region, timeout_seconds=self.timeout_seconds)
+        response = handler(event, context)
+        self.deliveries.append(Delivery(event, response, context))
         return response
 
     def poll_once(self) -> Delivery | None:

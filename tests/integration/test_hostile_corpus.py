@@ -13,7 +13,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from functions.names import Output
 from functions.postback.body import unwrap_body
 from functions.reports import ReportRejected, read_report
-from functions.reports.items import check_item_size, to_item
+from functions.reports.items import fit_item, to_item
 from tests.helpers import EVENTS
 from tests.integration.conftest import PostbackClient
 
@@ -92,7 +92,7 @@ def test_reading_a_hostile_body_takes_bounded_memory(name: str) -> None:
     tracemalloc.start()
     try:
         report, text = read_report(unwrap_body(body, encoding, 256 * 1024))
-        check_item_size(to_item(report, raw=text, received_at="2026-01-01T00:00:00Z"))
+        fit_item(to_item(report, raw=text, received_at="2026-01-01T00:00:00Z"))
         outcome = "read"
     except ReportRejected as refusal:
         outcome = refusal.reason.value

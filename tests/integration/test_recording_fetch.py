@@ -58,7 +58,7 @@ def fetcher(
         callfire_hosts=("callfire.com", "127.0.0.1"),
         loopback_origins=origins if origins is not None else {("127.0.0.1", port_of(server))},
     )
-    return SafeFetcher(policy, limits, api_key=lambda: KEY, resolver=resolver)  # type: ignore[arg-type]
+    return SafeFetcher(policy, limits, api_key=lambda _deadline: KEY, resolver=resolver)  # type: ignore[arg-type]
 
 
 def read_all(download: HttpDownload) -> bytes:

@@ -15,9 +15,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
-from functions.adapters.aws import aws_client
-from functions.adapters.dynamodb import DynamoReportStore
-from functions.adapters.queue import SqsRecordingQueue
+from functions.adapters.aws import aws_service
 from functions.names import Env, Handler, Output
 from functions.recordings.jobs import jobs_for
 from functions.reports import CallReport, EventType
@@ -26,9 +24,10 @@ from local.callfire import Canned, StandInCallFire, mp3_bytes, wav_bytes
 from local.faults import failing
 from local.invoke import reset_function_state
 from local.resources import ACCOUNT_ID, LocalResources
-from tests.helpers import REGION, event_body
+from tests.helpers import REGION, event_body, later, recording_queue, report_store
 from tests.integration.conftest import PostbackClient
 from tests.integration.event_source import Delivery, EventSource
+from tests.integration.silent import SilentServer, hanging, hanging_call
 
 HANDLER = Handler.RECORDINGS
 API_KEY = "cf-apikey-5f0c2d9e71ab"
@@ -89,8 +88,11 @@ class Recordings:
             Table.CALLS: self.outputs[Output.CALLS_TABLE],
             Table.CAMPAIGNS: self.outputs[Output.CAMPAIGNS_TABLE],
         }
-        assert DynamoReportStore(self.aws("dynamodb"), tables).insert(item) is None
-        SqsRecordingQueue(self.aws("sqs"), self.consumer.queue_url).enqueue(jobs_for(report))
+        store = report_store(self.aws, tables, self.outputs[Output.BUCKET])
+        assert store.insert(item, deadline=later()) is None
+        recording_queue(self.aws, self.consumer.queue_url).enqueue(
+            jobs_for(report), deadline=later()
+        )
         return report
 
     def deliver(self) -> Delivery:
@@ -204,7 +206,7 @@ def drain(sqs: Any, queue_url: str) -> None:
 @contextmanager
 def captured(service: str, operation: str) -> Iterator[list[dict[str, Any]]]:
     """The parameters of every `operation` call the handler's own `service` client makes."""
-    client = aws_client(service)
+    client = aws_service(service).client()
     calls: list[dict[str, Any]] = []
 
     def capture(params: dict[str, Any], **_: Any) -> None:
@@ -294,9 +296,9 @@ def test_a_message_delivered_twice_makes_one_object_and_one_entry(
     recordings.deliver()
     copied = recordings.item(report)
 
-    queue = SqsRecordingQueue(recordings.aws("sqs"), recordings.consumer.queue_url)
-    queue.enqueue(jobs_for(report))
-    queue.enqueue(jobs_for(report))
+    queue = recording_queue(recordings.aws, recordings.consumer.queue_url)
+    queue.enqueue(jobs_for(report), deadline=later())
+    queue.enqueue(jobs_for(report), deadline=later())
     again = recordings.deliver()
 
     assert again.failed_ids == []
@@ -584,8 +586,8 @@ def test_a_malformed_message_is_reported_and_not_hidden(recordings: Recordings) 
 def test_a_job_whose_entry_is_gone_is_dropped_unrequested(recordings: Recordings) -> None:
     url = recordings.callfire.url + WAV_PATH.format(id=11)
     report = CallReport(call_id="no-such-call", event_type=EventType.CALL, recording_urls=(url,))
-    SqsRecordingQueue(recordings.aws("sqs"), recordings.consumer.queue_url).enqueue(
-        jobs_for(report)
+    recording_queue(recordings.aws, recordings.consumer.queue_url).enqueue(
+        jobs_for(report), deadline=later()
     )
 
     delivery = recordings.deliver()
@@ -642,11 +644,94 @@ def test_a_failed_recording_is_copied_when_its_job_is_sent_again(recordings: Rec
     recordings.deliver()
     assert recordings.entries(report)[0]["status"] == "FAILED"
 
-    SqsRecordingQueue(recordings.aws("sqs"), recordings.consumer.queue_url).enqueue(
-        jobs_for(report)
+    recording_queue(recordings.aws, recordings.consumer.queue_url).enqueue(
+        jobs_for(report), deadline=later()
     )
     recordings.deliver()
 
     (entry,) = recordings.entries(report)
     assert entry["status"] == "COPIED"
     assert "reason" not in entry
+
+
+HANG_TIMEOUT_SECONDS = 22
+"""The invocation's time in the hang tests: what the copy keeps back for its bookkeeping
+(abort, entry, back-off: RESERVE_SECONDS) and its answer, plus a few seconds of transfer."""
+
+
+@pytest.fixture
+def silent() -> Iterator[SilentServer]:
+    with SilentServer() as server:
+        yield server
+
+
+def assert_answered_in_time(delivery: Delivery) -> None:
+    """The batch was answered before Lambda's timeout, with the message failed (so SQS keeps it
+    and brings it back after its back-off), never lost with the invocation."""
+    assert delivery.context.get_remaining_time_in_millis() > 0
+    assert delivery.failed_ids == delivery.message_ids
+
+
+@pytest.mark.e2e
+def test_a_download_that_never_answers_ends_as_a_retry_in_time(
+    recordings: Recordings, silent: SilentServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read timeout (30 s) is longer than the invocation: the deadline ends the wait."""
+    silent_origin = urlsplit(silent.url).netloc
+    monkeypatch.setenv(
+        Env.RECORDING_LOOPBACK_ORIGINS, f"127.0.0.1:{port_of(recordings.callfire)},{silent_origin}"
+    )
+    monkeypatch.setenv(Env.RECORDING_READ_TIMEOUT, "30")
+    reset_function_state()
+    report = recordings.report_call(f"{silent.url}/cloud/1/files/recording/1")
+    recordings.consumer.timeout_seconds = HANG_TIMEOUT_SECONDS
+
+    with captured("sqs", "ChangeMessageVisibility") as hidden:
+        delivery = recordings.deliver()
+
+    assert_answered_in_time(delivery)
+    assert silent.connections == 1
+    assert recordings.entries(report)[0]["status"] == "PENDING"
+    assert [change["VisibilityTimeout"] > 0 for change in hidden] == [True]
+
+
+@pytest.mark.e2e
+def test_an_s3_part_upload_that_never_answers_ends_as_a_retry_with_no_object(
+    recordings: Recordings, silent: SilentServer, log_output: list[str]
+) -> None:
+    path = "/cloud/1/files/recording/9001"
+    recordings.callfire.answer("GET", path, Canned(body=wav_bytes(seconds=1100)))
+    report = recordings.report_call(recordings.callfire.url + path)
+    recordings.consumer.timeout_seconds = HANG_TIMEOUT_SECONDS
+
+    with hanging_call("s3", "UploadPart", silent, when=lambda p: p["PartNumber"] == 2) as hung:
+        delivery = recordings.deliver()
+
+    assert_answered_in_time(delivery)
+    assert hung, "the second part was sent to the silent endpoint"
+    key = f"recordings/22222/{report.call_id}/"
+    assert recordings.versions(key) == []
+    uploads = recordings.aws("s3").list_multipart_uploads(Bucket=recordings.bucket, Prefix=key)
+    assert uploads.get("Uploads", []) == [], "the upload was aborted"
+    assert recordings.entries(report)[0]["status"] == "PENDING"
+    lines = [json.loads(line) for line in log_output]
+    (part,) = [line for line in lines if line.get("operation") == "upload_part"]
+    assert all(attempt["seconds"] <= attempt["left"] for attempt in part["attempts"])
+
+
+@pytest.mark.e2e
+def test_dynamodb_and_sqs_hanging_end_as_a_retry_in_time(
+    recordings: Recordings, silent: SilentServer
+) -> None:
+    """The entry cannot be read, and the message cannot be hidden for its back-off: it fails in
+    the batch answer, so SQS brings it back after the queue's own visibility timeout."""
+    report = recordings.report_call(recordings.callfire.url + WAV_PATH.format(id=77))
+    recordings.consumer.timeout_seconds = HANG_TIMEOUT_SECONDS
+
+    with hanging("dynamodb", silent), hanging("sqs", silent):
+        delivery = recordings.deliver()
+
+    assert_answered_in_time(delivery)
+    assert silent.connections >= 2
+    assert recordings.entries(report)[0]["status"] == "PENDING"
+    assert recordings.callfire.requests == []

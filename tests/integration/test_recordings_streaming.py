@@ -13,8 +13,6 @@ from typing import Any
 import boto3
 import pytest
 
-from functions.adapters.dynamodb import DynamoReportStore
-from functions.adapters.queue import SqsRecordingQueue
 from functions.names import Env, Handler, Output
 from functions.recordings.jobs import jobs_for
 from functions.reports import CallReport, EventType
@@ -22,7 +20,7 @@ from functions.reports.items import Table, to_item
 from local.callfire import StandInCallFire
 from local.invoke import reset_function_state
 from local.resources import create_resources
-from tests.helpers import REGION
+from tests.helpers import REGION, later, recording_queue, report_store
 from tests.integration.event_source import EventSource
 from tests.integration.moto_process import MotoServer
 
@@ -89,10 +87,11 @@ def test_a_64_mib_recording_is_streamed_with_bounded_memory(
                 recording_urls=(url,),
             )
             tables = {Table.CALLS: outputs[Output.CALLS_TABLE], Table.CAMPAIGNS: "unused"}
-            DynamoReportStore(on_server("dynamodb"), tables).insert(
-                to_item(report, raw="<call-finished/>", received_at="2026-01-01T00:00:00.000Z")
+            report_store(on_server, tables, outputs[Output.BUCKET]).insert(
+                to_item(report, raw="<call-finished/>", received_at="2026-01-01T00:00:00.000Z"),
+                deadline=later(),
             )
-            SqsRecordingQueue(on_server("sqs"), queue_url).enqueue(jobs_for(report))
+            recording_queue(on_server, queue_url).enqueue(jobs_for(report), deadline=later())
             return report
 
         # A warm start: imports, clients and service models are loaded, as in a warm Lambda.

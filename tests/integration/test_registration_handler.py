@@ -21,6 +21,7 @@ from local.invoke import lambda_context, load_handler, reset_function_state
 from local.resources import CustomResource, LocalResources, create_resources
 from local.template import synthesize
 from tests.helpers import REGION
+from tests.integration.silent import SilentServer, hanging
 
 API_KEY_SECRET_NAME = "callfire/api-key"
 API_KEY = "cf-live/key+with&odd=chars"
@@ -306,3 +307,28 @@ def test_delete_does_nothing_but_log_what_stays_subscribed(
     assert result == {"PhysicalResourceId": "callfire-subscription-x"}
     assert registration.callfire.requests == []
     assert any("no unsubscribe" in line for line in log_output)
+
+
+def test_secrets_manager_hanging_fails_the_deployment_in_time(
+    registration: Registration,
+) -> None:
+    """The function fails with its own message before Lambda's timeout would cut it off (and
+    leave CloudFormation waiting for the custom resource's ServiceTimeout)."""
+    event = custom_resource_event(
+        "Create",
+        registration.properties,
+        logical_id=registration.resource.logical_id,
+        resource_type=registration.resource.resource_type,
+    )
+    handler = load_handler(registration.resource.function.handler)
+
+    with SilentServer() as silent, hanging("secretsmanager", silent):
+        context = lambda_context(registration.resource.function, REGION, timeout_seconds=10)
+        with pytest.raises(RegistrationFailed) as raised:
+            handler(event, context)
+
+    assert context.get_remaining_time_in_millis() > 0
+    message = str(raised.value)
+    assert "could not be read" in message
+    assert ("ReadTimeoutError" in message) or ("OutOfTime" in message)
+    assert registration.callfire.requests == []

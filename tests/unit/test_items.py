@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from functions.names import CallsTable
+from functions.adapters.recording_entries import MAX_REASON_CHARS
+from functions.names import DEFAULT_RECORDING_MAX_BYTES, CallsTable
+from functions.recordings.jobs import RecordingJob
+from functions.recordings.naming import recording_key
 from functions.reports import CallReport, EventType, RejectReason, ReportRejected, read_report
 from functions.reports.items import (
-    ALWAYS_FITS_RAW_BYTES,
+    ALWAYS_INLINE_RAW_BYTES,
+    DYNAMODB_ITEM_BYTES,
+    INLINE_ITEM_BYTES,
     MAX_ITEM_BYTES,
+    RECORDING_COPY_BYTES,
+    ReportItem,
     Table,
-    check_item_size,
+    body_key,
+    body_sha256,
+    fit_item,
     item_size,
     to_item,
 )
@@ -110,11 +121,12 @@ def test_item_size_counts_names_and_values() -> None:
 @pytest.mark.parametrize(
     "inner",
     [
-        "<x>" * 10 + "<a/>" * 4000 + "</x>" * 10,
-        "<x>" * 10 + "<a><b/></a>" * 1400 + "</x>" * 10,
-        "<a/>" * 4000,
-        "".join(f'<v{i} a="1" b="2"/>' for i in range(800)),
-        "<stored-data>" + '<var name="n"/>' * 1000 + "</stored-data>",
+        "<x>" * 10 + "<a/>" * 450 + "</x>" * 10,
+        "<x>" * 10 + "<a><b/></a>" * 160 + "</x>" * 10,
+        "<a/>" * 480,
+        "".join(f'<v{i} a="1" b="2"/>' for i in range(100)),
+        "<stored-data>" + '<var name="n"/>' * 120 + "</stored-data>",
+        "<recordings>" + "<file>u</file>" * 140 + "</recordings>",
     ],
     ids=[
         "truncated-siblings",
@@ -122,27 +134,144 @@ def test_item_size_counts_names_and_values() -> None:
         "empty-unknowns",
         "attributes",
         "repeated-vars",
+        "many-recordings",
     ],
 )
-def test_small_bodies_always_fit_even_at_their_worst(inner: str) -> None:
+def test_small_bodies_always_keep_their_body_even_at_their_worst(inner: str) -> None:
     body = f"<call-finished><callid>1</callid>{inner}</call-finished>"
-    assert len(body.encode()) <= ALWAYS_FITS_RAW_BYTES
+    assert len(body.encode()) <= ALWAYS_INLINE_RAW_BYTES
     report, text = read_report(body)
+    item = to_item(report, raw=text, received_at=RECEIVED_AT)
 
-    size = item_size(to_item(report, raw=text, received_at=RECEIVED_AT).attributes)
+    size = item_size(item.attributes)
+    room = MAX_ITEM_BYTES - RECORDING_COPY_BYTES * len(item.attributes.get("recordings", []))
 
     assert size <= 16 * len(body.encode()) + 2048
-    assert size <= MAX_ITEM_BYTES
+    assert size <= min(INLINE_ITEM_BYTES, room)
+    assert fit_item(item) is item
 
 
-def test_items_over_dynamodbs_limit_are_refused_as_too_large() -> None:
-    notes = "n" * (MAX_ITEM_BYTES // 2)
-    body = f"<call-finished><callid>1</callid><notes>{notes}</notes></call-finished>"
-    report, text = read_report(body)
+def call_item(inner: str, *, recordings: int = 0) -> ReportItem:
+    files = "<recordings>" + "<file>https://x/1</file>" * recordings + "</recordings>"
+    body = f"<call-finished><callid>1</callid><campaignid>2</campaignid>{inner}{files}"
+    report, text = read_report(body + "</call-finished>")
+    return to_item(report, raw=text, received_at=RECEIVED_AT)
 
+
+def test_an_item_that_would_pass_the_inline_size_keeps_its_body_in_the_bucket() -> None:
+    item = call_item("<notes>" + "n" * INLINE_ITEM_BYTES + "</notes>")
+
+    fitted = fit_item(item)
+
+    assert "raw" not in fitted.attributes
+    assert (
+        fitted.attributes["rawS3Key"] == f"raw/{hashlib.sha256(item.raw.encode()).hexdigest()}.xml"
+    )
+    assert fitted.body_in_bucket == item.raw
+    assert fitted.raw == item.raw
+    assert fitted.body_sha256 == item.body_sha256 == body_sha256(fitted.attributes)
+    assert fitted.attributes["notes"] == "n" * INLINE_ITEM_BYTES
+    assert "trimmed" not in fitted.attributes
+
+
+def test_the_same_body_is_the_same_report_wherever_it_is_kept() -> None:
+    inline = call_item("<notes>short</notes>")
+    in_bucket = ReportItem(
+        inline.table,
+        inline.key,
+        {
+            **{k: v for k, v in inline.attributes.items() if k != "raw"},
+            "rawS3Key": body_key(inline.raw),
+        },
+        body_in_bucket=inline.raw,
+    )
+
+    assert body_sha256(inline.attributes) == body_sha256(in_bucket.attributes)
+    assert in_bucket.body_sha256 == inline.body_sha256
+    assert call_item("<notes>other</notes>").body_sha256 != inline.body_sha256
+
+
+def test_a_200_kb_call_report_is_stored_whole_within_dynamodbs_item_size() -> None:
+    """The README accepts 256 KiB; a call with long notes is what a new user sends first."""
+    notes = "Kunde möchte Rückruf. " * 9000  # about 200 KB
+    item = fit_item(call_item(f"<notes>{notes}</notes>"))
+
+    assert item.attributes["notes"] == notes.strip()
+    assert "trimmed" not in item.attributes
+    assert dynamodb_item_bytes(item.attributes) <= MAX_ITEM_BYTES
+    assert item_size(item.attributes) >= dynamodb_item_bytes(item.attributes)
+
+
+def test_a_6_mib_report_is_trimmed_to_fit_and_its_whole_body_kept_in_the_bucket() -> None:
+    notes = "n" * (6 * 1024 * 1024)
+    extra = "".join(f"<unknown{i}>{'e' * 1000}</unknown{i}>" for i in range(300))
+    item = fit_item(call_item(f"<notes>{notes}</notes>{extra}", recordings=3))
+
+    assert dynamodb_item_bytes(item.attributes) <= DYNAMODB_ITEM_BYTES - 3 * RECORDING_COPY_BYTES
+    assert item.attributes["trimmed"] == ["notes"]
+    assert notes.startswith(item.attributes["notes"])
+    assert len(item.attributes["notes"]) > 50_000
+    assert len(item.attributes["extra"]) == 300
+    assert notes in (item.body_in_bucket or "")
+    assert len(item.attributes["recordings"]) == 3
+
+
+def test_maps_cut_short_say_so_and_the_keys_are_never_cut() -> None:
+    extra = "".join(f"<unknown{i}>{'e' * 2000}</unknown{i}>" for i in range(400))
+    item = fit_item(call_item(extra))
+
+    assert item.attributes["trimmed"] == ["extra"]
+    assert item.attributes["extra"]["#truncated"].startswith("too large for the item")
+    assert 0 < len(item.attributes["extra"]) < 400
+    assert (item.attributes["callId"], item.attributes["campaignId"]) == ("1", "2")
+    assert dynamodb_item_bytes(item.attributes) <= MAX_ITEM_BYTES
+
+
+def test_a_report_whose_item_cannot_fit_even_without_its_body_is_refused() -> None:
     with pytest.raises(ReportRejected) as caught:
-        check_item_size(to_item(report, raw=text, received_at="t"))
+        fit_item(call_item("<notes>n</notes>", recordings=400))
 
     assert caught.value.reason is RejectReason.TOO_LARGE
-    half, _ = read_report(body.replace(notes, notes[: len(notes) // 2]))
-    check_item_size(to_item(half, raw=text[: len(text) // 2], received_at="t"))
+
+
+def test_the_room_kept_per_recording_covers_its_largest_copy_details() -> None:
+    """What the recordings function adds to an entry (functions/adapters/recording_entries.py),
+    at the largest each value can be: the key from the longest ids, a content type of 255
+    characters, a 512 MiB size; or a reason of 500 characters."""
+    url = "https://www.callfire.com/r/1"
+    job = RecordingJob("c" * 512, "call", "k" * 512, 99_999, url)
+    copied = {
+        "url": url,
+        "status": "COPIED",
+        "s3Key": recording_key(job, "wav"),
+        "contentType": "a" * 255,
+        "bytes": DEFAULT_RECORDING_MAX_BYTES,
+    }
+    failed = {"url": url, "status": "FAILED", "reason": "r" * MAX_REASON_CHARS}
+    pending = {"url": url, "status": "PENDING"}
+
+    for details in (copied, failed):
+        growth = dynamodb_item_bytes({"e": [details]}) - dynamodb_item_bytes({"e": [pending]})
+        assert growth <= RECORDING_COPY_BYTES
+
+
+def dynamodb_item_bytes(attributes: dict[str, Any]) -> int:
+    """DynamoDB's own count, as its documentation gives it, independent of `item_size`: "the sum of
+    the lengths of its attribute names and values"; strings are their UTF-8 bytes; a number is
+    "(1 byte per two significant digits) + (1 byte)"; a list or map "(3 bytes) + (1 byte per
+    element)" plus its elements, map keys counted as names; null and Boolean 1 byte
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html)."""
+
+    def value_bytes(value: Any) -> int:
+        if isinstance(value, str):
+            return len(value.encode("utf-8"))
+        if isinstance(value, bool) or value is None:
+            return 1
+        if isinstance(value, int | Decimal):
+            digits = Decimal(value).normalize().as_tuple().digits
+            return (len(digits) + 1) // 2 + 1
+        if isinstance(value, dict):
+            return 3 + sum(len(k.encode()) + value_bytes(v) + 1 for k, v in value.items())
+        return 3 + sum(value_bytes(element) + 1 for element in value)
+
+    return sum(len(name.encode("utf-8")) + value_bytes(v) for name, v in attributes.items())

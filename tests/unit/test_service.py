@@ -15,6 +15,8 @@ from tests.helpers import event_body
 
 TOKEN = "s3cret-token"
 NOW = datetime(2026, 11, 28, 5, 26, 7, tzinfo=UTC)
+DEADLINE = 1000.0
+ARCHIVE_SECONDS = 2.5
 
 
 @dataclass
@@ -31,9 +33,11 @@ class World:
             archive=self.archive,
             queue=self.queue,
             max_body_bytes=256 * 1024,
+            archive_seconds=ARCHIVE_SECONDS,
         )
         return service.receive(
-            Postback(body=body, token=token, request_id=request_id, received_at=NOW)
+            Postback(body=body, token=token, request_id=request_id, received_at=NOW),
+            deadline=DEADLINE,
         )
 
 
@@ -57,6 +61,21 @@ def test_report_is_stored_and_its_recordings_queued(world: World) -> None:
         )
     ]
     assert world.archive.kept == []
+
+
+def test_the_work_leaves_the_archive_its_time_before_the_deadline(world: World) -> None:
+    """Reading the token, writing the item and queueing the recordings end `archive_seconds`
+    before the deadline; archiving a body that could not be stored may use that time."""
+    world.receive(CALL)
+    world.store.down = True
+    world.receive(event_body("text_sent.xml"), request_id="r2")
+
+    work = DEADLINE - ARCHIVE_SECONDS
+    assert world.token.deadlines == [work, work]
+    assert set(world.store.deadlines) == {work}
+    assert world.queue.deadlines == [work]
+    assert world.archive.deadlines == [DEADLINE]
+    assert world.archive.kept[0][0] == "unstored/"
 
 
 @pytest.mark.parametrize("token", [None, "", "wrong", TOKEN + "x", TOKEN.upper()])

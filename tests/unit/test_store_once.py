@@ -15,6 +15,8 @@ from tests.helpers import event_body
 
 NOW = datetime(2026, 11, 28, 5, 26, 7, tzinfo=UTC)
 
+DEADLINE = 1000.0
+
 
 def item_of(body: bytes) -> ReportItem:
     _, item = read_postback(body, None, NOW, 256 * 1024)
@@ -28,37 +30,37 @@ KEY = InMemoryReportStore.key_of(CALL)
 def test_a_new_report_is_written_once_with_one_delivery() -> None:
     store = InMemoryReportStore()
 
-    assert store_once(store, CALL) is Stored.NEW
+    assert store_once(store, CALL, deadline=DEADLINE) is Stored.NEW
     assert store.items == {KEY: CALL}
     assert store.deliveries == {KEY: 1}
 
 
 def test_the_same_report_again_counts_a_delivery_and_writes_nothing() -> None:
     store = InMemoryReportStore()
-    store_once(store, CALL)
+    store_once(store, CALL, deadline=DEADLINE)
     again = item_of(event_body("call_finished.xml"))
 
-    assert store_once(store, again) is Stored.DUPLICATE
+    assert store_once(store, again, deadline=DEADLINE) is Stored.DUPLICATE
     assert store.items[KEY] is CALL
     assert store.deliveries[KEY] == 2
 
 
 def test_other_content_under_the_same_key_leaves_the_stored_item_alone() -> None:
     store = InMemoryReportStore()
-    store_once(store, CALL)
+    store_once(store, CALL, deadline=DEADLINE)
     changed = item_of(event_body("call_finished.xml").replace(b"TRANSFER", b"BUSY"))
 
-    assert store_once(store, changed) is Stored.CONFLICT
+    assert store_once(store, changed, deadline=DEADLINE) is Stored.CONFLICT
     assert store.items[KEY] is CALL
     assert store.deliveries[KEY] == 1
 
 
 def test_a_delivery_that_cannot_be_counted_is_still_a_duplicate(log_output: list[str]) -> None:
     store = InMemoryReportStore()
-    store_once(store, CALL)
+    store_once(store, CALL, deadline=DEADLINE)
     store.counting_down = True
 
-    assert store_once(store, CALL) is Stored.DUPLICATE
+    assert store_once(store, CALL, deadline=DEADLINE) is Stored.DUPLICATE
     assert store.deliveries[KEY] == 1
     assert any("duplicate not counted" in line for line in log_output)
 
@@ -67,5 +69,5 @@ def test_storage_down_reaches_the_caller() -> None:
     store = InMemoryReportStore(down=True)
 
     with pytest.raises(StorageUnavailable):
-        store_once(store, CALL)
+        store_once(store, CALL, deadline=DEADLINE)
     assert store.items == {}

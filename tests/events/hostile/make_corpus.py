@@ -95,8 +95,17 @@ add(
 )
 add("huge_value.xml", call("7004", "<notes>" + "n" * 150_000 + "</notes>\n"), 200, kind="call")
 add(
-    "huge_value_item_too_large.xml",
+    "huge_value_body_in_bucket.xml",
     call("7005", "<notes>" + "n" * 200_000 + "</notes>\n"),
+    200,
+    kind="call",
+)
+add(
+    "thousand_recordings.xml",
+    call(
+        "7030",
+        "<recordings>" + "<file>https://www.callfire.com/r/1</file>" * 1000 + "</recordings>\n",
+    ),
     413,
     "body_too_large",
 )
