@@ -141,8 +141,9 @@ class AwsService:
         return [self.client(tier) for tier in self._tiers]
 
     def call(self, operation: str, deadline: float, **parameters: Any) -> dict[str, Any]:
-        """`operation` (boto3's snake_case name) with `parameters`, retried while time is left.
-        Raises the last attempt's ClientError or BotoCoreError, or OutOfTime."""
+        """`operation` (boto3's snake_case name) with `parameters`, retried while time is left
+        when the failure is transient. Raises the last attempt's ClientError or BotoCoreError, or
+        OutOfTime; a transient failure given up is logged with every attempt made."""
         tried: list[dict[str, float]] = []
         while True:
             left = deadline - self._clock()
@@ -154,7 +155,9 @@ class AwsService:
             try:
                 response: dict[str, Any] = getattr(self.client(tier), operation)(**parameters)
             except (ClientError, BotoCoreError) as error:
-                if not self._may_retry(error, len(tried), deadline):
+                if not is_retryable(error):
+                    raise
+                if not self._may_retry(len(tried), deadline):
                     self._give_up(operation, tried, deadline - self._clock(), error)
                     raise
                 continue
@@ -163,8 +166,8 @@ class AwsService:
     def _tier_within(self, seconds: float) -> Tier | None:
         return next((t for t in self._tiers if self.attempt_seconds(t) <= seconds), None)
 
-    def _may_retry(self, error: Exception, attempts: int, deadline: float) -> bool:
-        if attempts >= self._attempts or not is_retryable(error):
+    def _may_retry(self, attempts: int, deadline: float) -> bool:
+        if attempts >= self._attempts:
             return False
         pause = self._jitter() * FIRST_PAUSE_SECONDS * 2 ** (attempts - 1)
         shortest = self.attempt_seconds(self._tiers[-1])

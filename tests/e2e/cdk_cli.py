@@ -74,28 +74,47 @@ def asset_dir(cloud_assembly: Path, function: dict[str, Any]) -> Path:
     return cloud_assembly / f"asset.{function['Code']['S3Key'].removesuffix('.zip')}"
 
 
-def assert_imports_from_the_asset_alone(asset: Path, modules: Iterable[str], workdir: Path) -> None:
-    """What Lambda does at a cold start: import with the zipped asset on the path (boto3 comes
-    from the runtime, here from this interpreter's site-packages)."""
+def unpacked(asset: Path, workdir: Path) -> Path:
+    """The asset as Lambda runs it: zipped, then unpacked into its task directory."""
     archive = workdir / "code.zip"
     with zipfile.ZipFile(archive, "w") as bundle:
         for path in asset.rglob("*"):
             bundle.write(path, path.relative_to(asset))
-    checks = "".join(
-        f"import {module} as m; assert m.__file__.startswith(sys.argv[1]), m.__file__;"
-        for module in modules
-    )
-    result = subprocess.run(
+    task = workdir / "task"
+    with zipfile.ZipFile(archive) as bundle:
+        bundle.extractall(task)
+    return task
+
+
+def run_on_the_asset_alone(
+    task: Path, code: str, *arguments: str
+) -> subprocess.CompletedProcess[str]:
+    """`code` in a clean interpreter whose only packages are the unpacked asset: isolated (`-I`),
+    without site-packages (`-S`), so nothing but the standard library and the asset can be
+    imported, as in Lambda (where the asset comes first on the path)."""
+    return subprocess.run(
         [
             sys.executable,
             "-I",
+            "-S",
             "-c",
-            f"import sys; sys.path.insert(0, sys.argv[1]); {checks}",
-            str(archive),
+            f"import sys; sys.path.insert(0, sys.argv[1]); {code}",
+            str(task),
+            *arguments,
         ],
         capture_output=True,
         text=True,
         env={"PATH": os.environ["PATH"]},
         check=False,
     )
+
+
+def assert_imports_from_the_asset_alone(asset: Path, modules: Iterable[str], workdir: Path) -> None:
+    """What Lambda does at a cold start: import with the zipped asset first on the path; every
+    module, boto3 and botocore included, comes from it."""
+    checks = "".join(
+        f"import {module} as m; assert m.__file__.startswith(sys.argv[1]), m.__file__;"
+        for module in modules
+    )
+    result = run_on_the_asset_alone(unpacked(asset, workdir), checks)
     assert result.returncode == 0, result.stderr

@@ -3,12 +3,15 @@ machine (no Docker, no AWS account) and cdk-nag passes."""
 
 from __future__ import annotations
 
+import json
+import pickle
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from functions.names import Handler
+from tests.e2e.aws_calls import called_operations, every_call
 from tests.e2e.cdk_cli import (
     ROOT,
     assert_imports_from_the_asset_alone,
@@ -16,7 +19,9 @@ from tests.e2e.cdk_cli import (
     cli_synth,
     functions_by_handler,
     resource_types,
+    run_on_the_asset_alone,
     stack_template,
+    unpacked,
 )
 
 pytestmark = pytest.mark.e2e
@@ -57,14 +62,72 @@ def test_bundled_asset_holds_the_code_and_its_pinned_dependencies(cloud_assembly
             assert f"=={version}" in pins
 
 
-def test_bundled_handler_imports_from_the_asset_alone(cloud_assembly: Path, tmp_path: Path) -> None:
+def test_bundled_handlers_import_from_the_asset_alone(cloud_assembly: Path, tmp_path: Path) -> None:
     assert_imports_from_the_asset_alone(
         code_asset(cloud_assembly),
         [
             Handler.POSTBACK.rpartition(".")[0],
             Handler.RECORDINGS.rpartition(".")[0],
+            Handler.REGISTRATION.rpartition(".")[0],
             "defusedxml",
             "aws_lambda_powertools",
+            "boto3",
+            "botocore",
         ],
         tmp_path,
     )
+
+
+VALIDATE = """
+import json, pickle
+import botocore, botocore.session
+from botocore.exceptions import ParamValidationError
+from botocore.validate import ParamValidator
+assert botocore.__file__.startswith(sys.argv[1]), botocore.__file__
+session = botocore.session.get_session()
+clients = {}
+results = []
+for service, method, parameters in pickle.load(open(sys.argv[2], "rb")):
+    if service not in clients:
+        clients[service] = session.create_client(
+            service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+        )
+    model = clients[service].meta.service_model
+    operation = model.operation_model(clients[service].meta.method_to_api_mapping[method])
+    report = ParamValidator().validate(parameters, operation.input_shape)
+    errors = report.generate_report() if report.has_errors() else ""
+    results.append([service, operation.name, errors])
+print(json.dumps({"version": botocore.__version__, "results": results}))
+"""
+
+
+def test_every_aws_call_the_functions_make_passes_the_bundled_botocores_validation(
+    cloud_assembly: Path, tmp_path: Path
+) -> None:
+    """The parameters each adapter builds, checked by the botocore in the asset, against the
+    service models it ships: an older or newer botocore that lacks a parameter (S3 IfNoneMatch
+    needs 1.35.2) fails here, not in the dead-letter queue."""
+    calls = every_call()
+    assert {operation for _, operation, _ in calls} == {op for _, op in called_operations()}
+    kept = tmp_path / "calls.pickle"
+    kept.write_bytes(pickle.dumps(calls))
+
+    result = run_on_the_asset_alone(
+        unpacked(code_asset(cloud_assembly), tmp_path), VALIDATE, str(kept)
+    )
+
+    assert result.returncode == 0, result.stderr
+    checked = json.loads(result.stdout)
+    assert (
+        f"botocore=={checked['version']}" in (ROOT / "functions" / "requirements.txt").read_text()
+    )
+    assert tuple(int(part) for part in checked["version"].split(".")) >= (1, 35, 2)
+    failures = [row for row in checked["results"] if row[2]]
+    assert failures == []
+    assert {(service, name) for service, name, _ in checked["results"]} >= {
+        ("s3", "CompleteMultipartUpload"),
+        ("s3", "PutObject"),
+        ("dynamodb", "PutItem"),
+        ("sqs", "SendMessageBatch"),
+        ("secretsmanager", "GetSecretValue"),
+    }

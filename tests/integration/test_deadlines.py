@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
+from local.faults import SilentServer, hanging
 from local.invoke import LocalLambdaContext, lambda_context
 from local.resources import LocalResources
 from tests.helpers import REGION, event_body
 from tests.integration.conftest import PostbackClient
-from tests.integration.silent import SilentServer, hanging
 from tests.integration.test_postback_handler import (
     archived,
     get_call,

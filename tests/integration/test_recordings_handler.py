@@ -21,13 +21,12 @@ from functions.recordings.jobs import jobs_for
 from functions.reports import CallReport, EventType
 from functions.reports.items import Table, to_item
 from local.callfire import Canned, StandInCallFire, mp3_bytes, wav_bytes
-from local.faults import failing
+from local.faults import SilentServer, failing, hanging, hanging_call
 from local.invoke import reset_function_state
 from local.resources import ACCOUNT_ID, LocalResources
 from tests.helpers import REGION, event_body, later, recording_queue, report_store
 from tests.integration.conftest import PostbackClient
 from tests.integration.event_source import Delivery, EventSource
-from tests.integration.silent import SilentServer, hanging, hanging_call
 
 HANDLER = Handler.RECORDINGS
 API_KEY = "cf-apikey-5f0c2d9e71ab"

@@ -17,11 +17,11 @@ from functions.registration.service import RegistrationFailed, RetryPolicy
 from functions.wiring import registration as wiring
 from local.callfire import SAVED, Canned, StandInCallFire, Subscription, report_response
 from local.events import custom_resource_event
+from local.faults import SilentServer, hanging
 from local.invoke import lambda_context, load_handler, reset_function_state
 from local.resources import CustomResource, LocalResources, create_resources
 from local.template import synthesize
 from tests.helpers import REGION
-from tests.integration.silent import SilentServer, hanging
 
 API_KEY_SECRET_NAME = "callfire/api-key"
 API_KEY = "cf-live/key+with&odd=chars"

@@ -1,0 +1,153 @@
+"""Every AWS call the functions make, as their adapters build it: each adapter is run over a
+client that keeps the parameters it is given (and answers as AWS would, enough to go on), so that
+another botocore can validate exactly those parameters. Which operations the code calls at all is
+read from its source (`.call("operation", ...)`), so a new call that is not exercised here fails
+the check instead of escaping it."""
+
+from __future__ import annotations
+
+import ast
+import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+ROOT = Path(__file__).resolve().parents[2]
+Call = tuple[str, str, dict[str, Any]]
+"""(service, boto3 method name, parameters)."""
+
+
+@dataclass
+class KeepingClient:
+    """Keeps each call; answers from `answers` (an exception is raised), else `{}`."""
+
+    service: str
+    calls: list[Call]
+    answers: dict[str, list[Any]] = field(default_factory=dict)
+
+    def __getattr__(self, operation: str) -> Callable[..., Any]:
+        def call(**parameters: Any) -> Any:
+            self.calls.append((self.service, operation, parameters))
+            queued = self.answers.get(operation, [])
+            answer = queued.pop(0) if queued else {}
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+
+        return call
+
+
+def called_operations() -> set[tuple[str, str]]:
+    """(module, operation) of every `.call("operation", ...)` in functions/."""
+    found = set()
+    for path in sorted((ROOT / "functions").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "call"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                found.add((path.stem, node.args[0].value))
+    return found
+
+
+def _precondition_failed() -> ClientError:
+    return ClientError(
+        {"Error": {"Code": "PreconditionFailed"}, "ResponseMetadata": {"HTTPStatusCode": 412}},
+        "PutObject",
+    )
+
+
+def every_call() -> list[Call]:
+    """Run each adapter through each of its paths; the calls it made."""
+    from functions.adapters.archive import S3BodyArchive
+    from functions.adapters.aws import AwsService
+    from functions.adapters.dynamodb import DynamoReportStore
+    from functions.adapters.queue import SqsRecordingQueue
+    from functions.adapters.raw_bodies import S3RawBodies
+    from functions.adapters.recording_entries import DynamoRecordingEntries
+    from functions.adapters.recording_store import S3RecordingStore, source_digest
+    from functions.adapters.secrets import SecretsManagerValues
+    from functions.adapters.visibility import SqsMessageVisibility
+    from functions.postback.body import read_postback
+    from functions.recordings.jobs import RecordingJob
+    from functions.recordings.ports import StoredRecording
+    from functions.reports.items import Table
+
+    calls: list[Call] = []
+    deadline = time.monotonic() + 60
+    source = "https://www.callfire.com/cloud/1/files/recording/1"
+    dynamodb = KeepingClient("dynamodb", calls)
+    s3 = KeepingClient(
+        "s3",
+        calls,
+        {
+            "create_multipart_upload": [{"UploadId": "upload"}],
+            "upload_part": [{"ETag": f'"e{n}"', "ChecksumCRC32": "AAAAAA=="} for n in range(3)],
+            "put_object": [{}, {}, _precondition_failed()],
+            "head_object": [
+                {"Metadata": {"source-sha256": source_digest(source)}, "ContentLength": 3}
+            ],
+            "get_object": [{"Body": io.BytesIO(b"<call-finished/>")}],
+        },
+    )
+    sqs = KeepingClient("sqs", calls, {"send_message_batch": [{"Successful": []}]})
+    secrets = KeepingClient("secretsmanager", calls, {"get_secret_value": [{"SecretString": "t"}]})
+
+    def service(client: KeepingClient) -> AwsService:
+        return AwsService(client.service, lambda _: client)
+
+    tables = {Table.CALLS: "calls", Table.CAMPAIGNS: "campaigns"}
+    bodies = S3RawBodies(service(s3), "bucket")
+    store = DynamoReportStore(service(dynamodb), tables, bodies)
+    sample = (ROOT / "tests" / "events" / "call_finished.xml").read_bytes()
+    now = datetime.now(UTC)
+    _, small = read_postback(sample, None, now, 8 * 1024 * 1024)
+    large_body = sample.replace(b"<notes>", b"<notes>" + b"n" * 100_000, 1)
+    _, large = read_postback(large_body, None, now, 8 * 1024 * 1024)
+    assert large.body_in_bucket is not None
+    store.insert(small, deadline=deadline)
+    store.insert(large, deadline=deadline)
+    store.count_delivery(small, deadline=deadline)
+    bodies.text(large.attributes["rawS3Key"], deadline=deadline)
+    S3BodyArchive(service(s3), "bucket").keep(
+        "unstored/",
+        sample,
+        request_id="r",
+        received_at=now,
+        content_encoding="gzip",
+        reason="ReadTimeoutError",
+        detail="d",
+        deadline=deadline,
+    )
+    job = RecordingJob("111111", "call", "22222", 0, source)
+    SqsRecordingQueue(service(sqs), "https://sqs/q").enqueue([job], deadline=deadline)
+    SqsMessageVisibility(service(sqs), "https://sqs/q").hide("receipt", 60, deadline=deadline)
+    SecretsManagerValues(service(secrets)).secret_string("arn:secret", deadline=deadline)
+    recordings = S3RecordingStore(service(s3), "bucket", part_bytes=5 * 1024 * 1024)
+    recordings.put(
+        "recordings/k.wav",
+        io.BytesIO(b"x" * (11 * 1024 * 1024)),
+        content_type="audio/x-wav",
+        source=source,
+        deadline=deadline,
+    )
+    recordings.put(
+        "recordings/s.wav", io.BytesIO(b"RIFF"), content_type="a", source=source, deadline=deadline
+    )
+    recordings._abort("recordings/k.wav", "upload", deadline)
+    entries = DynamoRecordingEntries(service(dynamodb), "calls")
+    entries.entry(job, deadline=deadline)
+    entries.mark_copied(
+        job, StoredRecording("recordings/k.wav", "audio/x-wav", 3), deadline=deadline
+    )
+    entries.mark_failed(job, "HTTP 404", deadline=deadline)
+    return calls
