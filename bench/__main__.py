@@ -96,6 +96,19 @@ def cold_rows(quick: bool, data: dict[str, Any]) -> list[Row]:
                 "python -m bench cold",
             )
         )
+    bundled = measure.asset_cold_start(runs=3 if quick else 9)
+    data["cold"]["from the asset"] = asdict(bundled)
+    rows.append(
+        Row(
+            "cold start: handler import + clients, boto3 from the asset",
+            _ms(bundled.value),
+            f"{_ms(bundled.baseline)} boto3 installed beside",
+            f"{bundled.ratio:.2f}x",
+            "(bundled SDK)",
+            "info",
+            "python -m bench cold",
+        )
+    )
     return rows
 
 

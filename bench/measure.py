@@ -89,11 +89,22 @@ BOTO3_CLIENTS = "import boto3\nsession = boto3.session.Session()\n" + "\n".join(
 )
 
 
-def _child_seconds(code: str) -> float:
-    """Wall time of `code` in a fresh interpreter, measured inside it (startup excluded)."""
+def _child_seconds(code: str, *, asset: Path | None = None) -> float:
+    """Wall time of `code` in a fresh interpreter, measured inside it (startup excluded); with
+    `asset`, an interpreter whose only packages are that unpacked code asset (no site-packages),
+    as in Lambda."""
     probe = (
         f"import time\n_start = time.perf_counter()\n{code}\nprint(time.perf_counter() - _start)"
     )
+    command = [sys.executable, "-c", probe]
+    if asset is not None:
+        command = [
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            f"import sys\nsys.path.insert(0, {str(asset)!r})\n{probe}",
+        ]
     environment = {
         **os.environ,
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -102,14 +113,30 @@ def _child_seconds(code: str) -> float:
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     output = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=ROOT,
+        command,
+        cwd=asset or ROOT,
         env=environment,
         capture_output=True,
         text=True,
         check=True,
     ).stdout
     return float(output.strip().splitlines()[-1])
+
+
+def asset_cold_start(runs: int = 9) -> Pair:
+    """The handler's import plus its first request's clients, from the built code asset alone
+    (boto3 and botocore bundled), against the same from this environment's packages (what the
+    runtime's own SDK would be): medians, taken turn about."""
+    from infra.bundling import LocalPythonBundling
+
+    with tempfile.TemporaryDirectory(prefix="bench-asset-") as directory:
+        asset = Path(directory)
+        LocalPythonBundling().try_bundle(str(asset))
+        bundled, installed = [], []
+        for _ in range(runs):
+            bundled.append(_child_seconds(HANDLER_FIRST_REQUEST, asset=asset))
+            installed.append(_child_seconds(HANDLER_FIRST_REQUEST))
+    return Pair(statistics.median(bundled), statistics.median(installed))
 
 
 def cold_start(runs: int = 9) -> dict[str, Pair]:

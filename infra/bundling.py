@@ -1,5 +1,6 @@
 """The Lambda code asset, bundled on this machine (no Docker): the `functions` package plus the
-pinned runtime dependencies of `functions/requirements.txt`, for Python 3.13 on arm64."""
+pinned runtime dependencies of `functions/requirements.txt` (boto3 and botocore included), for
+Python 3.13 on arm64."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ RUNTIME_REQUIREMENTS = FUNCTIONS_DIR / "requirements.txt"
 LAMBDA_PYTHON_VERSION = "3.13"
 LAMBDA_PLATFORM = "manylinux2014_aarch64"
 _NOT_SHIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", "requirements.txt")
+AWS_SERVICES = ("dynamodb", "s3", "secretsmanager", "sqs")
+"""The AWS services the functions call. The bundled botocore keeps only their models: the other
+four hundred-odd services are about 25 MB that no function ever loads."""
 
 
 @jsii.implements(cdk.ILocalBundling)
@@ -39,8 +43,15 @@ class LocalPythonBundling:
             ],
             check=True,
         )  # fmt: skip
+        _keep_only_used_service_models(Path(output_dir) / "botocore" / "data")
         shutil.copytree(FUNCTIONS_DIR, Path(output_dir) / FUNCTIONS_DIR.name, ignore=_NOT_SHIPPED)
         return True
+
+
+def _keep_only_used_service_models(models: Path) -> None:
+    for entry in models.iterdir():
+        if entry.is_dir() and entry.name not in AWS_SERVICES:
+            shutil.rmtree(entry)
 
 
 def functions_code() -> lambda_.Code:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from functions.names import Handler
+from infra.bundling import AWS_SERVICES
 from tests.e2e.aws_calls import called_operations, every_call
 from tests.e2e.cdk_cli import (
     ROOT,
@@ -55,6 +56,11 @@ def test_bundled_asset_holds_the_code_and_its_pinned_dependencies(cloud_assembly
     assert (asset / "aws_lambda_powertools").is_dir()
     assert not list(asset.rglob("__pycache__"))
     assert not (asset / "functions" / "requirements.txt").exists()
+    models = asset / "botocore" / "data"
+    assert sorted(entry.name for entry in models.iterdir() if entry.is_dir()) == sorted(
+        AWS_SERVICES
+    )
+    assert (models / "endpoints.json").is_file()
     pins = (ROOT / "functions" / "requirements.txt").read_text()
     for dist_info in asset.glob("*.dist-info"):
         name, version = dist_info.name.removesuffix(".dist-info").rsplit("-", 1)
