@@ -6,7 +6,9 @@
 1. every body of the hostile corpus: its answer, where it was kept, time and read-path memory;
 2. faults injected into the functions' own AWS clients: the answer, what was stored or archived,
    and how it was recovered;
-3. the benchmark's load with a misbehaving sender: sent, stored, lost.
+3. the benchmark's load with a misbehaving sender: sent, stored, lost;
+4. AWS (and a recording's server) accepting the connection and never answering: the answer, and
+   how much of the invocation's time was left when it came.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import argparse
 import contextlib
 import io
 import json
+import os
 import sys
 import time
 import tracemalloc
@@ -25,14 +28,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bench.measure import QUIET, end_to_end
 from functions.adapters.archive import archive_key
-from functions.names import Handler, LocalEndpoint
+from functions.names import Env, Handler, LocalEndpoint
 from functions.postback import body as body_module
 from functions.postback.body import read_postback, unwrap_body
 from functions.reports import ReportRejected
-from local.faults import failing
+from local.callfire import Canned, wav_bytes
+from local.consumer import QueueConsumer
+from local.faults import SilentServer, failing, hanging, hanging_call
+from local.invoke import LocalLambdaContext, lambda_context, load_handler
+from local.runner import patched_environment
 from local.system import LocalSystem, Ports, reset_function_state
 from tools import replay
 from tools.table import render
@@ -259,14 +267,142 @@ class Faults:
         return f"{answer.status}", _yes(call_item(self.system, call_id)), self._kept(answer)
 
 
-def invoke_directly(system: LocalSystem, body: bytes) -> Answer:
+RECORDINGS_SECONDS = 25
+"""The recordings function's invocation in the hang scenarios: its 5 minutes would behave the
+same, only later (what it keeps back for its bookkeeping is 15 s)."""
+
+
+class Hangs:
+    """Each scenario points the functions at a server that accepts and never answers, for one
+    service (or one call), and invokes the real handler with a real, counting-down deadline: the
+    postback function with its own timeout, the recordings function with RECORDINGS_SECONDS."""
+
+    def __init__(self, system: LocalSystem) -> None:
+        self.system = system
+        self.silent = SilentServer().__enter__()
+
+    def run(self) -> list[dict[str, str]]:
+        for consumer in self.system.consumers:
+            consumer.stop()  # the scenarios below take the recordings' messages themselves
+        scenarios = [
+            ("DynamoDB", self.postback("dynamodb", fresh_call()[0]), "`replay archived unstored`"),
+            (
+                "S3, refusing a hostile body",
+                self.postback("s3", (HOSTILE / "xxe_file.xml").read_bytes()),
+                "CallFire retries (5xx)",
+            ),
+            ("SQS", self.postback("sqs", fresh_call()[0]), "`replay recordings`"),
+            (
+                "Secrets Manager (token not cached)",
+                self.postback("secretsmanager", fresh_call()[0]),
+                "CallFire retries (5xx)",
+            ),
+            ("the recording's server (download)", self.download(), "the queue retries it"),
+            ("S3, second part of a 9 MB recording", self.part_upload(), "the queue retries it"),
+        ]
+        self.silent.__exit__(None, None, None)
+        return [
+            {"never answers": name, "answer": answer, "kept": kept, "then": then}
+            for name, (answer, kept), then in scenarios
+        ]
+
+    def postback(self, service: str, body: bytes) -> tuple[str, str]:
+        function = self.system.resources.function_for_handler(Handler.POSTBACK)
+        with hanging(service, self.silent):
+            context = lambda_context(function, self.system.region)
+            answer = invoke_directly(self.system, body, context)
+        call_id = answer.body.get("id", "")
+        kept = "stored" if call_id and call_item(self.system, call_id) else ""
+        kept = kept or next(
+            (
+                prefix
+                for prefix in ("unstored/", "rejected/")
+                if archived(self.system, prefix, answer.body.get("requestId", ""))
+            ),
+            "not kept (CallFire keeps it)",
+        )
+        return f"{answer.status}, {_left(context)} left", kept
+
+    def download(self) -> tuple[str, str]:
+        silent_origin = urlsplit(self.silent.url).netloc
+        allowed = os.environ.get(Env.RECORDING_LOOPBACK_ORIGINS, "")
+        with patched_environment({Env.RECORDING_LOOPBACK_ORIGINS: f"{allowed},{silent_origin}"}):
+            reset_function_state()
+            body, call_id = fresh_call()
+            body = body.replace(
+                b"https://www.callfire.com/cloud/1/files/recording/",
+                f"{self.silent.url}/recording/1".encode(),
+            )
+            post(self.system.endpoints[LocalEndpoint.POSTBACK_URL], body)
+            outcome = self.copy_one()
+        reset_function_state()
+        return outcome, _entries(self.system, call_id)
+
+    def part_upload(self) -> tuple[str, str]:
+        path = "/cloud/1/files/recording/9001"
+        self.system.callfire.answer("GET", path, Canned(body=wav_bytes(seconds=1100)))
+        body, call_id = fresh_call()
+        body = body.replace(
+            b"https://www.callfire.com/cloud/1/files/recording/",
+            f"{self.system.callfire.url}{path}".encode(),
+        )
+        post(self.system.endpoints[LocalEndpoint.POSTBACK_URL], body)
+        with hanging_call("s3", "UploadPart", self.silent, when=lambda p: p["PartNumber"] == 2):
+            outcome = self.copy_one()
+        bucket = self.system.endpoints[LocalEndpoint.BUCKET]
+        listing = self.system.client("s3").list_objects_v2(Bucket=bucket, Prefix="recordings/")
+        objects = [o["Key"] for o in listing.get("Contents", []) if call_id in o["Key"]]
+        return outcome, f"{_entries(self.system, call_id)}, objects {len(objects)}"
+
+    def copy_one(self) -> str:
+        """One batch of the recordings queue, through the real handler, with a short deadline."""
+        (source,) = self.system.resources.queue_sources()
+        function = self.system.resources.functions()[source.function_id]
+        seen: list[tuple[LocalLambdaContext, dict[str, Any]]] = []
+
+        def invoke(_: str, event: dict[str, Any]) -> Any:
+            context = lambda_context(
+                function, self.system.region, timeout_seconds=RECORDINGS_SECONDS
+            )
+            response = load_handler(function.handler)(event, context)
+            seen.append((context, response))
+            return response
+
+        consumer = QueueConsumer(
+            source, self.system.client("sqs"), invoke, self.system.region, wait_seconds=1
+        )
+        for _ in range(30):
+            if seen:
+                break
+            consumer.poll_once()
+        if not seen:
+            return "no message arrived"
+        context, response = seen[-1]
+        failed = len(response.get("batchItemFailures", []))
+        return f"{failed} message failed (kept), {_left(context)} left"
+
+
+def _left(context: LocalLambdaContext) -> str:
+    return f"{context.get_remaining_time_in_millis() / 1000:.1f} of {context.timeout_seconds} s"
+
+
+def _entries(system: LocalSystem, call_id: str) -> str:
+    item = call_item(system, call_id) or {}
+    return "recordings " + str(
+        [r["M"]["status"]["S"] for r in item.get("recordings", {}).get("L", [])]
+    )
+
+
+def invoke_directly(
+    system: LocalSystem, body: bytes, context: LocalLambdaContext | None = None
+) -> Answer:
     from local.events import http_api_event
-    from local.invoke import lambda_context, load_handler
 
     function = system.resources.function_for_handler(Handler.POSTBACK)
     token = system.endpoints[LocalEndpoint.POSTBACK_URL].split("token=", 1)[1]
     event = http_api_event(method="POST", path="/postbacks", raw_query=f"token={token}", body=body)
-    response = load_handler(function.handler)(event, lambda_context(function, system.region))
+    context = context or lambda_context(function, system.region)
+    response = load_handler(function.handler)(event, context)
     return Answer(response["statusCode"], json.loads(response["body"]))
 
 
@@ -315,6 +451,19 @@ def markdown(results: dict[str, Any]) -> str:
         "Recovery afterwards (`make replay`): "
         + ", ".join(f"{k} {v}" for k, v in results["recovery"].items()),
     ]
+    lines += [
+        "",
+        "### AWS, or a recording's server, accepting the connection and never answering\n",
+        "Each on the real handler with a deadline counting down (the postback function's own "
+        f"timeout; the recordings function given {RECORDINGS_SECONDS} s), the time left read "
+        "from the invocation's context when it answered.\n",
+        "| never answers | answer | kept | then |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['never answers']} | {r['answer']} | {r['kept']} | {r['then']} |"
+        for r in results["hangs"]
+    ]
     load = results["load"]
     lines += [
         "",
@@ -343,11 +492,14 @@ def main(argv: list[str] | None = None) -> int:
         results["recovery"] = recover(system)
         load = end_to_end(options.count, duplicate=0.05, retry=0.10, cut_off=0.01, system=system)
         results["load"] = load.__dict__
+        results["hangs"] = Hangs(system).run()
     print(render(list(results["corpus"][0]), [list(row.values()) for row in results["corpus"]]))
     print()
     print(render(list(results["faults"][0]), [list(row.values()) for row in results["faults"]]))
     print("\nrecovery:", results["recovery"])
     print("load:", json.dumps(results["load"], default=str))
+    print()
+    print(render(list(results["hangs"][0]), [list(row.values()) for row in results["hangs"]]))
     if options.write:
         text = REPORT.read_text()
         start, end = "<!-- results -->\n", "<!-- /results -->"

@@ -210,13 +210,8 @@ def _tier_client(service: str, tier: Tier) -> Any:
             connect_timeout=tier.connect_seconds,
             read_timeout=tier.read_seconds,
             retries={"mode": "standard", "total_max_attempts": 1},
-            **CLIENT_OPTIONS.get(service, {}),
         ),
     )
-
-
-CLIENT_OPTIONS: dict[str, dict[str, Any]] = {}
-"""Per-service Config options beside the timeouts."""
 
 
 @cache

@@ -89,18 +89,18 @@ class PostbackService:
 
     def receive(self, postback: Postback, *, deadline: float) -> Outcome:
         """The outcome, known by `deadline` (a time.monotonic() value)."""
-        work = _Deadlines(archive=deadline, work=deadline - self._archive_seconds)
+        deadlines = _Deadlines(archive=deadline, work=deadline - self._archive_seconds)
         try:
-            if not self._token_matches(postback.token, work.work):
+            if not self._token_matches(postback.token, deadlines.work):
                 return Outcome(Status.FORBIDDEN, detail="missing or wrong token")
         except SecretUnavailable as error:
             logger.error("postback token unreadable", extra={"error": error.code})
             return Outcome(Status.UNAVAILABLE, detail="the token cannot be checked right now")
         try:
-            return self._receive_authenticated(postback, work)
+            return self._receive_authenticated(postback, deadlines)
         except Exception:
             logger.exception("unexpected failure; keeping the body for replay")
-            return self._archive_unstored(postback, INTERNAL_ERROR, Status.FAILED, work)
+            return self._archive_unstored(postback, INTERNAL_ERROR, Status.FAILED, deadlines)
 
     def _token_matches(self, presented: str | None, deadline: float) -> bool:
         if not presented:
@@ -108,19 +108,21 @@ class PostbackService:
         expected = self._token.value(deadline=deadline)
         return hmac.compare_digest(presented.encode("utf-8"), expected.encode("utf-8"))
 
-    def _receive_authenticated(self, postback: Postback, work: _Deadlines) -> Outcome:
+    def _receive_authenticated(self, postback: Postback, deadlines: _Deadlines) -> Outcome:
         try:
             report, item = read_postback(
                 postback.body, postback.content_encoding, postback.received_at, self._max_body_bytes
             )
         except ReportRejected as refusal:
-            return self._refuse(postback, refusal, work)
+            return self._refuse(postback, refusal, deadlines)
         logger.append_keys(**{"kind": report.kind, "campaignId": report.campaign_id, **item.key})
-        return self._store_once(postback, report, item, work)
+        return self._store_once(postback, report, item, deadlines)
 
-    def _refuse(self, postback: Postback, refusal: ReportRejected, work: _Deadlines) -> Outcome:
+    def _refuse(
+        self, postback: Postback, refusal: ReportRejected, deadlines: _Deadlines
+    ) -> Outcome:
         try:
-            self._keep(postback, Prefix.REJECTED, refusal.reason.value, refusal.detail, work)
+            self._keep(postback, Prefix.REJECTED, refusal.reason.value, refusal.detail, deadlines)
         except ArchiveUnavailable:
             return Outcome(Status.UNAVAILABLE, detail="the refused body cannot be archived")
         logger.warning(
@@ -129,17 +131,19 @@ class PostbackService:
         return Outcome(Status.REJECTED, reason=refusal.reason, detail=refusal.detail)
 
     def _store_once(
-        self, postback: Postback, report: Report, item: ReportItem, work: _Deadlines
+        self, postback: Postback, report: Report, item: ReportItem, deadlines: _Deadlines
     ) -> Outcome:
         try:
-            stored = store_once(self._store, item, deadline=work.work)
+            stored = store_once(self._store, item, deadline=deadlines.work)
         except StorageUnavailable as error:
             logger.error("report not stored", extra={"error": error.code})
-            return self._archive_unstored(postback, error.code, Status.UNAVAILABLE, work, report)
+            return self._archive_unstored(
+                postback, error.code, Status.UNAVAILABLE, deadlines, report
+            )
         if stored is Stored.NEW:
-            return self._queue_recordings(report, work.work)
+            return self._queue_recordings(report, deadlines.work)
         if stored is Stored.CONFLICT:
-            return self._keep_conflict(postback, report, work)
+            return self._keep_conflict(postback, report, deadlines)
         logger.info("duplicate report")
         return Outcome(Status.DUPLICATE, report)
 
@@ -159,10 +163,10 @@ class PostbackService:
         logger.info("report stored", extra={"recordings": len(jobs)})
         return Outcome(Status.STORED, report, recordings_queued=len(jobs))
 
-    def _keep_conflict(self, postback: Postback, report: Report, work: _Deadlines) -> Outcome:
+    def _keep_conflict(self, postback: Postback, report: Report, deadlines: _Deadlines) -> Outcome:
         detail = "a report with this key and different content is already stored"
         try:
-            self._keep(postback, Prefix.REJECTED, CONFLICTING_DUPLICATE, detail, work)
+            self._keep(postback, Prefix.REJECTED, CONFLICTING_DUPLICATE, detail, deadlines)
         except ArchiveUnavailable:
             return Outcome(Status.UNAVAILABLE, report, detail="the body cannot be archived")
         logger.warning("conflicting report archived; the stored item is unchanged")
@@ -173,17 +177,19 @@ class PostbackService:
         postback: Postback,
         cause: str,
         status: Status,
-        work: _Deadlines,
+        deadlines: _Deadlines,
         report: Report | None = None,
     ) -> Outcome:
         try:
-            self._keep(postback, Prefix.UNSTORED, cause, "the report could not be stored", work)
+            self._keep(
+                postback, Prefix.UNSTORED, cause, "the report could not be stored", deadlines
+            )
         except ArchiveUnavailable as error:
             logger.error("body neither stored nor archived", extra={"error": error.code})
         return Outcome(status, report, detail="the report could not be stored; retry later")
 
     def _keep(
-        self, postback: Postback, prefix: str, reason: str, detail: str, work: _Deadlines
+        self, postback: Postback, prefix: str, reason: str, detail: str, deadlines: _Deadlines
     ) -> str:
         return self._archive.keep(
             prefix,
@@ -193,7 +199,7 @@ class PostbackService:
             content_encoding=postback.content_encoding,
             reason=reason,
             detail=detail,
-            deadline=work.archive,
+            deadline=deadlines.archive,
         )
 
 
