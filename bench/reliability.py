@@ -283,7 +283,13 @@ class Hangs:
 
     def run(self) -> list[dict[str, str]]:
         for consumer in self.system.consumers:
-            consumer.stop()  # the scenarios below take the recordings' messages themselves
+            consumer.stop()  # the scenarios take the recordings' messages themselves; run last
+        try:
+            return self._run()
+        finally:
+            self.silent.__exit__(None, None, None)
+
+    def _run(self) -> list[dict[str, str]]:
         scenarios = [
             ("DynamoDB", self.postback("dynamodb", fresh_call()[0]), "`replay archived unstored`"),
             (
@@ -300,7 +306,6 @@ class Hangs:
             ("the recording's server (download)", self.download(), "the queue retries it"),
             ("S3, second part of a 9 MB recording", self.part_upload(), "the queue retries it"),
         ]
-        self.silent.__exit__(None, None, None)
         return [
             {"never answers": name, "answer": answer, "kept": kept, "then": then}
             for name, (answer, kept), then in scenarios
@@ -334,7 +339,7 @@ class Hangs:
                 f"{self.silent.url}/recording/1".encode(),
             )
             post(self.system.endpoints[LocalEndpoint.POSTBACK_URL], body)
-            outcome = self.copy_one()
+            outcome = self.copy_one(call_id)
         reset_function_state()
         return outcome, _entries(self.system, call_id)
 
@@ -348,38 +353,42 @@ class Hangs:
         )
         post(self.system.endpoints[LocalEndpoint.POSTBACK_URL], body)
         with hanging_call("s3", "UploadPart", self.silent, when=lambda p: p["PartNumber"] == 2):
-            outcome = self.copy_one()
+            outcome = self.copy_one(call_id)
         bucket = self.system.endpoints[LocalEndpoint.BUCKET]
         listing = self.system.client("s3").list_objects_v2(Bucket=bucket, Prefix="recordings/")
         objects = [o["Key"] for o in listing.get("Contents", []) if call_id in o["Key"]]
         return outcome, f"{_entries(self.system, call_id)}, objects {len(objects)}"
 
-    def copy_one(self) -> str:
-        """One batch of the recordings queue, through the real handler, with a short deadline."""
+    def copy_one(self, call_id: str) -> str:
+        """The recordings queue's batches, through the real handler with a short deadline, until
+        the one holding `call_id`'s job; its outcome for that job."""
         (source,) = self.system.resources.queue_sources()
         function = self.system.resources.functions()[source.function_id]
-        seen: list[tuple[LocalLambdaContext, dict[str, Any]]] = []
+        seen: list[tuple[LocalLambdaContext, dict[str, Any], list[str]]] = []
 
         def invoke(_: str, event: dict[str, Any]) -> Any:
             context = lambda_context(
                 function, self.system.region, timeout_seconds=RECORDINGS_SECONDS
             )
             response = load_handler(function.handler)(event, context)
-            seen.append((context, response))
+            ours = [r["messageId"] for r in event["Records"] if call_id in r["body"]]
+            if ours:
+                seen.append((context, response, ours))
             return response
 
         consumer = QueueConsumer(
             source, self.system.client("sqs"), invoke, self.system.region, wait_seconds=1
         )
-        for _ in range(30):
+        for _ in range(200):
             if seen:
                 break
             consumer.poll_once()
         if not seen:
             return "no message arrived"
-        context, response = seen[-1]
-        failed = len(response.get("batchItemFailures", []))
-        return f"{failed} message failed (kept), {_left(context)} left"
+        context, response, ours = seen[-1]
+        failed = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
+        kept = "failed in the batch answer (kept for a retry)" if set(ours) <= failed else "done"
+        return f"message {kept}, {_left(context)} left"
 
 
 def _left(context: LocalLambdaContext) -> str:
