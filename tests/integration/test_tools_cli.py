@@ -15,8 +15,9 @@ import boto3
 import pytest
 
 from functions.adapters.archive import S3BodyArchive
+from functions.adapters.aws import AwsService
 from functions.names import CallAttribute, Env, Item, LocalEndpoint, Output, Prefix
-from tests.helpers import REGION, event_body
+from tests.helpers import REGION, event_body, later
 from tests.integration.conftest import PostbackClient
 from tools import query, replay
 from tools.target import Target
@@ -180,7 +181,7 @@ def test_a_dry_run_predicts_what_the_real_run_does(
         Key={"callId": {"S": fresh_id}, "eventType": {"S": "call"}},
     )
     conflicting = body.replace(b"TRANSFER", b"BUSY")
-    archive = S3BodyArchive(aws("s3"), own_bucket)
+    archive = S3BodyArchive(AwsService.over(aws("s3")), own_bucket)
     for index, archived in enumerate((body, fresh, conflicting)):
         archive.keep(
             Prefix.REJECTED,
@@ -190,6 +191,7 @@ def test_a_dry_run_predicts_what_the_real_run_does(
             content_encoding=None,
             reason="test",
             detail="archived by the test",
+            deadline=later(),
         )
     target = Target(
         session=boto3.session.Session(region_name=REGION),
