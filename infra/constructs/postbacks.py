@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import jsii
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw_v1
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_iam as iam
@@ -126,7 +126,7 @@ class PostbackApi(Construct):
             # covered by one resource-policy statement, not one per log group in a policy of at
             # most 5,120 characters per account (CloudWatch Logs User Guide, "Enabling logging
             # from AWS services").
-            log_group_name=f"{VENDED_LOGS_PREFIX}apigateway/{Stack.of(self).stack_name}/postbacks",
+            log_group_name=f"{VENDED_LOGS_PREFIX}apigateway/{physical_name(self, 'postbacks')}",
             retention=LOG_RETENTION,
             removal_policy=RemovalPolicy.DESTROY,
         )

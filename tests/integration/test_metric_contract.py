@@ -21,7 +21,6 @@ from typing import Any
 
 import pytest
 
-from functions.adapters.queue import SqsRecordingQueue
 from functions.names import METRIC_DIMENSION_SETS, METRICS_NAMESPACE, Env, Handler, Metric
 from functions.postback import body as body_module
 from functions.postback.service import Status
@@ -32,7 +31,7 @@ from infra.stack import STACK_NAME
 from local.callfire import Canned
 from local.faults import failing
 from local.resources import ACCOUNT_ID
-from tests.helpers import REGION, event_body
+from tests.helpers import REGION, event_body, later, recording_queue
 from tests.infra.deployed import Deployed
 from tests.infra.metric_reads import (
     AWS_PUBLISHED,
@@ -172,8 +171,8 @@ def drive_recordings(recordings: Recordings, capture: Capture) -> None:  # noqa:
 
     report = recordings.report_call(recordings.callfire.url + WAV_PATH.format(id=21))
     delivered(CopyResult.COPIED, retried=False)
-    queue = SqsRecordingQueue(recordings.aws("sqs"), recordings.consumer.queue_url)
-    queue.enqueue(jobs_for(report))
+    queue = recording_queue(recordings.aws, recordings.consumer.queue_url)
+    queue.enqueue(jobs_for(report), deadline=later())
     delivered(CopyResult.ALREADY_COPIED, retried=False)
     recordings.callfire.answer("GET", "/r/gone", Canned(status=404))
     recordings.report_call(recordings.callfire.url + "/r/gone")
@@ -186,7 +185,7 @@ def drive_recordings(recordings: Recordings, capture: Capture) -> None:  # noqa:
         event_type=EventType.CALL,
         recording_urls=(recordings.callfire.url + WAV_PATH.format(id=22),),
     )
-    queue.enqueue(jobs_for(gone))
+    queue.enqueue(jobs_for(gone), deadline=later())
     delivered(CopyResult.SKIPPED, retried=False)
     recordings.aws("sqs").send_message(
         QueueUrl=recordings.consumer.queue_url, MessageBody='{"callId": "1"}'
