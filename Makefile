@@ -15,7 +15,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 export JSII_NODE := $(CURDIR)/node_modules/.bin/node
 
 .PHONY: help venv node test test-fast test-e2e lint format synth deploy diff destroy local demo \
-	query replay bench clean
+	query replay smoke status bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) \
@@ -77,8 +77,14 @@ demo: $(VENV)/.installed node_modules/.installed ## start the local system, send
 query: $(VENV)/.installed ## the stored reports: ARGS='calls --campaign 22222' (python -m tools.query --help)
 	$(PY) -m tools.query $(ARGS)
 
-replay: $(VENV)/.installed ## store archived bodies again, re-map items, re-queue recordings (python -m tools.replay --help)
+replay: $(VENV)/.installed ## store archived bodies again, re-map items, re-queue recordings, redrive dead letters (python -m tools.replay --help)
 	$(PY) -m tools.replay $(ARGS)
+
+smoke: $(VENV)/.installed ## prove the receiver answers, checks the token and stores (ARGS=--aws: the deployed stack)
+	$(PY) -m tools.smoke $(ARGS)
+
+status: $(VENV)/.installed ## one screen of health, with the command for what needs a person (ARGS=--aws)
+	$(PY) -m tools.status $(ARGS)
 
 bench: $(VENV)/.installed node_modules/.installed ## print the benchmarks (ARGS=--write records them in BENCHMARKS.md)
 	$(PY) -m bench $(ARGS)

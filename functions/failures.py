@@ -25,3 +25,7 @@ class QueueUnavailable(Unavailable):
 
 class SecretUnavailable(Unavailable):
     """A secret could not be read."""
+
+
+class StatusUnavailable(Unavailable):
+    """A function's last result could not be recorded under `status/`."""

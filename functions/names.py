@@ -147,6 +147,31 @@ class Prefix:
     RECORDINGS: Final = "recordings/"
     RAW: Final = "raw/"
     """Bodies of stored reports whose items are too large to hold them, named by content."""
+    STATUS: Final = "status/"
+    """What the stack records about itself for `make status` (StatusObject)."""
+
+
+class StatusObject:
+    """Objects under `status/`: each function's last result that the status tool reads."""
+
+    REGISTRATION: Final = f"{Prefix.STATUS}registration.json"
+    """The registration function's last result (RegistrationRecord), written on Create and
+    Update: what it subscribed with CallFire, when, or why it could not."""
+
+
+class RegistrationRecord:
+    """The fields of `status/registration.json`. None holds a secret: the properties name the
+    API key and the token by secret ARN, and the message is redacted as the deploy's own."""
+
+    RESULT: Final = "result"
+    AT: Final = "at"
+    REQUEST_TYPE: Final = "requestType"
+    SUBSCRIPTIONS: Final = "subscriptions"
+    MESSAGE: Final = "message"
+    FUNCTION: Final = "function"
+    PROPERTIES: Final = "properties"
+    SUBSCRIBED: Final = "subscribed"
+    FAILED: Final = "failed"
 
 
 class ArchiveTag:
@@ -159,6 +184,9 @@ class ArchiveTag:
 class Route:
     POSTBACKS: Final = "/postbacks"
     TOKEN_PARAMETER: Final = "token"  # noqa: S105 - a parameter name
+    SIGNATURE_HEADER: Final = "x-callfire-signature"
+    """CallFire's v2 `X-CallFire-Signature` header (the `POST /webhooks` route, branch
+    v2-webhooks), in lower case as API Gateway hands headers over."""
 
 
 class CallfireApi:
@@ -198,6 +226,7 @@ class Context:
     ALARM_EMAIL: Final = "alarmEmail"
     STAGE: Final = "stage"
     LOG_LEVEL: Final = "logLevel"
+    SILENCE_ALARM_HOURS: Final = "silenceAlarmHours"
 
 
 class LocalEndpoint:
@@ -213,6 +242,9 @@ class LocalEndpoint:
     DEAD_LETTER_QUEUE: Final = "dead_letter_queue"
     CALLFIRE_URL: Final = "callfire_url"
     STAGE: Final = "stage"
+    WEBHOOK_URL: Final = "webhook_url"
+    WEBHOOK_SECRET: Final = "webhook_secret"  # noqa: S105 - a key name
+    """With the v2 webhook route: its URL, and the secret that signs deliveries."""
 
 
 class Handler:
@@ -235,6 +267,9 @@ class Output:
     RECORDINGS_QUEUE: Final = "RecordingsQueueUrl"
     SUBSCRIBE_COMMAND: Final = "SubscribeCommand"
     CALLFIRE_SUBSCRIPTION: Final = "CallfireSubscription"
+    WEBHOOK_URL: Final = "WebhookUrl"
+    WEBHOOK_SECRET_ARN: Final = "WebhookSecretArn"  # noqa: S105 - an output name
+    """With the v2 webhook route (branch v2-webhooks): its URL and its signing secret."""
 
 
 class Metric:
@@ -277,6 +312,9 @@ class LogKey:
     """The report's kind (`call`, `text-sent`, `text-reply`, `campaign`)."""
     REASON: Final = "reason"
     """Why a body was refused (`body_too_large`, `not_well_formed`, ...)."""
+    SMOKE: Final = "smoke"
+    """Present (true) on the record of a smoke test's report (`make smoke`): it proves the
+    receiver answers, not that CallFire sends, so it is left out of `ReportsReceived`."""
 
 
 METRIC_DIMENSION_SETS: Final[dict[str, tuple[tuple[str, ...], ...]]] = dict.fromkeys(
@@ -329,6 +367,10 @@ DEFAULT_CALLFIRE_BASE_URL: Final = f"https://www.{CALLFIRE_DOMAIN}"
 DEFAULT_MAX_BODY_BYTES: Final = 256 * 1024
 NO_CAMPAIGN: Final = "no-campaign"
 """The `<campaignId>` segment of a recording's key when its report names no campaign."""
+SMOKE_CAMPAIGN_ID: Final = "smoke"
+SMOKE_CALL_ID_PREFIX: Final = "smoke-"
+"""A call report with this campaign id and a call id with this prefix is a smoke test's
+(`make smoke`): CallFire's campaign ids are numbers, so no real report looks like one."""
 DEFAULT_RECORDING_MAX_BYTES: Final = 512 * 1024 * 1024
 DEFAULT_RECORDING_CONNECT_TIMEOUT: Final = 5.0
 DEFAULT_RECORDING_READ_TIMEOUT: Final = 30.0

@@ -35,6 +35,9 @@ with the fixed fields beside them."""
 MAX_BODY_BYTES_CEILING = (LAMBDA_SYNC_PAYLOAD_BYTES - HTTP_API_EVENT_ALLOWANCE) // 4 * 3
 """The largest body whose base64 form (API Gateway passes a binary body base64-encoded: 4 bytes
 for every 3) fits Lambda's payload beside its event: 4,669,440 bytes."""
+MAX_SILENCE_ALARM_HOURS = 168
+"""The silence alarm evaluates one-hour periods, and CloudWatch takes at most 7 days of them
+(PutMetricAlarm: Period x EvaluationPeriods <= 604,800 seconds)."""
 
 
 class ConfigError(ValueError):
@@ -55,6 +58,8 @@ class ReceiverConfig:
     alarm_email: str | None = None
     stage: str = DEFAULT_STAGE
     log_level: str = "INFO"
+    silence_alarm_hours: int = 24
+    """Hours without a report from CallFire before `ReportsSilent` is raised; 0: no alarm."""
 
     @classmethod
     def from_context(cls, node: Node) -> ReceiverConfig:
@@ -77,6 +82,11 @@ class ReceiverConfig:
             alarm_email=get(Context.ALARM_EMAIL) or None,
             stage=str(get(Context.STAGE) or defaults.stage),
             log_level=str(get(Context.LOG_LEVEL) or defaults.log_level).upper(),
+            silence_alarm_hours=_whole_number(
+                get(Context.SILENCE_ALARM_HOURS),
+                defaults.silence_alarm_hours,
+                Context.SILENCE_ALARM_HOURS,
+            ),
         )
         config.validate()
         return config
@@ -106,6 +116,11 @@ class ReceiverConfig:
             raise ConfigError(
                 f"logLevel must be one of {', '.join(LOG_LEVELS)}: {self.log_level!r}"
             )
+        if not 0 <= self.silence_alarm_hours <= MAX_SILENCE_ALARM_HOURS:
+            raise ConfigError(
+                f"silenceAlarmHours must be 0 (no alarm) to {MAX_SILENCE_ALARM_HOURS} (7 days, "
+                f"CloudWatch's longest alarm window): {self.silence_alarm_hours!r}"
+            )
         for campaign_id in self.subscribe_campaign_ids:
             if not campaign_id.isdigit():
                 raise ConfigError(f"subscribeCampaignIds holds a non-numeric id: {campaign_id!r}")
@@ -117,6 +132,16 @@ def _strings(value: Any) -> tuple[str, ...]:
         return ()
     items = value.split(",") if isinstance(value, str) else value
     return tuple(str(item).strip() for item in items if str(item).strip())
+
+
+def _whole_number(value: Any, default: int, name: str) -> int:
+    """A whole number where 0 means something (`silenceAlarmHours=0`: off): only a missing or
+    empty value takes the default."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool) or not str(value).strip().isdigit():
+        raise ConfigError(f"{name} must be a whole number of hours: {value!r}")
+    return int(str(value).strip())
 
 
 def _boolean(value: Any, default: bool) -> bool:

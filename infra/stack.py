@@ -73,6 +73,7 @@ class ReceiverStack(Stack):
                 base_url=config.callfire_base_url,
                 campaign_ids=config.subscribe_campaign_ids,
                 tracing=config.tracing,
+                status_bucket=self.storage.bucket,
             )
             if self.callfire_api_key
             else None
@@ -89,6 +90,7 @@ class ReceiverStack(Stack):
             queue=self.recordings.queue,
             dead_letter_queue=self.recordings.dead_letter_queue,
             existing_alarms=[self.recordings.dead_letter_alarm],
+            silence_alarm_hours=config.silence_alarm_hours,
         )
         for function in self.node.find_all():
             if isinstance(function, PythonFunction):

@@ -62,6 +62,11 @@ def instructions(endpoints: dict[str, str], endpoints_file: Path) -> str:
     region = endpoints[LocalEndpoint.REGION]
     calls = endpoints[LocalEndpoint.CALLS_TABLE]
     postback_url = endpoints[LocalEndpoint.POSTBACK_URL]
+    tool_args = (
+        ""
+        if endpoints_file.resolve() == ENDPOINTS_FILE
+        else f' ARGS="--endpoints {endpoints_file}"'
+    )
     return f"""
 Running. Ctrl-C stops everything.
 
@@ -75,6 +80,10 @@ Running. Ctrl-C stops everything.
 
 Send a report:
   curl -s -X POST --data-binary @tests/events/call_finished.xml '{postback_url}'
+
+Prove it works, and see its health (in another terminal):
+  make smoke{tool_args}
+  make status{tool_args}
 
 Query it with this project's tool:
   .venv/bin/python -m tools.query calls --campaign 22222

@@ -130,7 +130,9 @@ class LocalSystem:
             campaigns_table=self.endpoints[LocalEndpoint.CAMPAIGNS_TABLE],
             bucket=self.endpoints[LocalEndpoint.BUCKET],
             recordings_queue=self.endpoints[LocalEndpoint.RECORDINGS_QUEUE],
-            description=f"local ({self.endpoint_url})",
+            description=f"local, stage {self.stage} ({self.endpoint_url})",
+            stage=self.stage,
+            endpoints=self.endpoints,
         )
 
     def __enter__(self) -> LocalSystem:

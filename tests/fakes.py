@@ -17,6 +17,7 @@ from functions.failures import (
     ArchiveUnavailable,
     QueueUnavailable,
     SecretUnavailable,
+    StatusUnavailable,
     StorageUnavailable,
 )
 from functions.names import RecordingEntry, RecordingStatus
@@ -278,3 +279,16 @@ class ScriptedPoster:
             self.clock.advance(timeout)
             raise outcome
         return outcome
+
+
+@dataclass
+class RecordedStatus:
+    """What the registration recorded for `make status`, in order; `error` makes it fail."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+    def record(self, record: Mapping[str, Any], *, deadline: float) -> None:
+        if self.error:
+            raise StatusUnavailable(self.error)
+        self.records.append(dict(record))

@@ -6,6 +6,7 @@ nothing the second time.
     python -m tools.replay archived rejected --since 2026-11-01     (after a parser fix)
     python -m tools.replay remap [--since 2026-11-01] [--until 2026-11-28]
     python -m tools.replay recordings [--include-failed]
+    python -m tools.replay redrive                                  (dead-lettered messages)
 
 Add --dry-run to see what would happen. The target is chosen as for the query tool: the local
 system while `.local/endpoints.json` exists, else the deployed stack (--aws / --local to choose).
@@ -47,6 +48,7 @@ from tools.target import (
     TargetError,
     add_target_arguments,
     chosen_target,
+    dead_letter_queues,
     items,
     soon,
 )
@@ -340,6 +342,87 @@ def requeue_recordings(
     return bar.finish()
 
 
+REDRIVE_BATCH = 10
+"""SQS receives, sends and deletes at most 10 messages a call."""
+REDRIVE_VISIBILITY_SECONDS = 120
+"""A message received but not sent on (an interrupted run) is back in the dead-letter queue
+after this long."""
+
+
+def redrive(
+    target: Target,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[str, int], Progress] = Progress,
+) -> Counter[str]:
+    """Move every message of each dead-letter queue back to the queue it came from (the one
+    whose redrive policy names it), to be tried again once the cause is fixed. A dead-letter
+    queue without exactly one such queue is left alone."""
+    sqs = target.client("sqs")
+    tallies: Counter[str] = Counter()
+    for name, url in dead_letter_queues(target).items():
+        sources = sqs.list_dead_letter_source_queues(QueueUrl=url).get("queueUrls", [])
+        waiting = _messages_in(sqs, url)
+        bar = progress(f"redrive {name}", waiting)
+        if len(sources) != 1:
+            for _ in range(waiting):
+                bar.step("no single source queue (left alone)")
+        elif dry_run:
+            for _ in range(waiting):
+                bar.step("would move back")
+        else:
+            _move_back(sqs, url, sources[0], bar)
+        tallies += bar.finish()
+    return tallies
+
+
+def _messages_in(sqs: Any, url: str) -> int:
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    return int(attributes.get("ApproximateNumberOfMessages", 0))
+
+
+def _move_back(sqs: Any, dead_letters: str, source: str, bar: Progress) -> None:
+    while True:
+        messages = sqs.receive_message(
+            QueueUrl=dead_letters,
+            MaxNumberOfMessages=REDRIVE_BATCH,
+            VisibilityTimeout=REDRIVE_VISIBILITY_SECONDS,
+            WaitTimeSeconds=1,  # long polling asks every server: short polling may miss some
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not messages:
+            return
+        entries = [
+            {
+                "Id": str(index),
+                "MessageBody": message["Body"],
+                **(
+                    {"MessageAttributes": message["MessageAttributes"]}
+                    if message.get("MessageAttributes")
+                    else {}
+                ),
+            }
+            for index, message in enumerate(messages)
+        ]
+        sent = sqs.send_message_batch(QueueUrl=source, Entries=entries)
+        moved = {entry["Id"] for entry in sent.get("Successful", [])}
+        if moved:
+            sqs.delete_message_batch(
+                QueueUrl=dead_letters,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
+                    for index, message in enumerate(messages)
+                    if str(index) in moved
+                ],
+            )
+        for index in range(len(messages)):
+            bar.step("moved back" if str(index) in moved else "not moved (stays)")
+        if len(moved) < len(messages):
+            return
+
+
 def _add_options(parser: argparse.ArgumentParser, top: bool) -> None:
     add_target_arguments(parser, top)
     parser.add_argument(
@@ -371,6 +454,12 @@ def parser() -> argparse.ArgumentParser:
     mapping.add_argument("--until", type=day, default=None, metavar="YYYY-MM-DD")
     recordings = command(subparsers, "recordings", "queue recordings not yet copied", _add_options)
     recordings.add_argument("--include-failed", action="store_true")
+    command(
+        subparsers,
+        "redrive",
+        "move dead-lettered messages back to their queue, to be tried again",
+        _add_options,
+    )
     return top
 
 
@@ -406,6 +495,8 @@ def _run(options: argparse.Namespace, target: Target) -> Counter[str]:
         since = options.since.isoformat() if options.since else ""
         until = options.until.isoformat() + "\uffff" if options.until else "\uffff"
         return remap(target, since, until, dry_run=options.dry_run)
+    if options.command == "redrive":
+        return redrive(target, dry_run=options.dry_run)
     return requeue_recordings(
         target, include_failed=options.include_failed, dry_run=options.dry_run
     )

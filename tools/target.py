@@ -6,9 +6,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,13 @@ class Target:
     bucket: str | None
     recordings_queue: str | None
     description: str
+    stack_name: str | None = None
+    """The deployed stack's name; None for the local system."""
+    stage: str | None = None
+    outputs: Mapping[str, str] = field(default_factory=dict)
+    """The deployed stack's outputs (Output), every one of them."""
+    endpoints: Mapping[str, Any] = field(default_factory=dict)
+    """The local system's `.local/endpoints.json` (LocalEndpoint), every key of it."""
 
     def client(self, service: str) -> Any:
         return self.session.client(service, endpoint_url=self.endpoint_url)
@@ -64,6 +72,10 @@ class Target:
         if Item.RAW in item or not isinstance(key, str):
             return item
         return {**item, Item.RAW: self.raw_bodies().text(key, deadline=soon())}
+
+    @property
+    def local(self) -> bool:
+        return self.stack_name is None
 
 
 def local_target(path: Path = ENDPOINTS_FILE, stage: str | None = None) -> Target:
@@ -93,10 +105,14 @@ def local_target(path: Path = ENDPOINTS_FILE, stage: str | None = None) -> Targe
         bucket=endpoints.get(LocalEndpoint.BUCKET),
         recordings_queue=endpoints.get(LocalEndpoint.RECORDINGS_QUEUE),
         description=f"local, stage {running} ({endpoints[LocalEndpoint.ENDPOINT_URL]})",
+        stage=running,
+        endpoints=endpoints,
     )
 
 
-def aws_target(stack_name: str = DEFAULT_STACK, region: str | None = None) -> Target:
+def aws_target(
+    stack_name: str = DEFAULT_STACK, region: str | None = None, stage: str | None = None
+) -> Target:
     """The deployed stack, in `region` (else AWS_REGION, else what boto3 finds: AWS_DEFAULT_REGION,
     your profile)."""
     session = boto3.session.Session(region_name=region or os.environ.get("AWS_REGION") or None)
@@ -115,7 +131,16 @@ def aws_target(stack_name: str = DEFAULT_STACK, region: str | None = None) -> Ta
         bucket=outputs.get(Output.BUCKET),
         recordings_queue=outputs.get(Output.RECORDINGS_QUEUE),
         description=f"AWS stack {stack_name} ({session.region_name})",
+        stack_name=stack_name,
+        stage=stage or _stage_in(stack.get("Description", "")),
+        outputs=outputs,
     )
+
+
+def _stage_in(description: str) -> str | None:
+    """The stage the stack's description names (infra/stack.py: `... (stage prod).`)."""
+    found = re.search(r"\(stage ([a-z0-9-]+)\)", description)
+    return found.group(1) if found else None
 
 
 def add_target_arguments(parser: argparse.ArgumentParser, top: bool = True) -> None:
@@ -155,7 +180,22 @@ def chosen_target(options: Any) -> Target:
     """Local when asked, or when the local system runs and AWS was not asked for."""
     if options.local or (not options.aws and options.endpoints.exists()):
         return local_target(options.endpoints, options.stage)
-    return aws_target(options.stack or stack_name(options.stage or DEFAULT_STAGE), options.region)
+    return aws_target(
+        options.stack or stack_name(options.stage or DEFAULT_STAGE), options.region, options.stage
+    )
+
+
+def dead_letter_queues(target: Target) -> dict[str, str]:
+    """Every dead-letter queue of the target, by the name that gives it: each stack output named
+    `...DeadLetterQueueUrl`, or each endpoints-file key named `...dead_letter_queue` (a function
+    added later with a dead-letter queue of its own names it the same way)."""
+    named = (
+        (target.endpoints, LocalEndpoint.DEAD_LETTER_QUEUE)
+        if target.local
+        else (target.outputs, Output.DEAD_LETTER_QUEUE)
+    )
+    found, suffix = named
+    return {name: str(url) for name, url in sorted(found.items()) if name.endswith(suffix) and url}
 
 
 _deserializer = TypeDeserializer()

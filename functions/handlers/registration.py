@@ -21,7 +21,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.append_keys(requestType=event.get("RequestType"))
     deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - SAFETY_SECONDS
     try:
-        return registration_service().on_event(event, deadline=deadline)
+        return registration_service().on_event(
+            event, deadline=deadline, function_name=context.function_name
+        )
     except RegistrationFailed as failure:
         logger.error("subscription with CallFire failed", extra={"reason": str(failure)})
         raise

@@ -10,6 +10,7 @@ from aws_lambda_powertools.metrics import Metrics, MetricUnit
 from functions.names import LogKey, Metric
 from functions.postback.service import Outcome, Status
 from functions.reports import CallReport, RejectReason
+from functions.reports.smoke import is_smoke_test
 
 _REFUSAL_STATUS = {
     RejectReason.TOO_LARGE: 413,
@@ -57,9 +58,13 @@ def record_metrics(metrics: Metrics, outcome: Outcome) -> None:
         metrics.add_metadata(LogKey.KIND, outcome.report.kind)
     if outcome.reason is not None:
         metrics.add_metadata(LogKey.REASON, outcome.reason.value)
+    smoke = is_smoke_test(outcome.report)
+    if smoke:
+        metrics.add_metadata(LogKey.SMOKE, True)
     name = _METRIC_NAMES[outcome.status]
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
-    if outcome.status in (Status.STORED, Status.DUPLICATE, Status.CONFLICT):
+    if outcome.status in (Status.STORED, Status.DUPLICATE, Status.CONFLICT) and not smoke:
+        # The silence alarm reads this count: a smoke test must not hide CallFire's silence.
         metrics.add_metric(name=Metric.REPORTS_RECEIVED, unit=MetricUnit.Count, value=1)
     if outcome.recordings_queued:
         metrics.add_metric(

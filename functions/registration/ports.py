@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class SecretSource(Protocol):
@@ -45,4 +45,11 @@ class FormPoster(Protocol):
     def post_form(self, url: str, form: bytes, *, timeout: float) -> HttpAnswer:
         """POST the url-encoded `form` to `url`; the answer, whatever its status (redirects are
         not followed). Raises NoAnswer."""
+        ...
+
+
+class StatusRecorder(Protocol):
+    def record(self, record: Mapping[str, Any], *, deadline: float) -> None:
+        """Keep the registration's last result where `make status` reads it. Raises
+        StatusUnavailable."""
         ...

@@ -12,15 +12,28 @@ import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from functions.failures import SecretUnavailable
-from functions.names import DEFAULT_CALLFIRE_BASE_URL, SERVICE_NAME, SubscriptionResource
+from functions.failures import SecretUnavailable, StatusUnavailable
+from functions.names import (
+    DEFAULT_CALLFIRE_BASE_URL,
+    SERVICE_NAME,
+    RegistrationRecord,
+    SubscriptionResource,
+)
 from functions.registration.answer import MalformedAnswer, read_report_response
-from functions.registration.ports import Failure, FormPoster, HttpAnswer, NoAnswer, SecretSource
+from functions.registration.ports import (
+    Failure,
+    FormPoster,
+    HttpAnswer,
+    NoAnswer,
+    SecretSource,
+    StatusRecorder,
+)
 from functions.registration.redaction import Redactor, excerpt
 from functions.registration.subscriptions import (
     Endpoint,
@@ -177,16 +190,25 @@ class RegistrationService:
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        status: StatusRecorder | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._secrets = secrets
         self._poster = poster
         self._policy = policy or RetryPolicy()
         self._sleep = sleep
         self._clock = clock
+        self._status = status
+        self._now = now
 
-    def on_event(self, event: Mapping[str, Any], *, deadline: float) -> dict[str, Any]:
+    def on_event(
+        self, event: Mapping[str, Any], *, deadline: float, function_name: str | None = None
+    ) -> dict[str, Any]:
         """A Provider-framework on_event answer: the PhysicalResourceId, and Data on success.
-        Raises RegistrationFailed, which fails the deployment with its message."""
+        Raises RegistrationFailed, which fails the deployment with its message. A Create or
+        Update records its result (`status/registration.json`) for `make status`;
+        `function_name` (this function's) goes into that record, so that it can say how to run
+        the subscription again."""
         request_type = event.get("RequestType")
         if request_type == RequestType.DELETE:
             return self._delete(event)
@@ -195,11 +217,25 @@ class RegistrationService:
                 f"Unknown RequestType {str(request_type)[:20]!r}: "
                 "expected Create, Update or Delete."
             )
+        record = _Record(str(request_type), function_name)
+        try:
+            answer = self._subscribe_on(event, request_type, deadline, record)
+        except RegistrationFailed as failure:
+            self._record(record.failed(str(failure)), deadline)
+            raise
+        self._record(record.subscribed(), deadline)
+        return answer
+
+    def _subscribe_on(
+        self, event: Mapping[str, Any], request_type: str, deadline: float, record: _Record
+    ) -> dict[str, Any]:
         try:
             request = request_from(event.get("ResourceProperties") or {})
         except InvalidProperties as error:
             raise RegistrationFailed(f"The subscription cannot be made: {error}.") from None
+        record.request = request
         endpoints = self.subscribe(request, deadline=deadline)
+        record.endpoints = endpoints
         existing = event.get("PhysicalResourceId")
         if request_type == RequestType.UPDATE:
             _log_left_subscribed(event.get("OldResourceProperties"), request)
@@ -309,6 +345,21 @@ class RegistrationService:
             )
         return value
 
+    def _record(self, record: dict[str, Any], deadline: float) -> None:
+        """Keep the result for `make status`; a failure to do so never fails the deployment.
+        CallFire is not asked again with less than MIN_ATTEMPT_SECONDS left, which leaves the
+        record one short attempt."""
+        if self._status is None:
+            return
+        stamped = {RegistrationRecord.AT: _timestamp(self._now()), **record}
+        try:
+            self._status.record(stamped, deadline=deadline)
+        except StatusUnavailable as error:
+            logger.warning(
+                "the subscription's result could not be recorded for `make status`",
+                extra={"error": error.code},
+            )
+
     def _delete(self, event: Mapping[str, Any]) -> dict[str, Any]:
         try:
             request: SubscriptionRequest | None = request_from(
@@ -334,6 +385,46 @@ class RegistrationService:
         if not existing:
             existing = physical_id(request.postback_url) if request else physical_id("")
         return {"PhysicalResourceId": existing}
+
+
+class _Record:
+    """What a Create or Update did, as `status/registration.json` holds it (RegistrationRecord).
+    The request holds secret ARNs, never values; the failure message is redacted already."""
+
+    def __init__(self, request_type: str, function_name: str | None) -> None:
+        self.request_type = request_type
+        self.function_name = function_name
+        self.request: SubscriptionRequest | None = None
+        self.endpoints: tuple[Endpoint, ...] = ()
+
+    def subscribed(self) -> dict[str, Any]:
+        return self._fields(RegistrationRecord.SUBSCRIBED)
+
+    def failed(self, message: str) -> dict[str, Any]:
+        return {**self._fields(RegistrationRecord.FAILED), RegistrationRecord.MESSAGE: message}
+
+    def _fields(self, result: str) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            RegistrationRecord.RESULT: result,
+            RegistrationRecord.REQUEST_TYPE: self.request_type,
+            RegistrationRecord.SUBSCRIPTIONS: [str(endpoint) for endpoint in self.endpoints],
+        }
+        if self.function_name:
+            fields[RegistrationRecord.FUNCTION] = self.function_name
+        if self.request is not None:
+            fields[RegistrationRecord.PROPERTIES] = {
+                SubscriptionResource.POSTBACK_URL: self.request.postback_url,
+                SubscriptionResource.CALLFIRE_BASE_URL: self.request.base_url,
+                SubscriptionResource.CAMPAIGN_IDS: list(self.request.campaign_ids),
+                SubscriptionResource.API_KEY_SECRET_ARN: self.request.api_key_secret_arn,
+                SubscriptionResource.TOKEN_SECRET_ARN: self.request.token_secret_arn,
+            }
+        return fields
+
+
+def _timestamp(moment: datetime) -> str:
+    """UTC with milliseconds, as items' `receivedAt`: `2026-11-28T05:26:07.123Z`."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _failure_message(

@@ -51,13 +51,20 @@ RECORDING_METRICS = (
 )
 
 
-def service_metric(name: str, statistic: str = "Sum") -> cloudwatch.Metric:
+SILENCE_PERIOD = Duration.hours(1)
+"""The silence alarm's period: CloudWatch allows 7 days of periods of an hour or more, but only
+one day of shorter ones (PutMetricAlarm), and an hour is as precise as a day-long silence needs."""
+
+
+def service_metric(
+    name: str, statistic: str = "Sum", period: Duration = FIVE_MINUTES
+) -> cloudwatch.Metric:
     return cloudwatch.Metric(
         namespace=METRICS_NAMESPACE,
         metric_name=name,
         dimensions_map={Dimension.SERVICE: SERVICE_NAME},
         statistic=statistic,
-        period=FIVE_MINUTES,
+        period=period,
     )
 
 
@@ -131,6 +138,7 @@ class Monitoring(Construct):
         queue: sqs.IQueue,
         dead_letter_queue: sqs.IQueue,
         existing_alarms: Sequence[cloudwatch.Alarm] = (),
+        silence_alarm_hours: int = 0,
     ) -> None:
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(
@@ -165,6 +173,8 @@ class Monitoring(Construct):
                 service_metric(name),
                 description=f"At least one of the {meaning}.",
             )
+        if silence_alarm_hours:
+            self._alarm_on_silence(silence_alarm_hours)
         if not existing_alarms:
             self._alarm(
                 "DeadLetters",
@@ -208,6 +218,31 @@ class Monitoring(Construct):
         )
         self.alarms.append(alarm)
         return alarm
+
+    def _alarm_on_silence(self, hours: int) -> None:
+        """`ReportsSilent`: no report from CallFire in `hours` one-hour periods. A period without
+        data is silence too (missing data breaches), so a receiver nobody posts to raises it: a
+        lost subscription, a rotated token or a changed URL errors nowhere else. Smoke tests'
+        reports are not counted in `ReportsReceived`, so `make smoke` cannot hide a silence."""
+        alarm = cloudwatch.Alarm(
+            self,
+            "ReportsSilent",
+            metric=service_metric(Metric.REPORTS_RECEIVED, period=SILENCE_PERIOD),
+            threshold=1,
+            evaluation_periods=hours,
+            datapoints_to_alarm=hours,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+            alarm_description=(
+                f"No report from CallFire for {hours} hours (smoke tests do not count). Check "
+                "the subscription (`make status ARGS=--aws` shows what was subscribed and when), "
+                "the token in the URL CallFire posts to (RequestsForbidden counts refusals), the "
+                "CallFire account (active, funded, campaigns running), and that the receiver "
+                "answers (`make smoke ARGS=--aws`). A stage nobody posts to: "
+                "-c silenceAlarmHours=0."
+            ),
+        )
+        self.alarms.append(alarm)
 
     def _alarm_on_api(self, api: apigw.HttpApi) -> None:
         rate = cloudwatch.MathExpression(

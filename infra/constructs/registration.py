@@ -12,11 +12,19 @@ from aws_cdk import Aws, CustomResource, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from functions.names import CallfireApi, Handler, Route, SubscriptionResource
+from functions.names import (
+    CallfireApi,
+    Env,
+    Handler,
+    Route,
+    StatusObject,
+    SubscriptionResource,
+)
 from functions.registration.subscriptions import endpoints_for
 from infra.constructs.postbacks import PostbackApi
 from infra.constructs.python_function import LOG_RETENTION, PythonFunction, log_writing_role
@@ -43,6 +51,7 @@ class CallfireRegistration(Construct):
         base_url: str,
         campaign_ids: Sequence[str],
         tracing: bool,
+        status_bucket: s3.IBucket,
     ) -> None:
         super().__init__(scope, construct_id)
         self.handler = PythonFunction(
@@ -51,7 +60,7 @@ class CallfireRegistration(Construct):
             code=code,
             handler=Handler.REGISTRATION,
             description="Subscribes the postback URL with CallFire when the stack deploys.",
-            environment={},
+            environment={Env.BUCKET: status_bucket.bucket_name},
             timeout=TIMEOUT,
             tracing=tracing,
         )
@@ -59,6 +68,13 @@ class CallfireRegistration(Construct):
             iam.PolicyStatement(
                 actions=["secretsmanager:GetSecretValue"],
                 resources=[postbacks.token_secret.secret_arn, _policy_arn(api_key)],
+            )
+        )
+        # Its last result, for `make status`: that one object, written and nothing else.
+        self.handler.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"],
+                resources=[status_bucket.arn_for_objects(StatusObject.REGISTRATION)],
             )
         )
         self.provider_logs = logs.LogGroup(

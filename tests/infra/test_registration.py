@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from functions.names import Handler, Output, SubscriptionResource
+from functions.names import Env, Handler, Output, StatusObject, SubscriptionResource
 from local.callfire import StandInCallFire
 from local.resources import LocalResources
 from local.template import synthesize
@@ -152,7 +152,7 @@ def test_it_waits_for_the_route_and_the_postback_function(configured: dict[str, 
     assert {route_id, postback_id, token_secret_id(configured)} <= set(resource["DependsOn"])
 
 
-def test_registration_role_reads_those_two_secrets_and_nothing_else(
+def test_registration_role_reads_those_two_secrets_and_writes_its_status_only(
     configured: dict[str, Any],
 ) -> None:
     ((_, function),) = function_with_handler(configured, HANDLER)
@@ -160,6 +160,10 @@ def test_registration_role_reads_those_two_secrets_and_nothing_else(
     role_id = properties["Role"]["Fn::GetAtt"][0]
     role = configured["Resources"][role_id]["Properties"]
     log_group_id = properties["LoggingConfig"]["LogGroup"]["Ref"]
+    (bucket_id,) = resources_of(configured, "AWS::S3::Bucket")
+    status_object = {
+        "Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, f"/{StatusObject.REGISTRATION}"]]
+    }
 
     assert "ManagedPolicyArns" not in role
     assert "Policies" not in role
@@ -171,7 +175,9 @@ def test_registration_role_reads_those_two_secrets_and_nothing_else(
             json.dumps({"Ref": token_secret_id(configured)}, sort_keys=True),
         ),
         ("secretsmanager:GetSecretValue", json.dumps(api_key_arn("-??????"), sort_keys=True)),
+        ("s3:PutObject", json.dumps(status_object, sort_keys=True)),
     }
+    assert properties["Environment"]["Variables"][Env.BUCKET] == {"Ref": bucket_id}
 
 
 def test_framework_role_invokes_the_registration_function_only(
@@ -206,6 +212,7 @@ def test_registration_function_has_no_secret_in_its_environment(
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_LOG_LEVEL",
+        Env.BUCKET,
     }
 
 

@@ -17,11 +17,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from functions.names import METRIC_DIMENSION_SETS, METRICS_NAMESPACE, Env, Handler, Metric
+from functions.names import METRIC_DIMENSION_SETS, METRICS_NAMESPACE, Env, Handler, LogKey, Metric
 from functions.postback import body as body_module
 from functions.postback.service import Status
 from functions.recordings.jobs import jobs_for
@@ -35,6 +36,7 @@ from tests.helpers import REGION, event_body, later, recording_queue
 from tests.infra.deployed import Deployed
 from tests.infra.metric_reads import (
     AWS_PUBLISHED,
+    LogQuery,
     MetricRead,
     function_log_groups,
     log_queries,
@@ -49,6 +51,8 @@ from tests.integration.test_recordings_handler import (  # noqa: F401 - fixtures
     recordings,
     servers,
 )
+from tools.smoke import smoke_report
+from tools.status import KINDS_QUERY
 
 Published = tuple[str, str, frozenset[tuple[str, str]]]
 
@@ -138,6 +142,11 @@ def drive_postback(
         outcome(Status.STORED, unique(event_body(sample))[0], 200)
     campaign = event_body("campaign_finished.xml").replace(b"22222", unique(b"1")[1].encode())
     outcome(Status.STORED, campaign, 200)
+    smoke = smoke_report(unique(b"1")[1], datetime.now(UTC)).body
+    for status in (Status.STORED, Status.DUPLICATE):
+        counted = outcome(status, smoke, 200)
+        assert Metric.REPORTS_RECEIVED not in counted, "a smoke test would hide CallFire's silence"
+        assert counted, "the smoke test's answer is still counted by its outcome"
     outcome(Status.DUPLICATE, call, 200)
     outcome(Status.CONFLICT, call.replace(b"TRANSFER", b"BUSY"), 200)
     outcome(Status.FORBIDDEN, call, 403, token="not-the-token")
@@ -289,10 +298,13 @@ def test_every_log_query_reads_what_its_function_writes(
     emitted: Emitted, deployed: Deployed
 ) -> None:
     """Each Logs Insights widget reads the log group of a function whose lines carry every field
-    it filters on (with the value it compares) and groups by."""
+    it filters on (with the value it compares) and groups by; and so does the status tool's
+    query of the postback function's log (`make status ARGS=--aws`)."""
     handlers = function_log_groups(deployed)
+    (postback_logs,) = [group for group, handler in handlers.items() if handler == Handler.POSTBACK]
+    status_query = LogQuery("tools/status.py KINDS_QUERY", (postback_logs,), KINDS_QUERY)
     problems = []
-    for query in log_queries(deployed):
+    for query in [*log_queries(deployed), status_query]:
         lines = [
             line for group in query.log_groups for line in emitted.lines(handlers.get(group, ""))
         ]
@@ -313,3 +325,24 @@ def test_every_log_query_reads_what_its_function_writes(
         ]
 
     assert problems == []
+
+
+def test_the_status_tool_counts_by_kind_what_reports_received_counts(emitted: Emitted) -> None:
+    """The status tool's split by kind (Logs Insights) counts the EMF records that publish
+    `ReportsReceived`, and leaves out the smoke tests' records as the metric does."""
+    records = emitted.blobs[Handler.POSTBACK]
+    received = [r for r in records if Metric.REPORTS_RECEIVED in metric_names([r])]
+    smoke = [r for r in records if r.get(LogKey.SMOKE) is True]
+    query = LogQuery("status", (), KINDS_QUERY)
+    outcomes = {value for name, value in query.compared() if name == LogKey.OUTCOME}
+
+    assert smoke, "the scenarios send a smoke test"
+    assert all(r[LogKey.OUTCOME] in outcomes and LogKey.SMOKE not in r for r in received)
+    assert all(r[LogKey.OUTCOME] in outcomes for r in smoke)
+    assert not [
+        r
+        for r in records
+        if r.get(LogKey.OUTCOME) in outcomes and LogKey.SMOKE not in r and r not in received
+    ], "a record the query would count that ReportsReceived does not"
+    assert f"not ispresent({LogKey.SMOKE})" in KINDS_QUERY
+    assert query.grouped_by() == [LogKey.KIND]

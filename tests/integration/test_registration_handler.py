@@ -5,6 +5,7 @@ template, the API key secret created by its configured name, as a user would."""
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,8 @@ from typing import Any
 import boto3
 import pytest
 
+from functions.names import Env, StatusObject
+from functions.names import RegistrationRecord as Record
 from functions.names import SubscriptionResource as Prop
 from functions.registration.service import RegistrationFailed, RetryPolicy
 from functions.wiring import registration as wiring
@@ -22,6 +25,9 @@ from local.invoke import lambda_context, load_handler, reset_function_state
 from local.resources import CustomResource, LocalResources, create_resources
 from local.template import synthesize
 from tests.helpers import REGION
+from tools.status import Commands
+from tools.status import parser as status_parser
+from tools.target import Target
 
 API_KEY_SECRET_NAME = "callfire/api-key"
 API_KEY = "cf-live/key+with&odd=chars"
@@ -332,3 +338,70 @@ def test_secrets_manager_hanging_fails_the_deployment_in_time(
     assert "could not be read" in message
     assert ("ReadTimeoutError" in message) or ("OutOfTime" in message)
     assert registration.callfire.requests == []
+
+
+def recorded(registration: Registration, aws: Callable[[str], Any]) -> dict[str, Any]:
+    bucket = registration.resource.function.environment[Env.BUCKET]
+    body = aws("s3").get_object(Bucket=bucket, Key=StatusObject.REGISTRATION)["Body"].read()
+    record: dict[str, Any] = json.loads(body)
+    return record
+
+
+def test_a_create_records_its_result_in_the_bucket_for_make_status(
+    registration: Registration, aws: Callable[[str], Any]
+) -> None:
+    registration.create()
+
+    record = recorded(registration, aws)
+    assert record[Record.RESULT] == Record.SUBSCRIBED
+    assert record[Record.SUBSCRIPTIONS] == [
+        "callfinish (account-wide)",
+        "campaignfinish (account-wide)",
+    ]
+    assert record[Record.FUNCTION] == registration.resource.function.logical_id
+    assert record[Record.PROPERTIES][Prop.CALLFIRE_BASE_URL] == registration.callfire.url
+    text = json.dumps(record)
+    assert API_KEY not in text
+    assert registration.token not in text
+
+
+def test_a_failure_is_recorded_before_the_deployment_fails(
+    registration: Registration, aws: Callable[[str], Any]
+) -> None:
+    registration.callfire.answer("POST", CALLFINISH, Canned(status=403, body=b"no"))
+
+    message = registration.failure()
+
+    record = recorded(registration, aws)
+    assert (record[Record.RESULT], record[Record.MESSAGE]) == (Record.FAILED, message)
+
+
+def test_the_resubscribe_command_status_prints_subscribes_again(
+    registration: Registration, aws: Callable[[str], Any]
+) -> None:
+    """`make status` prints `aws lambda invoke ... --payload '<json>'` to subscribe again from the
+    recorded properties: that payload, handed to the real handler, subscribes again."""
+    registration.callfire.answer("POST", CAMPAIGNFINISH, Canned(status=403, body=b"no"))
+    registration.failure()
+    registration.callfire.answer("POST", CAMPAIGNFINISH, Canned(body=SAVED))
+    record = recorded(registration, aws)
+    target = Target(
+        session=boto3.session.Session(region_name=REGION),
+        endpoint_url=None,
+        calls_table="calls",
+        campaigns_table="campaigns",
+        bucket=None,
+        recordings_queue=None,
+        description="moto",
+        stack_name="CallfireReceiver",
+        outputs={},
+    )
+    command = Commands(target, status_parser().parse_args([])).resubscribe(record)
+    words = shlex.split(command)
+
+    assert words[:3] == ["aws", "lambda", "invoke"]
+    assert words[words.index("--function-name") + 1] == record[Record.FUNCTION]
+    assert words[words.index("--cli-binary-format") + 1] == "raw-in-base64-out"
+    result = registration.invoke(json.loads(words[words.index("--payload") + 1]))
+    assert result["Data"]["Subscriptions"] == "2"
+    assert recorded(registration, aws)[Record.RESULT] == Record.SUBSCRIBED

@@ -206,6 +206,8 @@ USER_FACING = (
     names.Context,
     names.LocalEndpoint,
     names.LogKey,
+    names.StatusObject,
+    names.RegistrationRecord,
 )
 
 

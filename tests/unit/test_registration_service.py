@@ -3,11 +3,14 @@ retried and how long, what a failure says, and that no secret ever shows."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from functions.names import RegistrationRecord as Record
 from functions.names import SubscriptionResource as Prop
 from functions.registration.ports import Failure, HttpAnswer, NoAnswer
 from functions.registration.service import (
@@ -19,7 +22,7 @@ from functions.registration.service import (
 )
 from functions.registration.subscriptions import physical_id
 from local.callfire import SAVED, report_response
-from tests.fakes import FakeSecrets, ManualClock, ScriptedPoster
+from tests.fakes import FakeSecrets, ManualClock, RecordedStatus, ScriptedPoster
 
 API_KEY = "sk_live/KEY+with&odd=chars"
 TOKEN = "TokenValue0123456789abcdefABCDEF"
@@ -413,3 +416,80 @@ def test_an_unexpected_fault_is_reported_without_secrets(log_output: list[str]) 
     for text in [str(raised.value), *log_output]:
         assert "TokenValue" not in text
         assert "sk_live" not in text
+
+
+def recording(*script: HttpAnswer | NoAnswer, error: str | None = None) -> tuple[Setup, Any]:
+    """A setup whose service records its result, at a fixed moment."""
+    run = setup(*script)
+    status = RecordedStatus(error=error)
+    run.service = RegistrationService(
+        secrets=run.secrets,
+        poster=run.poster,
+        policy=POLICY,
+        sleep=run.clock.sleep,
+        clock=run.clock,
+        status=status,
+        now=lambda: datetime(2026, 11, 29, 10, 0, 0, 123000, tzinfo=UTC),
+    )
+    return run, status
+
+
+def test_a_subscription_records_what_was_subscribed_and_when() -> None:
+    run, status = recording()
+
+    run.service.on_event(run.event(), deadline=run.clock.now + 300, function_name="Reg-Fn")
+
+    assert status.records == [
+        {
+            Record.AT: "2026-11-29T10:00:00.123Z",
+            Record.RESULT: Record.SUBSCRIBED,
+            Record.REQUEST_TYPE: "Create",
+            Record.SUBSCRIPTIONS: ["callfinish (account-wide)", "campaignfinish (account-wide)"],
+            Record.FUNCTION: "Reg-Fn",
+            Record.PROPERTIES: PROPERTIES,
+        }
+    ]
+
+
+def test_a_failed_subscription_records_its_message_without_a_secret() -> None:
+    echo = report_response(f"bad key {API_KEY} for {POSTBACK_URL}?token={TOKEN}", success=False)
+    run, status = recording(HttpAnswer(200, echo.replace(b"&", b"&amp;")))
+
+    message = failure_of(run, run.event("Update"))
+
+    (record,) = status.records
+    assert record[Record.RESULT] == Record.FAILED
+    assert record[Record.REQUEST_TYPE] == "Update"
+    assert record[Record.MESSAGE] == message
+    assert record[Record.SUBSCRIPTIONS] == []
+    text = json.dumps(record)
+    assert API_KEY not in text
+    assert TOKEN not in text
+
+
+def test_properties_that_cannot_describe_a_subscription_are_recorded_as_a_failure() -> None:
+    run, status = recording()
+
+    failure_of(run, {"RequestType": "Create", "ResourceProperties": {}})
+
+    (record,) = status.records
+    assert record[Record.RESULT] == Record.FAILED
+    assert "cannot be made" in record[Record.MESSAGE]
+    assert Record.PROPERTIES not in record
+
+
+def test_a_record_that_cannot_be_written_fails_nothing(log_output: list[str]) -> None:
+    run, _ = recording(error="AccessDenied")
+
+    result = run.run(run.event())
+
+    assert result["Data"]["Subscriptions"] == "2"
+    assert any("could not be recorded" in line and "AccessDenied" in line for line in log_output)
+
+
+def test_a_delete_records_nothing() -> None:
+    run, status = recording()
+
+    run.run(run.event("Delete", PhysicalResourceId="x"))
+
+    assert status.records == []

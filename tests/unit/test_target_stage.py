@@ -25,7 +25,7 @@ def options(*argv: str) -> argparse.Namespace:
 def stacks_asked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     asked: list[str] = []
 
-    def aws_target(stack_name: str, region: str | None = None) -> Any:
+    def aws_target(stack_name: str, region: str | None = None, stage: str | None = None) -> Any:
         asked.append(stack_name)
         return stack_name
 

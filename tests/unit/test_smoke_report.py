@@ -1,0 +1,72 @@
+"""The smoke test's own pieces: the report it sends is one the postback function recognises as a
+smoke test (and no real report is), the token is taken out of the local postback URL, and the v2
+delivery is signed as CallFire signs."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from functions.reports import read_report
+from functions.reports.model import CallReport, CampaignReport, EventType
+from functions.reports.smoke import is_smoke_test
+from tests.helpers import event_body
+from tools.smoke import signature_of, smoke_report, split_token, v2_delivery, with_token
+
+NOW = datetime(2026, 11, 29, 10, 11, 12, 345678, tzinfo=UTC)
+
+
+def test_the_smoke_report_reads_as_a_smoke_test_with_what_the_item_must_hold() -> None:
+    sent = smoke_report("0f1e", NOW)
+
+    report, text = read_report(sent.body)
+
+    assert is_smoke_test(report)
+    assert isinstance(report, CallReport)
+    assert (report.call_id, report.campaign_id) == ("smoke-0f1e", "smoke")
+    assert report.recording_urls == ()
+    assert sent.expected["callStart"] == "2026-11-29T10:11:12"
+    assert sent.expected["raw"] == text
+
+
+@pytest.mark.parametrize(
+    "report",
+    [
+        read_report(event_body("call_finished.xml"))[0],
+        CallReport(call_id="smoke-1", event_type=EventType.CALL, campaign_id="22222"),
+        CallReport(call_id="1", event_type=EventType.CALL, campaign_id="smoke"),
+        CampaignReport(campaign_id="smoke"),
+        None,
+    ],
+)
+def test_no_other_report_is_taken_for_a_smoke_test(report: object) -> None:
+    assert not is_smoke_test(report)  # type: ignore[arg-type]
+
+
+def test_the_token_is_split_from_the_local_postback_url_and_put_back() -> None:
+    url, token = split_token("http://127.0.0.1:8080/postbacks?token=Ab%2Bc")
+
+    assert (url, token) == ("http://127.0.0.1:8080/postbacks", "Ab+c")
+    assert with_token(url, token) == "http://127.0.0.1:8080/postbacks?token=Ab%2Bc"
+
+
+def test_signature_matches_callfire_s_documented_test_vector() -> None:
+    """CallFire's v2 docs: body `{"name":"test webhook", "callback":"sms:callfire"}` with secret
+    `mysecrets` is signed `v14pF7d5C1+CHNIEWlg+sw9v0Xg=` (base64 of HMAC-SHA1)."""
+    body = b'{"name":"test webhook", "callback":"sms:callfire"}'
+
+    assert signature_of("mysecrets", body) == "v14pF7d5C1+CHNIEWlg+sw9v0Xg="
+
+
+def test_the_v2_delivery_carries_the_whole_id_as_a_json_integer() -> None:
+    call_id = 2**127 + 12345
+
+    delivery = json.loads(v2_delivery(call_id, NOW))
+
+    (event,) = delivery["events"]
+    assert (event["resourceType"], event["eventType"]) == ("OutboundCall", "Finished")
+    assert event["resource"]["id"] == call_id
+    assert event["resource"]["records"] == []
+    assert delivery["webhookName"] == "smoke"
