@@ -469,7 +469,7 @@ class SmokeV2:
         signed = self.smoke.send(
             door.webhook_url,
             self.body,
-            {**json_type, "X-CallFire-Signature": signature_of(door.webhook_secret, self.body)},
+            {**json_type, Route.SIGNATURE_HEADER: signature_of(door.webhook_secret, self.body)},
         )
         self.smoke.remember(signed)
         if signed.status != 200 or signed.body.get("status") != "stored":
