@@ -71,8 +71,8 @@ destroy: $(VENV)/.installed node_modules/.installed ## delete the stack (tables 
 local: $(VENV)/.installed node_modules/.installed ## run the whole system here until Ctrl-C (moto, gateway, stand-in CallFire)
 	$(PY) -m local $(ARGS)
 
-demo: $(VENV)/.installed node_modules/.installed ## start the local system, send CallFire's sample reports, show what was stored
-	$(PY) -m local.demo
+demo: $(VENV)/.installed node_modules/.installed ## start the local system, send CallFire's sample reports, show what was stored (ARGS=--running: to the running make local)
+	$(PY) -m local.demo $(ARGS)
 
 query: $(VENV)/.installed ## the stored reports: ARGS='calls --campaign 22222' (python -m tools.query --help)
 	$(PY) -m tools.query $(ARGS)

@@ -1,8 +1,13 @@
 """`make demo`: start the whole system here, send CallFire's documented sample reports (and one of
-them twice), wait for the recording to be copied, print what was stored, stop."""
+them twice), wait for the recording to be copied, print what was stored, stop.
+
+`make demo ARGS=--running` sends the same reports to the `make local` already running (its
+`.local/endpoints.json`, or `--endpoints PATH`), where `make status` then shows them."""
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 import time
 import urllib.error
@@ -18,7 +23,7 @@ from functions.names import (
     RecordingStatus,
 )
 from functions.reports import EventType
-from local.system import LocalSystem, Ports
+from local.system import ENDPOINTS_FILE, LocalSystem, Ports
 from tools.query import CALL_COLUMNS, CAMPAIGN_COLUMNS, as_table, calls_by_id, campaigns
 from tools.target import Target
 
@@ -115,15 +120,46 @@ def _wait_for_recordings(target: Target, call_id: str, say: Callable[[str], None
     raise DemoFailed(f"the recording was not copied within {RECORDING_WAIT_SECONDS} s")
 
 
-def main() -> int:
+def send_to_running(endpoints_file: Path, say: Callable[[str], None]) -> None:
+    """The samples (one twice) to a running local system, as `run` sends them to its own."""
+    try:
+        endpoints = json.loads(endpoints_file.read_text())
+    except FileNotFoundError:
+        raise DemoFailed(f"{endpoints_file} does not exist: start `make local` first") from None
+    postback_url = endpoints[LocalEndpoint.POSTBACK_URL]
+    bodies = samples(endpoints[LocalEndpoint.CALLFIRE_URL])
+    say(f"sending CallFire's sample reports to {postback_url.split('?')[0]}")
+    for name, body in [*bodies, (f"{bodies[0][0]} (again)", bodies[0][1])]:
+        status, answer = post(postback_url, body)
+        say(f"  POST {name:<28} -> {status} {answer}")
+        if status != 200:
+            raise DemoFailed(f"{name} was answered {status}: {answer}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.demo", description=__doc__)
+    parser.add_argument(
+        "--running",
+        action="store_true",
+        help="send the samples to the running `make local` instead of starting a system",
+    )
+    parser.add_argument("--endpoints", type=Path, default=ENDPOINTS_FILE, help="with --running")
+    options = parser.parse_args(argv)
+
     def say(message: str) -> None:
         print(message, flush=True)
 
     try:
-        run(say)
+        if options.running:
+            send_to_running(options.endpoints, say)
+        else:
+            run(say)
     except (DemoFailed, OSError) as error:
         print(f"\ndemo failed: {error}", file=sys.stderr)
         return 1
+    if options.running:
+        print("Sent: `make status` shows them.")
+        return 0
     print("Demo finished: every report stored once, the duplicate counted in `deliveries`.")
     return 0
 

@@ -24,7 +24,7 @@ import pytest
 
 from functions.names import LocalEndpoint, Output, RecordingStatus, Route
 from local.callfire import Canned
-from local.demo import QUIET, post, samples
+from local.demo import QUIET, post
 from local.faults import failing
 from local.system import LocalSystem, Ports, free_port
 from tests.helpers import event_body
@@ -79,15 +79,15 @@ def make(command: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    """`make local` with the demo's reports sent to it (as `make demo` sends them), and
+    """`make local` with the demo's reports sent to it (`make demo ARGS=--running`), and
     `make status` read at once, before any other test adds reports."""
     endpoints = tmp_path_factory.mktemp("operator") / "endpoints.json"
     with LocalSystem(
         Ports.free(), endpoints_file=endpoints, stack_name="e2e-operator", extra_environment=QUIET
     ) as system:
-        for name, body in samples(system.callfire.url):
-            answer = post(system.endpoints[LocalEndpoint.POSTBACK_URL], body)
-            assert answer[0] == 200, (name, answer)
+        sent = make(f'make demo ARGS="--running --endpoints {endpoints}"')
+        assert sent.returncode == 0, sent.stdout + sent.stderr
+        assert sent.stdout.count("-> 200 ") == 5, sent.stdout
         wait_until_no_recording_is(system, RecordingStatus.PENDING)
         shown = make(f'make status ARGS="--endpoints {endpoints}"')
         assert shown.returncode == 0, shown.stdout + shown.stderr
