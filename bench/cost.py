@@ -37,6 +37,9 @@ PRICES = {
     "cloudwatch_dashboard_month": 3.00,
     "secrets_manager_secret_month": 0.40,
     "kms_key_month": 1.00,
+    "eventbridge_custom_events_per_million": 1.00,
+    "eventbridge_archive_gb_processed": 0.10,
+    "eventbridge_archive_gb_month": 0.023,
 }
 
 FREE_TIER = {
@@ -82,6 +85,11 @@ ASSUMPTIONS = {
     _VALUES: 4.0,
     _API_KEY_SECRET: 1.0,
     "peak-to-average traffic, for provisioned DynamoDB capacity": 2.0,
+    "stream records per events invocation (one per report at low volume)": 1.0,
+    "events function: ms per invocation (one PutEvents)": 40.0,
+    "events function memory (MB)": 256.0,
+    "events function log bytes per invocation (INFO line + EMF record)": 700.0,
+    "event size (kB; each 64 kB is one billed event)": 1.5,
 }
 
 HOURS_A_MONTH = 730
@@ -104,6 +112,9 @@ EVENTS_PER_REPORT: dict[str, float] = {
     Metric.RECORDINGS_FAILED: 0.001,
     Metric.RECORDINGS_SKIPPED: 0.0001,
     Metric.RECORDING_JOBS_MALFORMED: 0.0,
+    Metric.EVENTS_PUBLISHED: 1.0,
+    Metric.EVENTS_NOT_PUBLISHED: 0.0001,
+    Metric.EVENTS_TRIMMED: 0.00001,
 }
 """How often each metric gets a data point, per report (assumed). A custom metric is billed for
 each hour it receives data, so at low volume the rare ones cost a fraction of $0.30. A metric
@@ -289,13 +300,27 @@ def _per_report(measured: Measured, log_bytes: Mapping[str, int]) -> dict[str, f
     platform = a["Lambda platform log lines per invocation (START/END/REPORT), bytes"]
     recording_invocations = recordings / a["recording messages per recordings invocation"]
     overhead = a["DynamoDB storage overhead per item and per index entry, bytes"]
+    stored = EVENTS_PER_REPORT[Metric.REPORTS_STORED]
+    events = stored + recordings  # one per stored report, one per recording copied
+    # the stream: the item written, each counted delivery, each recording's update
+    stream_records = stored + EVENTS_PER_REPORT[Metric.REPORTS_DUPLICATE] + recordings
+    events_invocations = (
+        stream_records / a["stream records per events invocation (one per report at low volume)"]
+    )
     return {
         "recordings": recordings,
-        "lambda requests": 1 + recording_invocations,
+        "events": events,
+        "event bytes": events * a["event size (kB; each 64 kB is one billed event)"] * 1000,
+        "lambda requests": 1 + recording_invocations + events_invocations,
         "lambda GB-seconds": _mean(
             {name: ms / 1000 * measured.memory_mb / 1024 for name, ms in duration_ms.items()}
         )
-        + recordings * recording_gb_seconds,
+        + recordings * recording_gb_seconds
+        + events_invocations
+        * a["events function: ms per invocation (one PutEvents)"]
+        / 1000
+        * a["events function memory (MB)"]
+        / 1024,
         "write units": _mean(
             {
                 name: write_units(measured.item_bytes[name])
@@ -311,7 +336,9 @@ def _per_report(measured: Measured, log_bytes: Mapping[str, int]) -> dict[str, f
         + platform
         + a["API Gateway access log line, bytes"]
         + recording_invocations * platform
-        + recordings * a["recordings function log bytes per recording (INFO line + EMF record)"],
+        + recordings * a["recordings function log bytes per recording (INFO line + EMF record)"]
+        + events_invocations
+        * (platform + a["events function log bytes per invocation (INFO line + EMF record)"]),
         "postback log bytes": _mean(log_bytes) + platform,
         "DynamoDB bytes": _mean(
             {
@@ -462,6 +489,20 @@ def bill(
             p["s3_put_per_thousand"] / 1e3,
         ),
         Line(
+            "EventBridge events (put on the bus)",
+            "per report",
+            use["events"],
+            "event",
+            p["eventbridge_custom_events_per_million"] / 1e6,
+        ),
+        Line(
+            "EventBridge archive (events processed)",
+            "per report",
+            use["event bytes"] / gb,
+            "GB",
+            p["eventbridge_archive_gb_processed"],
+        ),
+        Line(
             "CloudWatch Logs ingestion (functions, platform lines, access log)",
             "per report",
             use["log bytes"] / gb,
@@ -495,6 +536,13 @@ def bill(
             "GB-month",
             p["dynamodb_storage_gb_month"],
             "DynamoDB storage GB",
+        ),
+        Line(
+            "EventBridge archive storage (the month's events, half a month on average)",
+            "storage",
+            use["event bytes"] / gb / 2,
+            "GB-month",
+            p["eventbridge_archive_gb_month"],
         ),
         Line(
             "S3 storage (the month's recordings, half a month on average)",

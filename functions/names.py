@@ -29,6 +29,13 @@ class Env:
     """Exact `host:port` pairs (comma-separated) that the recordings function may fetch over http
     and only on a loopback address: the stand-in CallFire of the tests and the local system. The
     stack never sets it; every other URL must be https and reach public addresses only."""
+    EVENT_BUS: Final = "EVENT_BUS"
+    """The bus the events function puts events on: its ARN (a name also works in the same
+    account)."""
+    EVENT_SOURCE: Final = "EVENT_SOURCE"
+    EVENTS_RETRY_SECONDS: Final = "EVENTS_RETRY_SECONDS"
+    """How long one invocation of the events function keeps retrying throttled or failed
+    PutEvents entries before it hands the record back to the stream (Lambda retries it)."""
 
 
 class Item:
@@ -42,6 +49,11 @@ class Item:
     RECEIVED_AT: Final = "receivedAt"
     DELIVERIES: Final = "deliveries"
     EXTRA: Final = "extra"
+    VERSION: Final = "version"
+    """How many times the item's report was replaced (remap, a newer v2 webhook); absent means 1.
+    Each new version is published again as an event."""
+    UPDATED_AT: Final = "updatedAt"
+    """When the item was last replaced by a new version (absent on version 1)."""
 
 
 class CallAttribute:
@@ -87,6 +99,16 @@ class CampaignAttribute:
     TRANSFER: Final = "transfer"
     ERROR: Final = "error"
     MISC: Final = "misc"
+    EVENTS: Final = "events"
+    """v2 campaigns: a map of CampaignEvent name → ISO UTC time."""
+
+
+class CampaignEvent:
+    """The keys of a v2 campaign item's `events` map."""
+
+    STARTED: Final = "Started"
+    STOPPED: Final = "Stopped"
+    FINISHED: Final = "Finished"
 
 
 class CallsTable:
@@ -227,6 +249,9 @@ class Context:
     STAGE: Final = "stage"
     LOG_LEVEL: Final = "logLevel"
     SILENCE_ALARM_HOURS: Final = "silenceAlarmHours"
+    EVENT_BUS_ARN: Final = "eventBusArn"
+    EVENT_ARCHIVE_DAYS: Final = "eventArchiveDays"
+    EVENT_SOURCE: Final = "eventSource"
 
 
 class LocalEndpoint:
@@ -245,6 +270,11 @@ class LocalEndpoint:
     WEBHOOK_URL: Final = "webhook_url"
     WEBHOOK_SECRET: Final = "webhook_secret"  # noqa: S105 - a key name
     """With the v2 webhook route: its URL, and the secret that signs deliveries."""
+    EVENT_BUS: Final = "event_bus"
+    EVENT_SOURCE: Final = "event_source"
+    EVENTS_QUEUE: Final = "events_queue"
+    """A local-only queue that a catch-all rule on the local bus feeds, to watch the events."""
+    EVENTS_DEAD_LETTER_QUEUE: Final = "events_dead_letter_queue"
 
 
 class Handler:
@@ -253,6 +283,7 @@ class Handler:
     POSTBACK: Final = "functions.handlers.postback.lambda_handler"
     RECORDINGS: Final = "functions.handlers.recordings.lambda_handler"
     REGISTRATION: Final = "functions.handlers.registration.lambda_handler"
+    EVENTS: Final = "functions.handlers.events.lambda_handler"
 
 
 class Output:
@@ -270,6 +301,8 @@ class Output:
     WEBHOOK_URL: Final = "WebhookUrl"
     WEBHOOK_SECRET_ARN: Final = "WebhookSecretArn"  # noqa: S105 - an output name
     """With the v2 webhook route (branch v2-webhooks): its URL and its signing secret."""
+    EVENT_BUS_NAME: Final = "EventBusName"
+    EVENTS_DEAD_LETTER_QUEUE: Final = "EventsDeadLetterQueueUrl"
 
 
 class Metric:
@@ -293,6 +326,9 @@ class Metric:
     RECORDINGS_RETRIED: Final = "RecordingsRetried"
     RECORDING_JOBS_MALFORMED: Final = "RecordingJobsMalformed"
     RECORDING_BYTES_COPIED: Final = "RecordingBytesCopied"
+    EVENTS_PUBLISHED: Final = "EventsPublished"
+    EVENTS_NOT_PUBLISHED: Final = "EventsNotPublished"
+    EVENTS_TRIMMED: Final = "EventsTrimmed"
 
 
 class Dimension:
@@ -336,6 +372,9 @@ METRIC_DIMENSION_SETS: Final[dict[str, tuple[tuple[str, ...], ...]]] = dict.from
         Metric.RECORDINGS_RETRIED,
         Metric.RECORDING_JOBS_MALFORMED,
         Metric.RECORDING_BYTES_COPIED,
+        Metric.EVENTS_PUBLISHED,
+        Metric.EVENTS_NOT_PUBLISHED,
+        Metric.EVENTS_TRIMMED,
     ),
     ((Dimension.SERVICE,),),
 )
@@ -343,6 +382,36 @@ METRIC_DIMENSION_SETS: Final[dict[str, tuple[tuple[str, ...], ...]]] = dict.from
 and widgets may read, and what the bill counts (each name and dimension set is a custom metric,
 $0.30 a month while it receives data). Every count is published once, for the whole service; the
 split by kind and reason is read from the same EMF records (LogKey) with Logs Insights."""
+
+
+class DetailType:
+    """The `detail-type` of each event the receiver puts on its bus (docs/events.md)."""
+
+    CALL_FINISHED: Final = "Call Finished"
+    TEXT_SENT: Final = "Text Sent"
+    TEXT_RECEIVED: Final = "Text Received"
+    CAMPAIGN_STARTED: Final = "Campaign Started"
+    CAMPAIGN_STOPPED: Final = "Campaign Stopped"
+    CAMPAIGN_FINISHED: Final = "Campaign Finished"
+    RECORDING_COPIED: Final = "Recording Copied"
+    RECORDING_FAILED: Final = "Recording Failed"
+
+
+class EventDetail:
+    """What an event's `detail` adds to the item's attributes, and what it leaves out."""
+
+    EVENT_ID: Final = "eventId"
+    """Deterministic: the same fact always has the same id, so consumers can drop duplicates."""
+    TABLE: Final = "table"
+    """`calls` or `campaigns`."""
+    INDEX: Final = "index"
+    """A recording event: the entry's position in the item's `recordings`."""
+    BUCKET: Final = "bucket"
+    TRUNCATED: Final = "truncated"
+    """The attributes left out to keep the event under EventBridge's size limit (largest first)."""
+    LEFT_OUT: Final = (Item.RAW, Item.RAW_S3_KEY, Item.EXTRA, Item.DELIVERIES)
+    """The body (`raw`, or its key in the bucket when the body is kept there), the unrecognised
+    elements and the delivery counter: bookkeeping, large, or changing without a new fact."""
 
 
 STACK_NAME: Final = "CallfireReceiver"
@@ -377,3 +446,6 @@ DEFAULT_RECORDING_READ_TIMEOUT: Final = 30.0
 DEFAULT_RECORDING_MAX_RECEIVES: Final = 5
 SERVICE_NAME: Final = "callfire-receiver"
 METRICS_NAMESPACE: Final = "CallFireReceiver"
+DEFAULT_EVENT_SOURCE: Final = "callfire.receiver"
+DEFAULT_EVENT_ARCHIVE_DAYS: Final = 30
+DEFAULT_EVENTS_RETRY_SECONDS: Final = 20.0

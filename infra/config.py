@@ -13,6 +13,8 @@ from constructs import Node
 from functions.names import (
     CALLFIRE_DOMAIN,
     DEFAULT_CALLFIRE_BASE_URL,
+    DEFAULT_EVENT_ARCHIVE_DAYS,
+    DEFAULT_EVENT_SOURCE,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_STAGE,
     Context,
@@ -38,6 +40,9 @@ for every 3) fits Lambda's payload beside its event: 4,669,440 bytes."""
 MAX_SILENCE_ALARM_HOURS = 168
 """The silence alarm evaluates one-hour periods, and CloudWatch takes at most 7 days of them
 (PutMetricAlarm: Period x EvaluationPeriods <= 604,800 seconds)."""
+_EVENT_BUS_ARN = re.compile(r"^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[A-Za-z0-9._/-]+$")
+_EVENT_SOURCE = re.compile(r"^[A-Za-z0-9._-]{1,256}$")
+MAX_ARCHIVE_DAYS = 3650
 
 
 class ConfigError(ValueError):
@@ -60,6 +65,9 @@ class ReceiverConfig:
     log_level: str = "INFO"
     silence_alarm_hours: int = 24
     """Hours without a report from CallFire before `ReportsSilent` is raised; 0: no alarm."""
+    event_bus_arn: str | None = None
+    event_archive_days: int = DEFAULT_EVENT_ARCHIVE_DAYS
+    event_source: str = DEFAULT_EVENT_SOURCE
 
     @classmethod
     def from_context(cls, node: Node) -> ReceiverConfig:
@@ -87,6 +95,13 @@ class ReceiverConfig:
                 defaults.silence_alarm_hours,
                 Context.SILENCE_ALARM_HOURS,
             ),
+            event_bus_arn=get(Context.EVENT_BUS_ARN) or None,
+            event_archive_days=_days(
+                get(Context.EVENT_ARCHIVE_DAYS),
+                defaults.event_archive_days,
+                Context.EVENT_ARCHIVE_DAYS,
+            ),
+            event_source=str(get(Context.EVENT_SOURCE) or defaults.event_source),
         )
         config.validate()
         return config
@@ -121,6 +136,18 @@ class ReceiverConfig:
                 f"silenceAlarmHours must be 0 (no alarm) to {MAX_SILENCE_ALARM_HOURS} (7 days, "
                 f"CloudWatch's longest alarm window): {self.silence_alarm_hours!r}"
             )
+        if self.event_bus_arn and not _EVENT_BUS_ARN.match(self.event_bus_arn):
+            raise ConfigError(
+                f"eventBusArn must be an event bus ARN (arn:aws:events:...:event-bus/NAME): "
+                f"{self.event_bus_arn!r}"
+            )
+        if not 1 <= self.event_archive_days <= MAX_ARCHIVE_DAYS:
+            raise ConfigError(f"eventArchiveDays must be between 1 and {MAX_ARCHIVE_DAYS}")
+        if not _EVENT_SOURCE.match(self.event_source) or self.event_source.startswith("aws."):
+            raise ConfigError(
+                "eventSource must be 1 to 256 letters, digits, '.', '-' or '_', and not start "
+                f"with 'aws.' (reserved by AWS): {self.event_source!r}"
+            )
         for campaign_id in self.subscribe_campaign_ids:
             if not campaign_id.isdigit():
                 raise ConfigError(f"subscribeCampaignIds holds a non-numeric id: {campaign_id!r}")
@@ -142,6 +169,16 @@ def _whole_number(value: Any, default: int, name: str) -> int:
     if isinstance(value, bool) or not str(value).strip().isdigit():
         raise ConfigError(f"{name} must be a whole number of hours: {value!r}")
     return int(str(value).strip())
+
+
+def _days(value: Any, default: int, name: str) -> int:
+    """A number of days; missing, empty or 0 takes the default, as for the other numbers."""
+    if value is None or str(value).strip() in {"", "0"}:
+        return default
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number of days: {value!r}") from None
 
 
 def _boolean(value: Any, default: bool) -> bool:

@@ -1,5 +1,5 @@
-"""The receiver: storage, recordings (queue, copier, dead letters) and the postback API, with the
-outputs docs/contract.md lists."""
+"""The receiver: storage, recordings (queue, copier, dead letters), the postback API and events
+out (bus, archive, stream function), with the outputs docs/contract.md lists."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from constructs import Construct
 from functions.names import DEFAULT_STAGE, Output, physical_name_prefix, stack_name
 from infra.bundling import functions_code
 from infra.config import ReceiverConfig
+from infra.constructs.events import EventsOut
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.postbacks import PostbackApi
 from infra.constructs.python_function import PythonFunction
@@ -63,6 +64,16 @@ class ReceiverStack(Stack):
             burst_limit=config.api_burst_limit,
             tracing=config.tracing,
         )
+        self.events = EventsOut(
+            self,
+            "Events",
+            code=code,
+            storage=self.storage,
+            event_bus_arn=config.event_bus_arn,
+            archive_days=config.event_archive_days,
+            source=config.event_source,
+            tracing=config.tracing,
+        )
         self.registration = (
             CallfireRegistration(
                 self,
@@ -84,13 +95,22 @@ class ReceiverStack(Stack):
             "Monitoring",
             alarm_email=config.alarm_email,
             api=self.postbacks.api,
-            functions=[self.postbacks.handler.function, self.recordings.copier.function],
+            functions=[
+                self.postbacks.handler.function,
+                self.recordings.copier.function,
+                self.events.publisher.function,
+            ],
             postback_logs=self.postbacks.handler.log_group,
             tables=[self.storage.calls_table, self.storage.campaigns_table],
             queue=self.recordings.queue,
             dead_letter_queue=self.recordings.dead_letter_queue,
-            existing_alarms=[self.recordings.dead_letter_alarm],
+            existing_alarms=[
+                self.recordings.dead_letter_alarm,
+                self.events.dead_letter_alarm,
+                self.events.iterator_age_alarm,
+            ],
             silence_alarm_hours=config.silence_alarm_hours,
+            extra_widgets=self.events.widgets(),
         )
         for function in self.node.find_all():
             if isinstance(function, PythonFunction):
@@ -150,6 +170,15 @@ class ReceiverStack(Stack):
             Output.RECORDINGS_QUEUE: (
                 self.recordings.queue.queue_url,
                 "Recording copies to do (make replay ARGS='--aws recordings' fills it again).",
+            ),
+            Output.EVENT_BUS_NAME: (
+                self.events.bus.event_bus_name,
+                "The bus each new report and recording outcome is published on (docs/events.md).",
+            ),
+            Output.EVENTS_DEAD_LETTER_QUEUE: (
+                self.events.dead_letter_queue.queue_url,
+                "Stream records whose events could not be published "
+                "(make replay ARGS='--aws events' publishes them again).",
             ),
         }
         for name, (value, description) in outputs.items():

@@ -1,5 +1,6 @@
 """`make demo`: start the whole system here, send CallFire's documented sample reports (and one of
-them twice), wait for the recording to be copied, print what was stored, stop.
+them twice), wait for the recording to be copied, print what was stored and the events published
+on the bus, stop.
 
 `make demo ARGS=--running` sends the same reports to the `make local` already running (its
 `.local/endpoints.json`, or `--endpoints PATH`), where `make status` then shows them."""
@@ -14,23 +15,41 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from functions.names import (
     CallAttribute,
     CallsTable,
+    CampaignAttribute,
+    DetailType,
+    EventDetail,
+    Item,
     LocalEndpoint,
     RecordingEntry,
     RecordingStatus,
 )
 from functions.reports import EventType
+from local.bus import take_events
 from local.system import ENDPOINTS_FILE, LocalSystem, Ports
 from tools.query import CALL_COLUMNS, CAMPAIGN_COLUMNS, as_table, calls_by_id, campaigns
+from tools.table import render
 from tools.target import Target
 
 SAMPLES = Path(__file__).resolve().parent.parent / "tests" / "events"
 DOCUMENTED = ("call_finished.xml", "text_sent.xml", "text_reply.xml", "campaign_finished.xml")
 DOCUMENTED_RECORDING = b"https://www.callfire.com/cloud/1/files/recording/"
 RECORDING_WAIT_SECONDS = 60
+EVENTS_WAIT_SECONDS = 30
+EXPECTED_EVENTS = sorted(
+    (
+        DetailType.CALL_FINISHED,
+        DetailType.TEXT_SENT,
+        DetailType.TEXT_RECEIVED,
+        DetailType.CAMPAIGN_FINISHED,
+        DetailType.RECORDING_COPIED,
+    )
+)
+"""One per new item and one for the copied recording; none for the report sent twice."""
 QUIET = {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"}
 """The functions' own logs and metrics would drown the demo's story; `make local` shows them."""
 
@@ -60,7 +79,7 @@ def samples(callfire_url: str) -> list[tuple[str, bytes]]:
 
 
 def run(say: Callable[[str], None]) -> None:
-    say("[1/5] starting the system (stand-in CallFire, synth with cdk-nag, moto, gateway)")
+    say("[1/6] starting the system (stand-in CallFire, synth with cdk-nag, moto, gateway)")
     with LocalSystem(
         Ports.free(),
         endpoints_file=None,
@@ -69,7 +88,7 @@ def run(say: Callable[[str], None]) -> None:
     ) as system:
         postback_url = system.endpoints[LocalEndpoint.POSTBACK_URL]
         target = system.target()
-        say(f"[2/5] sending CallFire's sample reports to {postback_url.split('?')[0]}")
+        say(f"[2/6] sending CallFire's sample reports to {postback_url.split('?')[0]}")
         bodies = samples(system.callfire.url)
         for name, body in [*bodies, (f"{bodies[0][0]} (again)", bodies[0][1])]:
             status, answer = post(postback_url, body)
@@ -78,11 +97,11 @@ def run(say: Callable[[str], None]) -> None:
                 raise DemoFailed(f"{name} was answered {status}: {answer}")
         call_id = "111111"
         if system.consumers:
-            say("[3/5] waiting for the recording to be copied into S3")
+            say("[3/6] waiting for the recording to be copied into S3")
             _wait_for_recordings(target, call_id, say)
         else:
-            say("[3/5] no recordings consumer in this stack; recordings stay PENDING")
-        say("[4/5] stored items")
+            say("[3/6] no recordings consumer in this stack; recordings stay PENDING")
+        say("[4/6] stored items")
         calls = calls_by_id(target, call_id)
         if {item[CallsTable.SORT_KEY] for item in calls} != set(EventType):
             raise DemoFailed(
@@ -98,7 +117,11 @@ def run(say: Callable[[str], None]) -> None:
                 f"campaign {subscription.campaign_id}" if subscription.campaign_id else "account"
             )
             say(f"      subscribed with the stand-in CallFire: {subscription.kind} ({scope})")
-        say("[5/5] stopping")
+        bus = system.endpoints[LocalEndpoint.EVENT_BUS]
+        say(f"[5/6] events on the bus {bus} (seen through the local-only events queue)")
+        events = _wait_for_events(system)
+        say("\n" + events_table(events) + "\n")
+        say("[6/6] stopping")
 
 
 def _wait_for_recordings(target: Target, call_id: str, say: Callable[[str], None]) -> None:
@@ -118,6 +141,41 @@ def _wait_for_recordings(target: Target, call_id: str, say: Callable[[str], None
             return
         time.sleep(0.5)
     raise DemoFailed(f"the recording was not copied within {RECORDING_WAIT_SECONDS} s")
+
+
+def _wait_for_events(system: LocalSystem) -> list[dict[str, Any]]:
+    """The events the reports produced: as many as expected, then a moment more to make sure
+    that nothing else (a duplicate) follows."""
+    sqs = system.client("sqs")
+    queue = system.endpoints[LocalEndpoint.EVENTS_QUEUE]
+    events: list[dict[str, Any]] = []
+    deadline = time.monotonic() + EVENTS_WAIT_SECONDS
+    while len(events) < len(EXPECTED_EVENTS) and time.monotonic() < deadline:
+        events += take_events(sqs, queue, wait_seconds=1)
+    events += take_events(sqs, queue, wait_seconds=1)
+    published = sorted(str(event["detail-type"]) for event in events)
+    if published != EXPECTED_EVENTS:
+        raise DemoFailed(f"expected the events {EXPECTED_EVENTS}, the bus carried {published}")
+    return events
+
+
+def events_table(events: list[dict[str, Any]]) -> str:
+    rows = []
+    for event in sorted(events, key=lambda event: str(event["detail-type"])):
+        detail = event["detail"]
+        key = detail.get(CallAttribute.CALL_ID) or detail.get(CampaignAttribute.CAMPAIGN_ID)
+        what = detail.get(CallAttribute.EVENT_TYPE) or detail.get(EventDetail.TABLE)
+        extra = detail.get(RecordingEntry.S3_KEY) or detail.get(CallAttribute.DISPOSITION) or ""
+        rows.append(
+            [
+                event["detail-type"],
+                f"{key} ({what})",
+                detail.get(Item.VERSION, ""),
+                extra,
+                detail.get(EventDetail.EVENT_ID),
+            ]
+        )
+    return render(["detail-type", "item", "version", "disposition / s3Key", "eventId"], rows)
 
 
 def send_to_running(endpoints_file: Path, say: Callable[[str], None]) -> None:
@@ -160,7 +218,10 @@ def main(argv: list[str] | None = None) -> int:
     if options.running:
         print("Sent: `make status` shows them.")
         return 0
-    print("Demo finished: every report stored once, the duplicate counted in `deliveries`.")
+    print(
+        "Demo finished: every report stored once, the duplicate counted in `deliveries`, "
+        "one event per new fact on the bus."
+    )
     return 0
 
 

@@ -1,9 +1,10 @@
 """The template's stateful resources, created for real on a moto endpoint (in-process or server).
 
-Tables with their keys and indexes, the bucket, the queues with their redrive policy and the
-secrets are created from their CloudFormation properties; functions and HTTP routes are read so
-that the local gateway and consumers run the handlers the template names, with the environment it
-gives them. Nothing here is declared twice: change the stack and the local system follows.
+Tables with their keys, indexes and streams, the bucket, the queues with their redrive policy, the
+secrets, the event bus and its archive are created from their CloudFormation properties; functions,
+HTTP routes and event source mappings are read so that the local gateway and consumers run the
+handlers the template names, with the environment it gives them. Nothing here is declared twice:
+change the stack and the local system follows.
 """
 
 from __future__ import annotations
@@ -72,6 +73,25 @@ class QueueSource:
     queue_arn: str
     batch_size: int
     reports_item_failures: bool
+
+
+@dataclass(frozen=True)
+class StreamSource:
+    """A DynamoDB stream event source mapping: which function consumes which table's stream,
+    and how Lambda would retry, split and dead-letter its batches."""
+
+    function_id: str
+    stream_arn: str
+    batch_size: int
+    starting_position: str
+    bisect_on_error: bool
+    retry_attempts: int
+    """-1: until the record expires."""
+    max_record_age_seconds: int
+    """-1: no limit."""
+    reports_item_failures: bool
+    filters: tuple[dict[str, Any], ...]
+    on_failure_queue_url: str | None
 
 
 @dataclass(frozen=True)
@@ -214,11 +234,45 @@ class LocalResources:
         )
         return stages[0] if stages else {}
 
-    def queue_sources(self) -> list[QueueSource]:
-        sources = []
+    def _mappings_of(self, source_type: str) -> list[tuple[dict[str, Any], str]]:
+        """The event source mappings whose source is a `source_type` resource, each with the
+        logical id of that resource."""
+        found = []
         for mapping in self.resources_of_type("AWS::Lambda::EventSourceMapping").values():
             properties = mapping["Properties"]
-            queue_id = properties["EventSourceArn"]["Fn::GetAtt"][0]
+            source_id = properties["EventSourceArn"]["Fn::GetAtt"][0]
+            if self.template["Resources"][source_id]["Type"] == source_type:
+                found.append((properties, source_id))
+        return found
+
+    def stream_sources(self) -> list[StreamSource]:
+        sources = []
+        for properties, table_id in self._mappings_of("AWS::DynamoDB::Table"):
+            destination = properties.get("DestinationConfig", {}).get("OnFailure", {})
+            queue_id = _get_att_target(destination.get("Destination"))
+            sources.append(
+                StreamSource(
+                    function_id=properties["FunctionName"]["Ref"],
+                    stream_arn=self.attributes[table_id]["StreamArn"],
+                    batch_size=int(properties.get("BatchSize", 100)),
+                    starting_position=properties.get("StartingPosition", "LATEST"),
+                    bisect_on_error=bool(properties.get("BisectBatchOnFunctionError", False)),
+                    retry_attempts=int(properties.get("MaximumRetryAttempts", -1)),
+                    max_record_age_seconds=int(properties.get("MaximumRecordAgeInSeconds", -1)),
+                    reports_item_failures="ReportBatchItemFailures"
+                    in properties.get("FunctionResponseTypes", []),
+                    filters=tuple(
+                        json.loads(entry["Pattern"])
+                        for entry in properties.get("FilterCriteria", {}).get("Filters", [])
+                    ),
+                    on_failure_queue_url=self.refs[queue_id] if queue_id else None,
+                )
+            )
+        return sources
+
+    def queue_sources(self) -> list[QueueSource]:
+        sources = []
+        for properties, queue_id in self._mappings_of("AWS::SQS::Queue"):
             sources.append(
                 QueueSource(
                     function_id=properties["FunctionName"]["Ref"],
@@ -294,6 +348,8 @@ def create_resources(
         "AWS::S3::Bucket": _create_bucket,
         "AWS::SQS::Queue": _create_queue,
         "AWS::SecretsManager::Secret": _create_secret,
+        "AWS::Events::EventBus": _create_event_bus,
+        "AWS::Events::Archive": _create_archive,
     }
     for logical_id, resource in template["Resources"].items():
         if resource["Type"] == "AWS::Lambda::Function":
@@ -420,6 +476,33 @@ def _create_secret(
         )["RandomPassword"]
     arn = secrets.create_secret(Name=name, SecretString=value)["ARN"]
     resources.refs[logical_id] = arn
+    resources.attributes[logical_id] = {"Arn": arn}
+
+
+def _create_event_bus(
+    client: ClientFactory, resources: LocalResources, logical_id: str, properties: dict[str, Any]
+) -> None:
+    name = properties.get("Name") or _physical_name(resources, logical_id)
+    arn = client("events").create_event_bus(Name=name)["EventBusArn"]
+    resources.refs[logical_id] = name
+    resources.attributes[logical_id] = {"Arn": arn, "Name": name}
+
+
+ARCHIVE_NAME_LENGTH = 48
+
+
+def _create_archive(
+    client: ClientFactory, resources: LocalResources, logical_id: str, properties: dict[str, Any]
+) -> None:
+    name = properties.get("ArchiveName") or _physical_name(resources, logical_id)
+    name = name[-ARCHIVE_NAME_LENGTH:]
+    arguments: dict[str, Any] = {"ArchiveName": name, "EventSourceArn": properties["SourceArn"]}
+    if "EventPattern" in properties:
+        arguments["EventPattern"] = json.dumps(properties["EventPattern"])
+    if "RetentionDays" in properties:
+        arguments["RetentionDays"] = int(properties["RetentionDays"])
+    arn = client("events").create_archive(**arguments)["ArchiveArn"]
+    resources.refs[logical_id] = name
     resources.attributes[logical_id] = {"Arn": arn}
 
 

@@ -1,6 +1,7 @@
 """The whole system on this machine, from the synthesized template: moto (a real server), the
 stateful resources the template declares, a local API Gateway calling the functions it names, the
-SQS event sources, a stand-in CallFire, and the registration custom resource run as a Create.
+SQS and DynamoDB stream event sources, a stand-in CallFire, the registration custom resource run as
+a Create, and a local-only queue that watches the event bus.
 
 One LocalSystem per process: the functions run in-process and share its environment.
 """
@@ -32,6 +33,7 @@ from functions.names import (
     SubscriptionResource,
 )
 from functions.names import stack_name as stack_name_of
+from local.bus import watch_bus
 from local.callfire import StandInCallFire
 from local.consumer import QueueConsumer
 from local.events import custom_resource_event
@@ -39,8 +41,9 @@ from local.gateway import LocalGateway
 from local.invoke import reset_function_state
 from local.resources import LocalResources, create_resources
 from local.runner import FunctionRunner, merged_environment, patched_environment
+from local.streams import StreamConsumer
 from local.template import ROOT, synthesize
-from tools.target import Target
+from tools.target import Target, client_config
 
 ENDPOINTS_FILE = ROOT / ".local" / "endpoints.json"
 REGION = "us-east-1"
@@ -116,10 +119,13 @@ class LocalSystem:
             aws_access_key_id="local", aws_secret_access_key="local", region_name=self.region
         )
         self.consumers: list[QueueConsumer] = []
+        self.streams: list[StreamConsumer] = []
         self.registrations: list[dict[str, Any]] = []
 
     def client(self, service: str) -> Any:
-        return self._session.client(service, endpoint_url=self.endpoint_url)
+        return self._session.client(
+            service, endpoint_url=self.endpoint_url, config=client_config(service)
+        )
 
     def target(self) -> Target:
         """What the tools (query, replay) work on, for this system."""
@@ -180,6 +186,17 @@ class LocalSystem:
             consumer = QueueConsumer(source, self.client("sqs"), self.runner.invoke, self.region)
             self.consumers.append(consumer.start())
             self._cleanups.append(consumer.stop)
+        self.events_queue = self._watch_events()
+        for stream_source in self.resources.stream_sources():
+            stream = StreamConsumer(
+                stream_source,
+                self.client("dynamodbstreams"),
+                self.client("sqs"),
+                self.runner.invoke,
+                self.region,
+            )
+            self.streams.append(stream.start())
+            self._cleanups.append(stream.stop)
         self._register()
         self.endpoints = self._endpoints()
         if self._endpoints_file is not None:
@@ -203,6 +220,16 @@ class LocalSystem:
             Env.RECORDING_LOOPBACK_ORIGINS: urlsplit(self.callfire.url).netloc,
             **self._extra_environment,
         }
+
+    def _watch_events(self) -> str:
+        events = self.resources.function_for_handler(Handler.EVENTS)
+        self._progress("watching the event bus with a local-only queue")
+        return watch_bus(
+            self.client,
+            bus_name=self.resources.outputs()[Output.EVENT_BUS_NAME],
+            source=events.environment[Env.EVENT_SOURCE],
+            queue_name=f"{self.stack_name}-events-watch",
+        )
 
     def _register(self) -> None:
         """Run each custom resource as CloudFormation would on the first deploy, with one change:
@@ -239,6 +266,12 @@ class LocalSystem:
             LocalEndpoint.DEAD_LETTER_QUEUE: outputs[Output.DEAD_LETTER_QUEUE],
             LocalEndpoint.CALLFIRE_URL: self.callfire.url,
             LocalEndpoint.STAGE: self.stage,
+            LocalEndpoint.EVENT_BUS: outputs[Output.EVENT_BUS_NAME],
+            LocalEndpoint.EVENT_SOURCE: self.resources.function_for_handler(
+                Handler.EVENTS
+            ).environment[Env.EVENT_SOURCE],
+            LocalEndpoint.EVENTS_QUEUE: self.events_queue,
+            LocalEndpoint.EVENTS_DEAD_LETTER_QUEUE: outputs[Output.EVENTS_DEAD_LETTER_QUEUE],
         }
 
     def stop(self) -> None:

@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any, Self
 from urllib.parse import parse_qs
 
+from functions.events.mapping import BusEvent
+from functions.events.ports import NotPut
 from functions.failures import (
     ArchiveUnavailable,
     QueueUnavailable,
@@ -292,3 +294,23 @@ class RecordedStatus:
         if self.error:
             raise StatusUnavailable(self.error)
         self.records.append(dict(record))
+
+
+# The events service's port.
+
+
+@dataclass
+class FakeEventBus:
+    """Keeps every event put. `answers` scripts the outcome of the next calls: each is a function
+    of an event that answers None (put) or a NotPut; once they are used up, every event is put."""
+
+    put: list[BusEvent] = field(default_factory=list)
+    calls: list[int] = field(default_factory=list)
+    answers: list[Callable[[BusEvent], NotPut | None]] = field(default_factory=list)
+
+    def publish(self, events: Sequence[BusEvent], *, deadline: float) -> list[NotPut | None]:
+        self.calls.append(len(events))
+        answer = self.answers.pop(0) if self.answers else (lambda _: None)
+        outcomes = [answer(event) for event in events]
+        self.put += [event for event, outcome in zip(events, outcomes, strict=True) if not outcome]
+        return outcomes

@@ -7,6 +7,7 @@ nothing the second time.
     python -m tools.replay remap [--since 2026-11-01] [--until 2026-11-28]
     python -m tools.replay recordings [--include-failed]
     python -m tools.replay redrive                                  (dead-lettered messages)
+    python -m tools.replay events                 (what the events dead-letter queue names)
 
 Add --dry-run to see what would happen. The target is chosen as for the query tool: the local
 system while `.local/endpoints.json` exists, else the deployed stack (--aws / --local to choose).
@@ -15,7 +16,9 @@ system while `.local/endpoints.json` exists, else the deployed stack (--aws / --
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -25,25 +28,32 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.adapters.archive import CONTENT_ENCODING_METADATA, RECEIVED_AT_METADATA
 from functions.adapters.dynamodb import DynamoReportStore, serialize
+from functions.adapters.event_bus import EventBridgePublisher
 from functions.adapters.queue import SqsRecordingQueue
+from functions.events.mapping import EventRules
+from functions.events.service import EventsService, PoisonRecord
 from functions.failures import Unavailable
 from functions.names import (
+    DEFAULT_EVENTS_RETRY_SECONDS,
     DEFAULT_MAX_BODY_BYTES,
     ArchiveTag,
     CallAttribute,
     CallsTable,
+    Env,
     Item,
     Prefix,
     RecordingEntry,
     RecordingStatus,
 )
-from functions.postback.body import read_postback
+from functions.postback.body import iso_utc, read_postback
 from functions.postback.store_once import Stored, store_once
 from functions.recordings.jobs import RecordingJob, jobs_for
 from functions.reports import CallReport, ReportRejected, read_report
 from functions.reports.items import ReportItem, Table, body_sha256, fit_item, to_item
 from tools.cli import check_period, command, commands, day, default
+from tools.streams import read_range
 from tools.target import (
+    CALL_SECONDS,
     Target,
     TargetError,
     add_target_arguments,
@@ -230,14 +240,17 @@ def _item_count(dynamodb: Any, table: str) -> int:
 
 def remapped(old: dict[str, Any], raw: str) -> ReportItem | None:
     """The item that the current parser makes of `old`'s body `raw` (on the item or in the
-    bucket), keeping what happened to it since (deliveries, recording copies); None when the key
-    itself would change."""
+    bucket), keeping what happened to it since (deliveries, recording copies, its version); None
+    when the key itself would change."""
     report, _ = read_report(raw)
     item = fit_item(to_item(report, raw=raw, received_at=old[Item.RECEIVED_AT]))
     new = item.attributes
     if any(value != old.get(name) for name, value in item.key.items()):
         return None
     new[Item.DELIVERIES] = old.get(Item.DELIVERIES, 1)
+    for kept in (Item.VERSION, Item.UPDATED_AT):
+        if kept in old:
+            new[kept] = old[kept]
     if CallAttribute.RECORDINGS in new:
         before = old.get(CallAttribute.RECORDINGS, [])
         new[CallAttribute.RECORDINGS] = [
@@ -280,9 +293,21 @@ def remap(
             elif dry_run:
                 bar.step("would update")
             else:
-                bar.step(_rewrite(target, table, old, new))
+                bar.step(_rewrite(target, table, old, next_version(new, now())))
         tallies += bar.finish()
     return tallies
+
+
+def next_version(item: ReportItem, updated_at: datetime) -> ReportItem:
+    """A remapped item is a new version of its report: consumers of the events get the corrected
+    fact again, with a new `eventId` (docs/events.md)."""
+    item.attributes[Item.VERSION] = int(item.attributes.get(Item.VERSION, 1)) + 1
+    item.attributes[Item.UPDATED_AT] = iso_utc(updated_at)
+    return item
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _rewrite(target: Target, table: str, old: dict[str, Any], new: ReportItem) -> str:
@@ -423,6 +448,90 @@ def _move_back(sqs: Any, dead_letters: str, source: str, bar: Progress) -> None:
             return
 
 
+def replay_events(
+    target: Target,
+    *,
+    dry_run: bool = False,
+    retry_seconds: float = DEFAULT_EVENTS_RETRY_SECONDS,
+    progress: Callable[[str, int], Progress] = Progress,
+) -> Counter[str]:
+    """Publish again the stream records that the events dead-letter queue names, through the
+    events function's own code, and remove each message whose records are all published. A
+    message is left in the queue when its records are gone from the stream (after 24 hours:
+    the items are still in the tables) or still cannot be published."""
+    if not target.events_dead_letter_queue:
+        raise TargetError("the target names no events dead-letter queue")
+    sqs = target.client("sqs")
+    messages = _all_messages(sqs, target.events_dead_letter_queue)
+    streams = target.client("dynamodbstreams")
+    bar = progress("events", len(messages))
+    for message in messages:
+        failure = json.loads(message["Body"])
+        batch = failure["DDBStreamBatchInfo"]
+        try:
+            records = list(
+                read_range(
+                    streams,
+                    batch["streamArn"],
+                    batch["shardId"],
+                    batch["startSequenceNumber"],
+                    batch["endSequenceNumber"],
+                )
+            )
+        except ClientError as error:
+            bar.step(f"no longer in the stream ({error.response['Error']['Code']}; left)")
+            continue
+        if dry_run:
+            bar.step("would publish")
+            continue
+        service = _events_service(target, failure)
+        until = time.monotonic() + retry_seconds
+        try:
+            outcome = service.handle(records, retry_until=until, deadline=until + CALL_SECONDS)
+        except PoisonRecord as poison:
+            bar.step(f"cannot be published ({poison}; left)")
+            continue
+        if outcome.failed_from is not None:
+            bar.step("still not published (left)")
+            continue
+        sqs.delete_message(
+            QueueUrl=target.events_dead_letter_queue, ReceiptHandle=message["ReceiptHandle"]
+        )
+        bar.step("published")
+    return bar.finish()
+
+
+def _all_messages(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
+    """Every message of the queue, each hidden for 15 minutes while it is worked on."""
+    messages: list[dict[str, Any]] = []
+    while page := sqs.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=900
+    ).get("Messages", []):
+        messages += page
+    return messages
+
+
+def _events_service(target: Target, failure: dict[str, Any]) -> EventsService:
+    """The events function's service, publishing where the function does: for the local
+    system, the bus it names; for AWS, the bus and source of the function's configuration."""
+    bus, source = target.event_bus, target.event_source
+    if bus is None or source is None:
+        function_arn = failure["requestContext"]["functionArn"]
+        configuration = target.client("lambda").get_function_configuration(
+            FunctionName=function_arn
+        )
+        environment = configuration.get("Environment", {}).get("Variables", {})
+        bus, source = environment[Env.EVENT_BUS], environment[Env.EVENT_SOURCE]
+    if target.bucket is None:
+        raise TargetError("the target names no bucket")
+    rules = EventRules(
+        tables={target.calls_table: Table.CALLS, target.campaigns_table: Table.CAMPAIGNS},
+        bucket=target.bucket,
+        source=source,
+    )
+    return EventsService(EventBridgePublisher(target.service("events"), bus, source), rules)
+
+
 def _add_options(parser: argparse.ArgumentParser, top: bool) -> None:
     add_target_arguments(parser, top)
     parser.add_argument(
@@ -458,6 +567,12 @@ def parser() -> argparse.ArgumentParser:
         subparsers,
         "redrive",
         "move dead-lettered messages back to their queue, to be tried again",
+        _add_options,
+    )
+    command(
+        subparsers,
+        "events",
+        "publish again what the events dead-letter queue names (within 24 h)",
         _add_options,
     )
     return top
@@ -497,6 +612,8 @@ def _run(options: argparse.Namespace, target: Target) -> Counter[str]:
         return remap(target, since, until, dry_run=options.dry_run)
     if options.command == "redrive":
         return redrive(target, dry_run=options.dry_run)
+    if options.command == "events":
+        return replay_events(target, dry_run=options.dry_run)
     return requeue_recordings(
         target, include_failed=options.include_failed, dry_run=options.dry_run
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.adapters.aws import AwsService
@@ -31,6 +32,15 @@ CALL_SECONDS = 60.0
 def soon() -> float:
     """A deadline for one call of a tool (a time.monotonic() value)."""
     return time.monotonic() + CALL_SECONDS
+
+
+STREAMS_CONFIG = Config(account_id_endpoint_mode="disabled")
+"""For dynamodbstreams clients: with botocore 1.44, account-id based endpoints make moto answer
+`Not yet implemented`; AWS serves the regional endpoint either way."""
+
+
+def client_config(service: str) -> Config | None:
+    return STREAMS_CONFIG if service == "dynamodbstreams" else None
 
 
 class TargetError(Exception):
@@ -55,7 +65,9 @@ class Target:
     """The local system's `.local/endpoints.json` (LocalEndpoint), every key of it."""
 
     def client(self, service: str) -> Any:
-        return self.session.client(service, endpoint_url=self.endpoint_url)
+        return self.session.client(
+            service, endpoint_url=self.endpoint_url, config=client_config(service)
+        )
 
     def service(self, service: str) -> AwsService:
         """`service` as the functions' adapters call it."""
@@ -76,6 +88,22 @@ class Target:
     @property
     def local(self) -> bool:
         return self.stack_name is None
+
+    @property
+    def events_dead_letter_queue(self) -> str | None:
+        return self.outputs.get(Output.EVENTS_DEAD_LETTER_QUEUE) or self.endpoints.get(
+            LocalEndpoint.EVENTS_DEAD_LETTER_QUEUE
+        )
+
+    @property
+    def event_bus(self) -> str | None:
+        """The bus events are published on, for the local system; None for a deployed stack,
+        whose events function's configuration names it (and its source)."""
+        return self.endpoints.get(LocalEndpoint.EVENT_BUS)
+
+    @property
+    def event_source(self) -> str | None:
+        return self.endpoints.get(LocalEndpoint.EVENT_SOURCE)
 
 
 def local_target(path: Path = ENDPOINTS_FILE, stage: str | None = None) -> Target:

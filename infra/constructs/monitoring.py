@@ -139,6 +139,7 @@ class Monitoring(Construct):
         dead_letter_queue: sqs.IQueue,
         existing_alarms: Sequence[cloudwatch.Alarm] = (),
         silence_alarm_hours: int = 0,
+        extra_widgets: Sequence[cloudwatch.IWidget] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(
@@ -195,6 +196,8 @@ class Monitoring(Construct):
             queue=queue,
             dead_letter_queue=dead_letter_queue,
         )
+        if extra_widgets:
+            self.dashboard.add_widgets(*extra_widgets)
 
     def _alarm(
         self,

@@ -1,4 +1,5 @@
-"""Where reports live: the calls and campaigns tables, and the one bucket."""
+"""Where reports live: the calls and campaigns tables, and the one bucket. Each table has a
+stream of its changes, with both images (what changed is what becomes an event)."""
 
 from __future__ import annotations
 
@@ -88,6 +89,7 @@ class ReportStorage(Construct):
             deletion_protection=protect,
             removal_policy=removal,
             resource_policy=_tls_only(),
+            stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
         )
 
 

@@ -71,12 +71,14 @@ def every_call() -> list[Call]:
     from functions.adapters.archive import S3BodyArchive
     from functions.adapters.aws import AwsService
     from functions.adapters.dynamodb import DynamoReportStore
+    from functions.adapters.event_bus import EventBridgePublisher
     from functions.adapters.queue import SqsRecordingQueue
     from functions.adapters.raw_bodies import S3RawBodies
     from functions.adapters.recording_entries import DynamoRecordingEntries
     from functions.adapters.recording_store import S3RecordingStore, source_digest
     from functions.adapters.secrets import SecretsManagerValues
     from functions.adapters.visibility import SqsMessageVisibility
+    from functions.events.mapping import BusEvent
     from functions.postback.body import read_postback
     from functions.recordings.jobs import RecordingJob
     from functions.recordings.ports import StoredRecording
@@ -101,6 +103,7 @@ def every_call() -> list[Call]:
     )
     sqs = KeepingClient("sqs", calls, {"send_message_batch": [{"Successful": []}]})
     secrets = KeepingClient("secretsmanager", calls, {"get_secret_value": [{"SecretString": "t"}]})
+    events = KeepingClient("events", calls, {"put_events": [{"Entries": [{"EventId": "e"}]}]})
 
     def service(client: KeepingClient) -> AwsService:
         return AwsService(client.service, lambda _: client)
@@ -150,4 +153,8 @@ def every_call() -> list[Call]:
         job, StoredRecording("recordings/k.wav", "audio/x-wav", 3), deadline=deadline
     )
     entries.mark_failed(job, "HTTP 404", deadline=deadline)
+    EventBridgePublisher(service(events), "arn:aws:events:us-east-1:1:event-bus/b", "s").publish(
+        [BusEvent("Call Finished", '{"callId":"1"}', ("arn:aws:dynamodb:::table/T",), now)],
+        deadline=deadline,
+    )
     return calls

@@ -92,7 +92,11 @@ def test_the_queue_feeds_the_copier_with_partial_batch_responses(
 ) -> None:
     function_id, _ = copier(template)
     queue_id, _, _ = queues(template)
-    (mapping,) = resources_of(template, "AWS::Lambda::EventSourceMapping").values()
+    (mapping,) = [
+        mapping
+        for mapping in resources_of(template, "AWS::Lambda::EventSourceMapping").values()
+        if mapping["Properties"]["FunctionName"] == {"Ref": function_id}
+    ]
     properties = mapping["Properties"]
 
     assert properties["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}

@@ -21,6 +21,7 @@ ROLES_WITH_EXACT_GRANT_TESTS = {
     "RecordingsCopierRole",
     "RegistrationHandlerRole",
     "RegistrationProviderRole",
+    "EventsPublisherRole",
 }
 CDK_MANAGED_ROLES = {"CustomS3AutoDeleteObjectsCustomResourceProviderRole"}
 """aws-cdk-lib's own provider for `retainData=false` (it empties the bucket before deletion)."""

@@ -33,6 +33,7 @@ ACKNOWLEDGED = {
     "Serverless-LambdaLatestVersion",
     "Serverless-LambdaTracing",
     "AwsSolutions-SNS2",
+    "AwsSolutions-SQS3",
 }
 """Every finding the stack accepts. A new one must be added here, on purpose, with its reason
 written where the construct acknowledges it."""

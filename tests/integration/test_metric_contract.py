@@ -31,7 +31,9 @@ from functions.reports import CallReport, EventType, RejectReason
 from infra.stack import STACK_NAME
 from local.callfire import Canned
 from local.faults import failing
-from local.resources import ACCOUNT_ID
+from local.invoke import lambda_context, load_handler, reset_function_state
+from local.resources import ACCOUNT_ID, LocalResources
+from tests.events_out import stream_record
 from tests.helpers import REGION, event_body, later, recording_queue
 from tests.infra.deployed import Deployed
 from tests.infra.metric_reads import (
@@ -202,6 +204,34 @@ def drive_recordings(recordings: Recordings, capture: Capture) -> None:  # noqa:
     delivered(CopyResult.MALFORMED, retried=True)
 
 
+def drive_events(
+    resources: LocalResources, capture: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every events outcome, through the real handler with stream records as Lambda hands them
+    over: published; not published (the bus unavailable); published with attributes left out."""
+    function = resources.function_for_handler(Handler.EVENTS)
+    for name, value in function.environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv(Env.EVENTS_RETRY_SECONDS, "0")
+    reset_function_state(keep_clients=True)
+    handler = load_handler(function.handler)
+    table = function.environment[Env.CALLS_TABLE]
+    table_arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{table}"
+
+    def handled(covers: str, **item: Any) -> set[str]:
+        new = {"callId": unique(b"1")[1], "eventType": "call", **item}
+        record = stream_record("INSERT", new=new, table_arn=table_arn)
+        handler({"Records": [record]}, lambda_context(function, REGION))
+        capture.emitted.covered.add(covers)
+        return metric_names(capture.take(Handler.EVENTS))
+
+    assert Metric.EVENTS_PUBLISHED in handled("events published")
+    with failing("events", "PutEvents"):
+        assert Metric.EVENTS_NOT_PUBLISHED in handled("events not published")
+    assert Metric.EVENTS_TRIMMED in handled("events trimmed", notes="n" * 300_000)
+    reset_function_state(keep_clients=True)
+
+
 @pytest.fixture(scope="module")
 def runs() -> dict[str, Emitted]:
     return {}
@@ -213,6 +243,7 @@ def emitted(
     *,
     postback: PostbackClient,
     recordings: Recordings,  # noqa: F811
+    resources: LocalResources,
     capsys: pytest.CaptureFixture[str],
     log_output: list[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -223,6 +254,7 @@ def emitted(
         capture.take("before")
         drive_recordings(recordings, capture)  # first: the postbacks queue jobs of their own
         drive_postback(postback, capture, monkeypatch)
+        drive_events(resources, capture, monkeypatch)
         runs["all"] = capture.emitted
     return runs["all"]
 
