@@ -15,6 +15,8 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
 
+import boto3
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
 from functions.adapters.aws import aws_service
@@ -173,3 +175,57 @@ def hanging_call(
         for client in clients:
             for event, _ in events:
                 client.meta.events.unregister(event, unique_id=f"hang-{event}")
+
+
+@contextmanager
+def entries_failing(
+    code: str, fails: Callable[[dict[str, Any]], bool], *, calls: int = 1
+) -> Iterator[list[dict[str, Any]]]:
+    """The functions' PutEvents answers as EventBridge does when some entries fail: for the next
+    `calls` calls, each entry for which `fails(entry)` holds is not put and comes back with
+    `code` (`FailedEntryCount` counts them); the others are put for real. Yields the entries that
+    were failed."""
+    clients = aws_service("events").clients()
+    service = clients[0].meta.service_model.service_id.hyphenize()
+    passthrough = boto3.session.Session().client(
+        "events", region_name=clients[0].meta.region_name, endpoint_url=clients[0].meta.endpoint_url
+    )
+    failed: list[dict[str, Any]] = []
+    pending: list[dict[str, Any]] = []
+    remaining = [calls]
+
+    def keep(params: dict[str, Any], **_: Any) -> None:
+        pending[:] = [params]
+
+    def answer(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if remaining[0] <= 0:
+            return None
+        remaining[0] -= 1
+        entries = pending[0]["Entries"]
+        kept = [entry for entry in entries if not fails(entry)]
+        put = iter(passthrough.put_events(Entries=kept)["Entries"] if kept else [])
+        answered = []
+        for entry in entries:
+            if fails(entry):
+                failed.append(entry)
+                answered.append({"ErrorCode": code, "ErrorMessage": "injected fault"})
+            else:
+                answered.append(next(put))
+        parsed = {
+            "FailedEntryCount": sum(1 for entry in answered if "ErrorCode" in entry),
+            "Entries": answered,
+            "ResponseMetadata": {"HTTPStatusCode": 200},
+        }
+        return AWSResponse("https://events.local", 200, {}, None), parsed
+
+    keep_event = f"before-parameter-build.{service}.PutEvents"
+    answer_event = f"before-call.{service}.PutEvents"
+    for client in clients:
+        client.meta.events.register(keep_event, keep, unique_id="entries-failing-keep")
+        client.meta.events.register(answer_event, answer, unique_id="entries-failing-answer")
+    try:
+        yield failed
+    finally:
+        for client in clients:
+            client.meta.events.unregister(keep_event, unique_id="entries-failing-keep")
+            client.meta.events.unregister(answer_event, unique_id="entries-failing-answer")

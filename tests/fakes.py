@@ -309,6 +309,10 @@ class FakeEventBus:
     answers: list[Callable[[BusEvent], NotPut | None]] = field(default_factory=list)
 
     def publish(self, events: Sequence[BusEvent], *, deadline: float) -> list[NotPut | None]:
+        from tests.events_out import validate_detail
+
+        for event in events:
+            validate_detail(event)
         self.calls.append(len(events))
         answer = self.answers.pop(0) if self.answers else (lambda _: None)
         outcomes = [answer(event) for event in events]

@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 
 from functions.adapters.archive import archive_key
+from local.bus import take_events
 from local.system import LocalSystem, Ports
+from tests.events_out import validate_event
 from tests.helpers import event_body
 from tools import query
 from tools.target import Target
@@ -34,6 +36,8 @@ CONTRACT_ENDPOINT_KEYS = {
     "bucket",
     "recordings_queue",
     "callfire_url",
+    "event_bus",
+    "events_queue",
 }
 
 
@@ -213,6 +217,38 @@ def test_a_recording_is_copied_from_the_stand_in_callfire_into_the_bucket(
     assert recording["bytes"] == stored["ContentLength"]
 
 
+def events_for(system: LocalSystem, key: str, count: int) -> list[dict[str, Any]]:
+    """The events about `key` on the local bus's watch queue, once `count` have arrived."""
+    found: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 30
+    while len(found) < count and time.monotonic() < deadline:
+        for event in take_events(
+            system.client("sqs"), system.endpoints["events_queue"], wait_seconds=1
+        ):
+            if key in (event["detail"].get("callId"), event["detail"].get("campaignId")):
+                found.append(validate_event(event))
+    return found
+
+
+def test_reports_over_http_are_events_on_the_local_bus(system: LocalSystem) -> None:
+    body, call_id = fresh(event_body("text_reply.xml"), b"111111")
+    local_url = f"{system.callfire.url}/cloud/1/files/recording/{call_id}/mp3"
+    call = event_body("call_finished.xml").replace(b"111111", call_id.encode())
+    call = call.replace(b"https://www.callfire.com/cloud/1/files/recording/", local_url.encode())
+    for sent in (body, body, call):
+        assert post(system.endpoints["postback_url"], sent)[0] == 200
+
+    events = events_for(system, call_id, 3)
+
+    assert sorted(event["detail-type"] for event in events) == [
+        "Call Finished",
+        "Recording Copied",
+        "Text Received",
+    ]
+    time.sleep(1)
+    assert events_for(system, call_id, 1) == [], "the duplicate made no event"
+
+
 def test_query_tool_reads_the_local_system(
     system: LocalSystem, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -284,6 +320,15 @@ def test_local_resources_match_the_template(system: LocalSystem) -> None:
         assert function.handler == declared["Handler"]
         assert set(function.environment) == set(declared["Environment"]["Variables"])
         assert all(os.environ[name] == value for name, value in function.environment.items())
+    events = system.client("events")
+    for logical_id, resource in template.items():
+        if resource["Type"] == "AWS::Events::Archive":
+            archive = events.describe_archive(ArchiveName=system.resources.refs[logical_id])
+            assert archive["RetentionDays"] == resource["Properties"]["RetentionDays"]
+            assert json.loads(archive["EventPattern"]) == resource["Properties"]["EventPattern"]
+        if resource["Type"] == "AWS::DynamoDB::Table":
+            table = dynamodb.describe_table(TableName=system.resources.refs[logical_id])["Table"]
+            assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
     assert system.resources.routes().keys() == {
         resource["Properties"]["RouteKey"]
         for resource in template.values()
@@ -365,6 +410,9 @@ def test_make_demo_runs_from_start_to_finish() -> None:
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "[5/5] stopping" in result.stdout
+    assert "[6/6] stopping" in result.stdout
     assert "Demo finished" in result.stdout
     assert "My Campaign Name" in result.stdout
+    for detail_type in ("Call Finished", "Text Sent", "Text Received", "Campaign Finished"):
+        assert detail_type in result.stdout
+    assert "Recording Copied" in result.stdout

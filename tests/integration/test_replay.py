@@ -175,6 +175,8 @@ def test_remap_rewrites_what_an_older_parser_got_wrong_and_keeps_history(
     assert "extra" not in item
     assert item["deliveries"] == {"N": "2"}
     assert item["recordings"]["L"][0]["M"]["status"] == {"S": "COPIED"}
+    assert item["version"] == {"N": "2"}
+    assert item["updatedAt"]["S"].endswith("Z")
 
 
 def test_pending_recordings_are_queued_again(
