@@ -142,16 +142,23 @@ def e2e_rows(quick: bool, data: dict[str, Any]) -> list[Row]:
 
 
 def _e2e_row(result: measure.EndToEnd, label: str) -> Row:
-    exact = result.stored == result.unique and result.lost == 0 and result.extra_items == 0
+    exact = (
+        result.stored == result.unique
+        and result.lost == 0
+        and result.extra_items == 0
+        and result.distinct_events == result.stored
+    )
+    again = result.events - result.distinct_events
     return Row(
         f"end to end: {result.unique} reports, 5% twice, 16 senders, {label}",
         f"{result.reports_per_second:.0f}/s, "
         f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms",
         f"{result.put_items_per_second:.0f}/s moto put_item",
         f"{result.reports_per_second / result.put_items_per_second:.2f}x",
-        "stored = unique, 0 lost",
+        "stored = unique, 0 lost, 1 event each",
         f"{'met' if exact else 'MISSED'}: stored {result.stored}/{result.unique}, "
-        f"lost {result.lost}, extra {result.extra_items}",
+        f"lost {result.lost}, extra {result.extra_items}, events {result.distinct_events}"
+        + (f" (+{again} redelivered)" if again else ""),
         "python -m bench e2e",
     )
 

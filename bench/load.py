@@ -224,3 +224,40 @@ def count_stored(
         + sum(count - 1 for key, count in found.items() if key in expected and count > 1),
         deliveries=deliveries,
     )
+
+
+@dataclass(frozen=True)
+class EventCount:
+    item_events: int
+    """Item events (not recording events) about this run's reports."""
+    distinct: int
+    """Distinct eventIds among them: fewer means a fact was published twice."""
+
+
+ITEM_EVENT_TYPES = ("Call Finished", "Text Sent", "Text Received", "Campaign Finished")
+
+
+def count_events(
+    take: Callable[[], list[dict[str, Any]]],
+    run_id: str,
+    expected: int,
+    *,
+    quiet_seconds: float = 10.0,
+) -> EventCount:
+    """Takes the watched bus's events until `expected` item events of this run have arrived, or
+    none has for `quiet_seconds`."""
+    ids: list[str] = []
+    last_progress = time.monotonic()
+    while len(set(ids)) < expected and time.monotonic() - last_progress < quiet_seconds:
+        arrived = [
+            event["detail"]["eventId"]
+            for event in take()
+            if event["detail-type"] in ITEM_EVENT_TYPES
+            and str(
+                event["detail"].get("callId") or event["detail"].get("campaignId", "")
+            ).startswith(run_id)
+        ]
+        if arrived:
+            ids += arrived
+            last_progress = time.monotonic()
+    return EventCount(item_events=len(ids), distinct=len(set(ids)))

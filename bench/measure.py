@@ -391,6 +391,9 @@ class EndToEnd:
     extra_items: int
     statuses: dict[str, int]
     seconds: float
+    events: int = 0
+    """Item events published on the local bus for this run's reports (one per stored report)."""
+    distinct_events: int = 0
 
 
 QUIET = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
@@ -408,7 +411,12 @@ def end_to_end(
     system: Any = None,
 ) -> EndToEnd:
     """`count` reports of every kind over HTTP into the local system (started here unless one
-    runs), against moto's own put_item rate from as many senders, measured in the same run."""
+    runs), against moto's own put_item rate from as many senders, measured in the same run.
+
+    The stream consumers are held while the reports are sent and timed: on AWS the events
+    function reads the streams on its own Lambda capacity and the postback path does not wait
+    for it, whereas here it would share this process and its two cores. Once released, every
+    stored report must be published: one event each (by eventId; a redelivery is allowed)."""
     from local.system import LocalSystem, Ports
 
     if system is None:
@@ -427,9 +435,19 @@ def end_to_end(
                 recordings=recordings,
                 system=started,
             )
-    from bench.load import complete_reports, count_stored, make_reports, plan, send_all
+    from bench.load import (
+        complete_reports,
+        count_events,
+        count_stored,
+        make_reports,
+        plan,
+        send_all,
+    )
+    from local.bus import take_events
 
     run_id = f"b{time.time_ns()}"
+    for stream in system.streams:  # on AWS they run on their own Lambda capacity (see below)
+        stream.hold()
     recording = f"{system.callfire.url}/cloud/1/files/recording/bench"
     reports = make_reports(count, run_id=run_id, recording_url=recording, recordings=recordings)
     sends = plan(reports, duplicate=duplicate, retry=retry, cut_off=cut_off)
@@ -443,6 +461,14 @@ def end_to_end(
         complete_reports(sends),
     )
     put_rate = _moto_put_item_rate(system, count, senders)
+    for stream in system.streams:
+        stream.release()
+    sqs = system.client("sqs")
+    published = count_events(
+        lambda: take_events(sqs, system.endpoints[LocalEndpoint.EVENTS_QUEUE], wait_seconds=1),
+        run_id,
+        counted.stored,
+    )
     return EndToEnd(
         reports_per_second=result.per_second,
         p50_ms=result.median * 1000,
@@ -455,6 +481,8 @@ def end_to_end(
         extra_items=counted.extra_items,
         statuses=dict(result.statuses),
         seconds=result.seconds,
+        events=published.item_events,
+        distinct_events=published.distinct,
     )
 
 

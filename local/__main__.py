@@ -76,6 +76,8 @@ Running. Ctrl-C stops everything.
   calls table        {calls}
   campaigns table    {endpoints[LocalEndpoint.CAMPAIGNS_TABLE]}
   bucket             {endpoints[LocalEndpoint.BUCKET]}
+  event bus          {endpoints[LocalEndpoint.EVENT_BUS]}
+  events queue       {endpoints[LocalEndpoint.EVENTS_QUEUE]}   (every event on the bus)
   (all of this is in {endpoints_file} while it runs)
 
 Send a report:

@@ -394,6 +394,13 @@ def _physical_name(resources: LocalResources, logical_id: str) -> str:
     return f"{resources.stack_name}-{logical_id}"
 
 
+def _stack_scoped(resources: LocalResources, name: str) -> str:
+    """A name the template fixes (CDK derives it from the stack's name), prefixed with this
+    system's stack name unless it already starts with it: moto keeps its state for the life of
+    the process, and two systems in one process must not share a resource."""
+    return name if name.startswith(resources.stack_name) else f"{resources.stack_name}-{name}"
+
+
 def _create_table(
     client: ClientFactory, resources: LocalResources, logical_id: str, properties: dict[str, Any]
 ) -> None:
@@ -482,7 +489,7 @@ def _create_secret(
 def _create_event_bus(
     client: ClientFactory, resources: LocalResources, logical_id: str, properties: dict[str, Any]
 ) -> None:
-    name = properties.get("Name") or _physical_name(resources, logical_id)
+    name = _stack_scoped(resources, properties.get("Name") or logical_id)
     arn = client("events").create_event_bus(Name=name)["EventBusArn"]
     resources.refs[logical_id] = name
     resources.attributes[logical_id] = {"Arn": arn, "Name": name}

@@ -119,6 +119,8 @@ class StreamConsumer:
         self._clock = clock
         self._iterators: dict[str, str | None] = {}
         self._stopping = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
         self._thread = threading.Thread(target=self._run, daemon=True, name="stream-consumer")
         self.invocations = 0
         self.dead_lettered = 0
@@ -129,8 +131,17 @@ class StreamConsumer:
         self._thread.start()
         return self
 
+    def hold(self) -> None:
+        """Stops polling after the current batch (the records wait in the stream, as they do
+        while Lambda is throttled) until `release`."""
+        self._running.clear()
+
+    def release(self) -> None:
+        self._running.set()
+
     def stop(self) -> None:
         self._stopping.set()
+        self._running.set()
         if self._thread.is_alive():
             self._thread.join(timeout=self._poll_seconds + 30)
 
@@ -148,6 +159,7 @@ class StreamConsumer:
 
     def _run(self) -> None:
         while not self._stopping.is_set():
+            self._running.wait()
             try:
                 if not self.poll_once():
                     self._stopping.wait(self._poll_seconds)
