@@ -46,6 +46,7 @@ from functions.names import (
     Dimension,
     Handler,
     Item,
+    LocalEndpoint,
     LogKey,
     Metric,
     Output,
@@ -93,6 +94,10 @@ SILENCE_ALARM = "ReportsSilent"
 DEAD_LETTER_ALARM = "DeadLetterAlarm"
 """How the names of the silence alarm and of a dead-letter queue's alarm end
 (infra/constructs/monitoring.py, infra/constructs/recordings.py)."""
+EVENTS_DEAD_LETTER_ALARM = "Events-DeadLetterAlarm"
+"""The events dead-letter queue's alarm (infra/constructs/events.py): its records are published
+again from the stream (`replay events`), not moved back to a queue."""
+EVENTS_DEAD_LETTERS = {Output.EVENTS_DEAD_LETTER_QUEUE, LocalEndpoint.EVENTS_DEAD_LETTER_QUEUE}
 
 
 class State(StrEnum):
@@ -769,7 +774,18 @@ class Status:
             waiting = sum(int(value) for value in attributes.values())
             queue = url.rsplit("/", 1)[-1]
             data = {"name": name, "queueUrl": url, "messages": waiting}
-            if waiting:
+            if waiting and name in EVENTS_DEAD_LETTERS:
+                checks.append(
+                    Check(
+                        "dead letters",
+                        State.ACTION,
+                        f"{queue}: {waiting} message{'s' if waiting != 1 else ''} (after the "
+                        "cause is fixed, publish their events again, within 24 hours)",
+                        self.commands.make("replay", "events"),
+                        data,
+                    )
+                )
+            elif waiting:
                 checks.append(
                     Check(
                         "dead letters",
@@ -852,6 +868,7 @@ class Status:
             Metric.REPORTS_UNAVAILABLE: ("replay", "archived", "unstored", *since),
             Metric.REPORTS_FAILED: ("replay", "archived", "unstored", *since),
             Metric.RECORDINGS_NOT_QUEUED: ("replay", "recordings"),
+            EVENTS_DEAD_LETTER_ALARM: ("replay", "events"),
             DEAD_LETTER_ALARM: ("replay", "redrive"),
         }
 

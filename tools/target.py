@@ -65,9 +65,9 @@ class Target:
     """The local system's `.local/endpoints.json` (LocalEndpoint), every key of it."""
 
     def client(self, service: str) -> Any:
-        return self.session.client(
-            service, endpoint_url=self.endpoint_url, config=client_config(service)
-        )
+        config = client_config(service)
+        options = {"config": config} if config is not None else {}
+        return self.session.client(service, endpoint_url=self.endpoint_url, **options)
 
     def service(self, service: str) -> AwsService:
         """`service` as the functions' adapters call it."""

@@ -271,13 +271,35 @@ def test_dead_letters_are_moved_back_by_the_command_status_prints(running: Runni
 
     before = action(status_now(running), "dead letters")
     moved = make(before["command"])
-    (after,) = checks(status_now(running), "dead letters")
+    (after,) = [
+        check
+        for check in checks(status_now(running), "dead letters")
+        if check["data"]["name"] == LocalEndpoint.DEAD_LETTER_QUEUE
+    ]
 
     assert before["data"]["messages"] == 1
     assert before["command"] == f'make replay ARGS="--endpoints {running.endpoints} redrive"'
     assert moved.returncode == 0, moved.stdout + moved.stderr
     assert "moved back: 1" in moved.stdout
     assert (after["state"], after["data"]["messages"]) == ("ok", 0)
+
+
+def test_events_dead_letters_are_published_again_by_the_command_status_prints(
+    running: Running,
+) -> None:
+    """The events dead-letter queue names stream records, not messages to move back: status
+    points at `replay events`, which reads them from the stream again (docs/events.md)."""
+    dead_letters = running.system.endpoints[LocalEndpoint.EVENTS_DEAD_LETTER_QUEUE]
+    sqs = running.system.client("sqs")
+    sqs.send_message(QueueUrl=dead_letters, MessageBody="{}")
+    try:
+        found = action(status_now(running), "dead letters")
+    finally:
+        sqs.purge_queue(QueueUrl=dead_letters)
+
+    assert found["data"]["name"] == LocalEndpoint.EVENTS_DEAD_LETTER_QUEUE
+    assert found["command"] == f'make replay ARGS="--endpoints {running.endpoints} events"'
+    assert "publish their events again" in found["text"]
 
 
 def test_a_failed_recording_says_where_to_see_why_and_how_to_try_again(running: Running) -> None:
