@@ -3,7 +3,8 @@
 - an item written (INSERT), or replaced by a higher `version` (MODIFY): one event for the item,
   `Call Finished`, `Text Sent`, `Text Received` or `Campaign Started|Stopped|Finished`;
 - a recording entry that became `COPIED` or `FAILED`: `Recording Copied` or `Recording Failed`;
-- anything else (a delivery counted, a recording still pending, an item removed): nothing.
+- anything else (a delivery counted, a recording still pending, an item removed, a smoke test's
+  report): nothing.
 
 Every event's `eventId` is a hash of what identifies the fact, never of when it was seen, so the
 same fact published twice (delivery is at least once) carries the same id.
@@ -20,6 +21,8 @@ from typing import Any
 from functions.events.plain_json import dumps
 from functions.events.stream import Change, ChangeKind, UnreadableRecord
 from functions.names import (
+    SMOKE_CALL_ID_PREFIX,
+    SMOKE_CAMPAIGN_ID,
     CallAttribute,
     CampaignAttribute,
     CampaignEvent,
@@ -104,7 +107,7 @@ def events_for(change: Change, rules: EventRules) -> list[BusEvent]:
     table = rules.tables.get(change.table_name)
     if table is None:
         raise UnreadableRecord("a record of a table this function does not publish")
-    if change.kind == ChangeKind.REMOVE or change.new is None:
+    if change.kind == ChangeKind.REMOVE or change.new is None or is_smoke_test(change.new):
         return []
     events = []
     if is_new_version(change):
@@ -112,6 +115,14 @@ def events_for(change: Change, rules: EventRules) -> list[BusEvent]:
     if table is Table.CALLS:
         events.extend(recording_events(change, rules))
     return events
+
+
+def is_smoke_test(item: Mapping[str, Any]) -> bool:
+    """The item of a smoke test's report (`make smoke`, functions/reports/smoke.py): it proves the
+    receiver works, not that CallFire reported anything, so no consumer should act on it."""
+    return item.get(CallAttribute.CAMPAIGN_ID) == SMOKE_CAMPAIGN_ID and str(
+        item.get(CallAttribute.CALL_ID, "")
+    ).startswith(SMOKE_CALL_ID_PREFIX)
 
 
 def version(item: Mapping[str, Any] | None) -> int:

@@ -19,7 +19,7 @@ from functions.events.mapping import (
     events_for,
 )
 from functions.events.stream import UnreadableRecord, read_change
-from functions.names import DetailType
+from functions.names import SMOKE_CALL_ID_PREFIX, SMOKE_CAMPAIGN_ID, DetailType
 from functions.reports.items import Table
 from tests.events_out import (
     CALLS_ARN,
@@ -131,6 +131,14 @@ def test_a_removed_item_is_no_event_ttl_or_erasure() -> None:
     removal["userIdentity"] = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 
     assert events(removal) == []
+
+
+def test_a_smoke_test_s_report_is_no_event() -> None:
+    item = stored_call(callId=f"{SMOKE_CALL_ID_PREFIX}1234", campaignId=SMOKE_CAMPAIGN_ID)
+
+    assert events(stream_record("INSERT", new=item)) == []
+    not_smoke = stored_call(callId=f"{SMOKE_CALL_ID_PREFIX}1234")
+    assert len(events(stream_record("INSERT", new=not_smoke))) == 1
 
 
 def test_a_new_version_is_published_again_with_its_version_and_a_new_event_id() -> None:
