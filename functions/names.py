@@ -54,6 +54,23 @@ class Item:
     Each new version is published again as an event."""
     UPDATED_AT: Final = "updatedAt"
     """When the item was last replaced by a new version (absent on version 1)."""
+    SOURCE: Final = "source"
+    """Which generation of CallFire's reports the item's `raw` came from (`Source`)."""
+
+
+class Source:
+    """The values of `source`."""
+
+    LEGACY_POSTBACK: Final = "legacy-postback"
+    V2_WEBHOOK: Final = "v2-webhook"
+
+
+class WebhookAttribute:
+    """What every item stored from a v2 webhook event carries besides its table's attributes."""
+
+    WEBHOOK_ID: Final = "webhookId"
+    EVENT_TIMESTAMP: Final = "eventTimestamp"
+    RESOURCE_MODIFIED: Final = "resourceModified"
 
 
 class CallAttribute:
@@ -78,6 +95,16 @@ class CallAttribute:
     SMS_RECEIVED: Final = "smsReceived"
     REPLY_FROM_CAMPAIGN: Final = "replyFromCampaign"
     RECORDINGS: Final = "recordings"
+    BATCH_ID: Final = "batchId"
+    FROM_NUMBER: Final = "fromNumber"
+    TO_NUMBER: Final = "toNumber"
+    INBOUND: Final = "inbound"
+    STATE: Final = "state"
+    FINISH_TIME: Final = "finishTime"
+    BILLED_AMOUNT: Final = "billedAmount"
+    CONTACT: Final = "contact"
+    RECORDS: Final = "records"
+    MEDIA: Final = "media"
 
 
 class CampaignAttribute:
@@ -99,6 +126,9 @@ class CampaignAttribute:
     TRANSFER: Final = "transfer"
     ERROR: Final = "error"
     MISC: Final = "misc"
+    CAMPAIGN_TYPE: Final = "campaignType"
+    FROM_NUMBER: Final = "fromNumber"
+    TAGS: Final = "tags"
     EVENTS: Final = "events"
     """v2 campaigns: a map of CampaignEvent name → ISO UTC time."""
 
@@ -153,6 +183,8 @@ class RecordingEntry:
     CONTENT_TYPE: Final = "contentType"
     BYTES: Final = "bytes"
     REASON: Final = "reason"
+    RECORDING_ID: Final = "recordingId"
+    RECORDING_STATE: Final = "recordingState"
 
 
 class RecordingStatus:
@@ -209,6 +241,27 @@ class Route:
     SIGNATURE_HEADER: Final = "x-callfire-signature"
     """CallFire's v2 `X-CallFire-Signature` header (the `POST /webhooks` route, branch
     v2-webhooks), in lower case as API Gateway hands headers over."""
+
+
+class CallfireV2:
+    """CallFire's API v2 vocabulary: webhook resources and events as its deliveries spell them
+    (events are also accepted in lower case), and the endpoints this project calls."""
+
+    OUTBOUND_CALL: Final = "OutboundCall"
+    INBOUND_CALL: Final = "InboundCall"
+    OUTBOUND_TEXT: Final = "OutboundText"
+    INBOUND_TEXT: Final = "InboundText"
+    CALL_BROADCAST: Final = "CallBroadcast"
+    TEXT_BROADCAST: Final = "TextBroadcast"
+    CCC_CAMPAIGN: Final = "CccCampaign"
+    LOW_BALANCE: Final = "LowBalance"
+    STARTED: Final = "Started"
+    STOPPED: Final = "Stopped"
+    FINISHED: Final = "Finished"
+    FAILED: Final = "Failed"
+    WEBHOOKS_PATH: Final = "/v2/webhooks"
+    RECORDINGS_PATH: Final = "/v2/calls/recordings"
+    """`{RECORDINGS_PATH}/{id}` is a recording's metadata; `{RECORDINGS_PATH}/{id}.mp3` its MP3."""
 
 
 class CallfireApi:
@@ -433,6 +486,7 @@ def physical_name_prefix(stage: str) -> str:
 
 CALLFIRE_DOMAIN: Final = "callfire.com"
 DEFAULT_CALLFIRE_BASE_URL: Final = f"https://www.{CALLFIRE_DOMAIN}"
+DEFAULT_CALLFIRE_V2_BASE_URL: Final = f"https://api.{CALLFIRE_DOMAIN}"
 DEFAULT_MAX_BODY_BYTES: Final = 256 * 1024
 NO_CAMPAIGN: Final = "no-campaign"
 """The `<campaignId>` segment of a recording's key when its report names no campaign."""

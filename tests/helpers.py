@@ -38,6 +38,7 @@ def documented_call_item(call_id: str = "111111") -> dict[str, object]:
         "recordings": [
             {"url": "https://www.callfire.com/cloud/1/files/recording/", "status": "PENDING"}
         ],
+        "source": "legacy-postback",
     }
 
 

@@ -4,9 +4,9 @@ there the item to store. Pure: the postback service and the replay tool share it
 from __future__ import annotations
 
 import zlib
-from datetime import UTC, datetime
+from datetime import datetime
 
-from functions.reports import Report, read_report
+from functions.reports import Report, read_report, values
 from functions.reports.errors import RejectReason, ReportRejected
 from functions.reports.items import ReportItem, fit_item, to_item
 
@@ -62,5 +62,4 @@ def read_postback(
 
 def iso_utc(moment: datetime) -> str:
     """`2026-11-28T05:26:07.123Z`."""
-    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
-    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
+    return values.iso_utc(moment)

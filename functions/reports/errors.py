@@ -8,6 +8,8 @@ class RejectReason(StrEnum):
     NOT_WELL_FORMED = "not_well_formed"
     FORBIDDEN_XML = "forbidden_xml"
     UNKNOWN_REPORT = "unknown_report"
+    NO_EVENTS = "no_events"
+    """A webhook body that is JSON but not a delivery: no `events` array."""
 
 
 class ReportRejected(Exception):

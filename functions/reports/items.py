@@ -18,9 +18,17 @@ from functions.names import (
     Prefix,
     RecordingEntry,
     RecordingStatus,
+    Source,
+    WebhookAttribute,
 )
 from functions.reports.errors import RejectReason, ReportRejected
-from functions.reports.model import CallReport, CampaignReport, Report
+from functions.reports.model import (
+    CallReport,
+    CampaignReport,
+    RecordingDetail,
+    Report,
+    WebhookOrigin,
+)
 
 DYNAMODB_ITEM_BYTES = 400 * 1024
 """DynamoDB's item size limit: "The maximum item size in DynamoDB is 400 KB", and "all size
@@ -120,6 +128,14 @@ _CALL_ATTRIBUTES = (
     (CallAttribute.SMS_SENT, "sms_sent"),
     (CallAttribute.SMS_RECEIVED, "sms_received"),
     (CallAttribute.REPLY_FROM_CAMPAIGN, "reply_from_campaign"),
+    (CallAttribute.BATCH_ID, "batch_id"),
+    (CallAttribute.FROM_NUMBER, "from_number"),
+    (CallAttribute.TO_NUMBER, "to_number"),
+    (CallAttribute.INBOUND, "inbound"),
+    (CallAttribute.STATE, "state"),
+    (CallAttribute.FINISH_TIME, "finish_time"),
+    (CallAttribute.BILLED_AMOUNT, "billed_amount"),
+    (CallAttribute.CONTACT, "contact"),
 )
 """Item attribute name and report field, for the plain values of a call."""
 
@@ -129,7 +145,11 @@ _CAMPAIGN_ATTRIBUTES = (
     (CampaignAttribute.COST, "cost"),
     (CampaignAttribute.CURRENCY, "currency"),
     (CampaignAttribute.COST_RAW, "cost_raw"),
+    (CampaignAttribute.CAMPAIGN_TYPE, "campaign_type"),
+    (CampaignAttribute.FROM_NUMBER, "from_number"),
 )
+ERROR_STATE = "ERROR"
+"""CallFire's state of a recording that failed on its side: nothing to copy."""
 
 
 def _call_item(report: CallReport, *, raw: str, received_at: str) -> ReportItem:
@@ -139,19 +159,49 @@ def _call_item(report: CallReport, *, raw: str, received_at: str) -> ReportItem:
         attributes[CallAttribute.TAGS] = list(report.tags)
     if report.stored_data:
         attributes[CallAttribute.STORED_DATA] = dict(report.stored_data)
+    if report.records:
+        attributes[CallAttribute.RECORDS] = list(report.records)
+    if report.media is not None:
+        attributes[CallAttribute.MEDIA] = list(report.media)
     if report.recording_urls:
         attributes[CallAttribute.RECORDINGS] = [
-            {RecordingEntry.URL: url, RecordingEntry.STATUS: RecordingStatus.PENDING}
-            for url in report.recording_urls
+            recording_entry(url, detail)
+            for url, detail in zip(
+                report.recording_urls,
+                report.recording_details or [None] * len(report.recording_urls),
+                strict=True,
+            )
         ]
     _add_bookkeeping(attributes, report, raw=raw, received_at=received_at)
     return ReportItem(Table.CALLS, key, attributes)
+
+
+def recording_entry(url: str, detail: RecordingDetail | None) -> dict[str, Any]:
+    """A new entry of `recordings`: PENDING, or FAILED when CallFire reported an ERROR."""
+    entry: dict[str, Any] = {
+        RecordingEntry.URL: url,
+        RecordingEntry.STATUS: RecordingStatus.PENDING,
+    }
+    if detail is None:
+        return entry
+    if detail.recording_id is not None:
+        entry[RecordingEntry.RECORDING_ID] = detail.recording_id
+    if detail.state is not None:
+        entry[RecordingEntry.RECORDING_STATE] = detail.state
+    if detail.state == ERROR_STATE:
+        entry[RecordingEntry.STATUS] = RecordingStatus.FAILED
+        entry[RecordingEntry.REASON] = "CallFire reported the recording's state as ERROR"
+    return entry
 
 
 def _campaign_item(report: CampaignReport, *, raw: str, received_at: str) -> ReportItem:
     key = {CampaignsTable.PARTITION_KEY: report.campaign_id}
     attributes = _present(report, key, _CAMPAIGN_ATTRIBUTES)
     attributes.update(report.stats)
+    if report.tags:
+        attributes[CampaignAttribute.TAGS] = list(report.tags)
+    if report.events:
+        attributes[CampaignAttribute.EVENTS] = dict(report.events)
     _add_bookkeeping(attributes, report, raw=raw, received_at=received_at)
     return ReportItem(Table.CAMPAIGNS, key, attributes)
 
@@ -176,6 +226,21 @@ def _add_bookkeeping(
     attributes[Item.RAW] = raw
     attributes[Item.RECEIVED_AT] = received_at
     attributes[Item.DELIVERIES] = 1
+    if report.origin is None:
+        attributes[Item.SOURCE] = Source.LEGACY_POSTBACK
+    else:
+        attributes[Item.SOURCE] = Source.V2_WEBHOOK
+        _add_origin(attributes, report.origin)
+
+
+def _add_origin(attributes: dict[str, Any], origin: WebhookOrigin) -> None:
+    for name, value in (
+        (WebhookAttribute.WEBHOOK_ID, origin.webhook_id),
+        (WebhookAttribute.EVENT_TIMESTAMP, origin.event_timestamp),
+        (WebhookAttribute.RESOURCE_MODIFIED, origin.resource_modified),
+    ):
+        if value is not None:
+            attributes[name] = value
 
 
 ALWAYS_INLINE_RAW_BYTES = 2 * 1024

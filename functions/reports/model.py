@@ -1,7 +1,9 @@
 """The format-neutral report model.
 
-Every reader (the legacy postback XML today; API 1.1 notifications and v2 webhooks later) turns its
+Every reader (the legacy postback XML, the v2 webhook JSON; API 1.1 notifications later) turns its
 format into these types, and everything downstream (items, storage, recordings) only knows them.
+What only one generation sends is an optional field the other leaves empty; a v2 report also says
+where it came from (`origin`).
 They are values: nothing changes a report once read (they are not frozen only because a frozen
 dataclass costs several microseconds more to build, on the hot path of every postback).
 """
@@ -19,6 +21,27 @@ class EventType(StrEnum):
     CALL = "call"
     TEXT_SENT = "text-sent"
     TEXT_REPLY = "text-reply"
+
+
+@dataclass(slots=True)
+class WebhookOrigin:
+    """Where a v2 webhook report came from: its webhook, its event and the resource's version.
+    Times are ISO 8601 UTC (`2016-07-26T13:33:50.377Z`); None when the delivery left them out."""
+
+    resource_type: str
+    event_type: str
+    webhook_id: str | None = None
+    event_timestamp: str | None = None
+    resource_modified: str | None = None
+
+
+@dataclass(slots=True)
+class RecordingDetail:
+    """What a v2 report says of one recording besides its URL: CallFire's recording id and state
+    (`RECORDING`, `READY`, `ERROR`) when the delivery was made."""
+
+    recording_id: str | None = None
+    state: str | None = None
 
 
 @dataclass(slots=True)
@@ -44,7 +67,20 @@ class CallReport:
     sms_received: str | None = None
     reply_from_campaign: str | None = None
     recording_urls: tuple[str, ...] = ()
+    recording_details: tuple[RecordingDetail, ...] = ()
+    """v2 only: one per entry of `recording_urls`, in the same order."""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    batch_id: str | None = None
+    from_number: str | None = None
+    to_number: str | None = None
+    inbound: bool | None = None
+    state: str | None = None
+    finish_time: str | None = None
+    billed_amount: int | Decimal | None = None
+    contact: Mapping[str, Any] | None = None
+    records: tuple[Any, ...] = ()
+    media: tuple[Any, ...] | None = None
+    origin: WebhookOrigin | None = None
 
     @property
     def kind(self) -> str:
@@ -63,6 +99,12 @@ class CampaignReport:
     cost_raw: str | None = None
     stats: Mapping[str, int] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    campaign_type: str | None = None
+    from_number: str | None = None
+    tags: tuple[str, ...] = ()
+    events: Mapping[str, str] = field(default_factory=dict)
+    """v2 only: the event (`Started`, `Stopped`, `Finished`) and when it happened (ISO UTC)."""
+    origin: WebhookOrigin | None = None
 
     @property
     def kind(self) -> str:

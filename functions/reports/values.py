@@ -4,8 +4,9 @@ reader can keep the original text in `extra` instead of dropping it."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 _TIMESTAMP = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s*(Z|[+-]\d{2}:?\d{2})?"
@@ -65,3 +66,45 @@ def money(text: str) -> tuple[Decimal, str | None] | None:
     if code and symbol_currency and code != symbol_currency and match["symbol"] != "$":
         return None
     return amount, code or symbol_currency
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def iso_utc(moment: datetime) -> str:
+    """`2026-11-28T05:26:07.123Z`: UTC, always with milliseconds, so such times sort as text."""
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
+        f"{utc.second:02d}.{utc.microsecond // 1000:03d}Z"
+    )
+
+
+def iso_from_epoch_ms(value: Any) -> str | None:
+    """CallFire v2's epoch milliseconds (a JSON integer) as ISO 8601 UTC; None for anything else
+    (text, a fraction, a boolean, a time outside years 1 to 9999). Integer arithmetic only: no
+    float ever rounds a millisecond."""
+    if type(value) is not int:
+        return None
+    try:
+        return iso_utc(_EPOCH + timedelta(milliseconds=value))
+    except OverflowError:
+        return None
+
+
+DYNAMODB_MAX_DIGITS = 38
+_DYNAMODB_EXPONENTS = range(-130, 126)
+
+
+def storable_number(value: int | Decimal) -> int | Decimal | None:
+    """`value` when DynamoDB can store it as a number (38 significant digits, magnitudes from
+    1E-130 to under 1E+126), else None: the caller keeps its text instead."""
+    number = Decimal(value) if type(value) is int else value
+    if not isinstance(number, Decimal) or not number.is_finite():
+        return None
+    if number.is_zero():
+        return value
+    digits = "".join(map(str, number.as_tuple().digits)).strip("0")
+    if len(digits) > DYNAMODB_MAX_DIGITS or number.adjusted() not in _DYNAMODB_EXPONENTS:
+        return None
+    return value

@@ -14,7 +14,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from functions.names import CallAttribute, CallsTable, Item, Output
+from functions.names import CallAttribute, CallsTable, Item, Output, Source
 from functions.reports import CallReport, CampaignReport, EventType, read_report
 from tests.integration.conftest import PostbackClient
 
@@ -142,6 +142,7 @@ def test_generated_reports_survive_storage_unchanged(
     stored = {name: _deserializer.deserialize(value) for name, value in item.items()}
     for volatile in (Item.RECEIVED_AT, Item.DELIVERIES, Item.RAW):
         stored.pop(volatile)
+    assert stored.pop(Item.SOURCE) == Source.LEGACY_POSTBACK
     call_start = stored.pop(CallAttribute.CALL_START)
     assert ISO_8601.fullmatch(call_start), call_start
     assert datetime.fromisoformat(call_start) == call.call_start

@@ -108,6 +108,7 @@ def test_absent_values_are_absent_attributes() -> None:
         "raw": "<x/>",
         "receivedAt": "t",
         "deliveries": 1,
+        "source": "legacy-postback",
     }
 
 

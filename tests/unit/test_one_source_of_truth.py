@@ -199,6 +199,8 @@ USER_FACING = (
     names.CallAttribute,
     names.CampaignAttribute,
     names.Item,
+    names.Source,
+    names.WebhookAttribute,
     names.RecordingEntry,
     names.RecordingStatus,
     names.Prefix,
