@@ -29,3 +29,7 @@ class SecretUnavailable(Unavailable):
 
 class StatusUnavailable(Unavailable):
     """A function's last result could not be recorded under `status/`."""
+
+
+class NotificationUnavailable(Unavailable):
+    """A message could not be published to the alarm topic."""

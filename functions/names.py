@@ -17,6 +17,8 @@ class Env:
     BUCKET: Final = "BUCKET_NAME"
     RECORDINGS_QUEUE_URL: Final = "RECORDINGS_QUEUE_URL"
     TOKEN_SECRET_ARN: Final = "POSTBACK_TOKEN_SECRET_ARN"  # noqa: S105 - a variable name
+    WEBHOOK_SECRET_ARN: Final = "WEBHOOK_SECRET_ARN"  # noqa: S105 - a variable name
+    ALARM_TOPIC_ARN: Final = "ALARM_TOPIC_ARN"
     MAX_BODY_BYTES: Final = "MAX_BODY_BYTES"
     CALLFIRE_BASE_URL: Final = "CALLFIRE_BASE_URL"
     CALLFIRE_API_KEY_SECRET_ARN: Final = "CALLFIRE_API_KEY_SECRET_ARN"  # noqa: S105 - a name
@@ -201,6 +203,8 @@ class Prefix:
     RECORDINGS: Final = "recordings/"
     RAW: Final = "raw/"
     """Bodies of stored reports whose items are too large to hold them, named by content."""
+    EVENTS: Final = "events/"
+    """v2 webhook events of resource types the tables do not take, kept as received."""
     STATUS: Final = "status/"
     """What the stack records about itself for `make status` (StatusObject)."""
 
@@ -238,9 +242,9 @@ class ArchiveTag:
 class Route:
     POSTBACKS: Final = "/postbacks"
     TOKEN_PARAMETER: Final = "token"  # noqa: S105 - a parameter name
+    WEBHOOKS: Final = "/webhooks"
     SIGNATURE_HEADER: Final = "x-callfire-signature"
-    """CallFire's v2 `X-CallFire-Signature` header (the `POST /webhooks` route, branch
-    v2-webhooks), in lower case as API Gateway hands headers over."""
+    """CallFire's `X-CallFire-Signature` as API Gateway hands it over (names in lower case)."""
 
 
 class CallfireV2:
@@ -337,6 +341,7 @@ class Handler:
     RECORDINGS: Final = "functions.handlers.recordings.lambda_handler"
     REGISTRATION: Final = "functions.handlers.registration.lambda_handler"
     EVENTS: Final = "functions.handlers.events.lambda_handler"
+    WEBHOOKS: Final = "functions.handlers.webhooks.lambda_handler"
 
 
 class Output:
@@ -353,7 +358,7 @@ class Output:
     CALLFIRE_SUBSCRIPTION: Final = "CallfireSubscription"
     WEBHOOK_URL: Final = "WebhookUrl"
     WEBHOOK_SECRET_ARN: Final = "WebhookSecretArn"  # noqa: S105 - an output name
-    """With the v2 webhook route (branch v2-webhooks): its URL and its signing secret."""
+    """The v2 webhook route (`POST /webhooks`): its URL and its signing secret."""
     EVENT_BUS_NAME: Final = "EventBusName"
     EVENTS_DEAD_LETTER_QUEUE: Final = "EventsDeadLetterQueueUrl"
 
@@ -382,6 +387,8 @@ class Metric:
     EVENTS_PUBLISHED: Final = "EventsPublished"
     EVENTS_NOT_PUBLISHED: Final = "EventsNotPublished"
     EVENTS_TRIMMED: Final = "EventsTrimmed"
+    EVENTS_KEPT: Final = "EventsKept"
+    LOW_BALANCE_EVENTS: Final = "LowBalanceEvents"
 
 
 class Dimension:
@@ -428,6 +435,8 @@ METRIC_DIMENSION_SETS: Final[dict[str, tuple[tuple[str, ...], ...]]] = dict.from
         Metric.EVENTS_PUBLISHED,
         Metric.EVENTS_NOT_PUBLISHED,
         Metric.EVENTS_TRIMMED,
+        Metric.EVENTS_KEPT,
+        Metric.LOW_BALANCE_EVENTS,
     ),
     ((Dimension.SERVICE,),),
 )

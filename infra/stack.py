@@ -17,6 +17,7 @@ from infra.constructs.python_function import PythonFunction
 from infra.constructs.recordings import Recordings
 from infra.constructs.registration import CallfireRegistration, manual_subscribe_command
 from infra.constructs.storage import ReportStorage
+from infra.constructs.webhooks import WebhookApi
 from infra.naming import NameAlarmsByStage
 
 STACK_NAME = stack_name(DEFAULT_STAGE)
@@ -74,6 +75,16 @@ class ReceiverStack(Stack):
             source=config.event_source,
             tracing=config.tracing,
         )
+        self.webhooks = WebhookApi(
+            self,
+            "Webhooks",
+            code=code,
+            storage=self.storage,
+            postbacks=self.postbacks,
+            recordings_queue=self.recordings.queue,
+            max_body_bytes=config.max_body_bytes,
+            tracing=config.tracing,
+        )
         self.registration = (
             CallfireRegistration(
                 self,
@@ -97,6 +108,8 @@ class ReceiverStack(Stack):
             api=self.postbacks.api,
             functions=[
                 self.postbacks.handler.function,
+                self.postbacks.handler.function,
+                self.webhooks.handler.function,
                 self.recordings.copier.function,
                 self.events.publisher.function,
             ],
@@ -112,6 +125,7 @@ class ReceiverStack(Stack):
             silence_alarm_hours=config.silence_alarm_hours,
             extra_widgets=self.events.widgets(),
         )
+        self.webhooks.notify_through(self.monitoring.topic)
         for function in self.node.find_all():
             if isinstance(function, PythonFunction):
                 function.log_at(config.log_level)
@@ -179,6 +193,15 @@ class ReceiverStack(Stack):
                 self.events.dead_letter_queue.queue_url,
                 "Stream records whose events could not be published "
                 "(make replay ARGS='--aws events' publishes them again).",
+            ),
+            Output.WEBHOOK_URL: (
+                self.webhooks.webhook_url,
+                "CallFire v2 webhooks post here, signed with the webhook secret.",
+            ),
+            Output.WEBHOOK_SECRET_ARN: (
+                self.webhooks.secret.secret_arn,
+                "The secret CallFire's v2 webhooks sign with: aws secretsmanager "
+                "get-secret-value --secret-id <this ARN>",
             ),
         }
         for name, (value, description) in outputs.items():

@@ -350,6 +350,7 @@ def create_resources(
         "AWS::SecretsManager::Secret": _create_secret,
         "AWS::Events::EventBus": _create_event_bus,
         "AWS::Events::Archive": _create_archive,
+        "AWS::SNS::Topic": _create_topic,
     }
     for logical_id, resource in template["Resources"].items():
         if resource["Type"] == "AWS::Lambda::Function":
@@ -511,6 +512,15 @@ def _create_archive(
     arn = client("events").create_archive(**arguments)["ArchiveArn"]
     resources.refs[logical_id] = name
     resources.attributes[logical_id] = {"Arn": arn}
+
+
+def _create_topic(
+    client: ClientFactory, resources: LocalResources, logical_id: str, properties: dict[str, Any]
+) -> None:
+    name = properties.get("TopicName") or _physical_name(resources, logical_id)
+    arn = client("sns").create_topic(Name=name)["TopicArn"]
+    resources.refs[logical_id] = arn
+    resources.attributes[logical_id] = {"TopicArn": arn, "TopicName": name}
 
 
 def _name_function(resources: LocalResources, logical_id: str) -> None:

@@ -17,6 +17,7 @@ from functions.events.mapping import BusEvent
 from functions.events.ports import NotPut
 from functions.failures import (
     ArchiveUnavailable,
+    NotificationUnavailable,
     QueueUnavailable,
     SecretUnavailable,
     StatusUnavailable,
@@ -103,6 +104,7 @@ class InMemoryReportStore:
 class InMemoryArchive:
     kept: list[tuple[str, bytes, str]] = field(default_factory=list)
     """(prefix, body, reason) of every body kept."""
+    details: list[str] = field(default_factory=list)
     down: bool = False
     deadlines: list[float] = field(default_factory=list)
 
@@ -117,12 +119,41 @@ class InMemoryArchive:
         reason: str,
         detail: str,
         deadline: float,
+        extension: str = "xml",
     ) -> str:
         self.deadlines.append(deadline)
         if self.down:
             raise ArchiveUnavailable("SlowDown")
         self.kept.append((prefix, body, reason))
-        return f"{prefix}{received_at:%Y/%m/%d}/{request_id}.xml"
+        self.details.append(detail)
+        return f"{prefix}{received_at:%Y/%m/%d}/{request_id}.{extension}"
+
+
+@dataclass
+class InMemoryEvents:
+    """Webhook events of other resource types, by key; each key written once."""
+
+    events: dict[str, str] = field(default_factory=dict)
+    down: bool = False
+
+    def keep_event(self, key: str, event: str, *, received_at: datetime) -> bool:
+        if self.down:
+            raise ArchiveUnavailable("SlowDown")
+        if key in self.events:
+            return False
+        self.events[key] = event
+        return True
+
+
+@dataclass
+class RecordedNotifier:
+    messages: list[tuple[str, str]] = field(default_factory=list)
+    down: bool = False
+
+    def notify(self, subject: str, message: str) -> None:
+        if self.down:
+            raise NotificationUnavailable("InternalError")
+        self.messages.append((subject, message))
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Bodies kept in S3 as received: `rejected/` and `unstored/`, by day, named by request id."""
+"""Bodies kept in S3 as received: `rejected/` and `unstored/`, by day, named by request id; and
+v2 webhook events of other resource types under `events/`."""
 
 from __future__ import annotations
 
@@ -13,10 +14,14 @@ RECEIVED_AT_METADATA = "received-at"
 CONTENT_ENCODING_METADATA = "content-encoding"
 
 
-def archive_key(prefix: str, received_at: datetime, request_id: str) -> str:
+CONTENT_TYPES = {"xml": "application/xml", "json": "application/json"}
+_ALREADY_THERE = {"PreconditionFailed", "412", "ConditionalRequestConflict"}
+
+
+def archive_key(prefix: str, received_at: datetime, request_id: str, extension: str = "xml") -> str:
     day = received_at.astimezone(UTC).strftime("%Y/%m/%d")
     safe_id = "".join(ch if ch.isalnum() or ch in "-_=." else "_" for ch in request_id)
-    return f"{prefix}{day}/{safe_id}.xml"
+    return f"{prefix}{day}/{safe_id}.{extension}"
 
 
 def _ascii(text: str, limit: int = 512) -> str:
@@ -39,8 +44,9 @@ class S3BodyArchive:
         reason: str,
         detail: str,
         deadline: float,
+        extension: str = "xml",
     ) -> str:
-        key = archive_key(prefix, received_at, request_id)
+        key = archive_key(prefix, received_at, request_id, extension)
         metadata = {
             "reason": _ascii(reason, 64),
             "detail": _ascii(detail),
@@ -56,9 +62,29 @@ class S3BodyArchive:
                 Bucket=self._bucket,
                 Key=key,
                 Body=body,
-                ContentType="application/xml",
+                ContentType=CONTENT_TYPES[extension],
                 Metadata=metadata,
             )
         except (ClientError, BotoCoreError) as error:
             raise ArchiveUnavailable(error_code(error)) from error
         return key
+
+    def keep_event(self, key: str, event: str, *, received_at: datetime) -> bool:
+        """Written once (`If-None-Match: *`): the same event delivered again leaves one object and
+        one version in the versioned bucket."""
+        try:
+            self._client.put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=event.encode("utf-8"),
+                ContentType=CONTENT_TYPES["json"],
+                Metadata={RECEIVED_AT_METADATA: received_at.astimezone(UTC).isoformat()},
+                IfNoneMatch="*",
+            )
+        except ClientError as error:
+            if error_code(error) in _ALREADY_THERE:
+                return False
+            raise ArchiveUnavailable(error_code(error)) from error
+        except BotoCoreError as error:
+            raise ArchiveUnavailable(error_code(error)) from error
+        return True

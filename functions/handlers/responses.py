@@ -8,7 +8,9 @@ import json
 from aws_lambda_powertools.metrics import Metrics, MetricUnit
 
 from functions.names import LogKey, Metric
+from functions.postback.delivery import EventResult
 from functions.postback.service import Outcome, Status
+from functions.postback.webhooks import DeliveryOutcome, DeliveryStatus
 from functions.reports import CallReport, RejectReason
 from functions.reports.smoke import is_smoke_test
 
@@ -17,6 +19,7 @@ _REFUSAL_STATUS = {
     RejectReason.NOT_WELL_FORMED: 400,
     RejectReason.FORBIDDEN_XML: 400,
     RejectReason.UNKNOWN_REPORT: 422,
+    RejectReason.NO_EVENTS: 400,
 }
 _ERRORS = {
     Status.FORBIDDEN: (403, "forbidden"),
@@ -87,3 +90,65 @@ _METRIC_NAMES = {
     Status.UNAVAILABLE: Metric.REPORTS_UNAVAILABLE,
     Status.FAILED: Metric.REPORTS_FAILED,
 }
+
+
+_DELIVERY_ERRORS = {
+    DeliveryStatus.FORBIDDEN: (403, "forbidden"),
+    DeliveryStatus.UNAVAILABLE: (503, "storage_unavailable"),
+    DeliveryStatus.FAILED: (500, "internal_error"),
+}
+
+
+def webhook_answer(outcome: DeliveryOutcome, request_id: str) -> tuple[int, str]:
+    """`200 {"status", "events", "outcomes", "requestId"}`: `status` is the one outcome every
+    event had, else `mixed`; `outcomes` counts each. Errors as for postbacks."""
+    if outcome.status is DeliveryStatus.REJECTED and outcome.reason is not None:
+        return _error(
+            _REFUSAL_STATUS[outcome.reason], outcome.reason.value, outcome.detail, request_id
+        )
+    if outcome.status in _DELIVERY_ERRORS:
+        status_code, code = _DELIVERY_ERRORS[outcome.status]
+        return _error(status_code, code, outcome.detail, request_id)
+    counts = {result.value: count for result, count in outcome.results.items() if count}
+    status = next(iter(counts)) if len(counts) == 1 else "mixed"
+    body = {"status": status, "events": outcome.events, "outcomes": counts, "requestId": request_id}
+    return 200, json.dumps(body)
+
+
+_EVENT_METRICS = {
+    EventResult.STORED: Metric.REPORTS_STORED,
+    EventResult.DUPLICATE: Metric.REPORTS_DUPLICATE,
+    EventResult.CONFLICT: Metric.REPORTS_CONFLICTING,
+    EventResult.KEPT: Metric.EVENTS_KEPT,
+    EventResult.REFUSED: Metric.REPORTS_REFUSED,
+}
+_REPORTS_READ = (EventResult.STORED, EventResult.DUPLICATE, EventResult.CONFLICT)
+_DELIVERY_METRICS = {
+    DeliveryStatus.FORBIDDEN: Metric.REQUESTS_FORBIDDEN,
+    DeliveryStatus.REJECTED: Metric.REPORTS_REFUSED,
+    DeliveryStatus.UNAVAILABLE: Metric.REPORTS_UNAVAILABLE,
+    DeliveryStatus.FAILED: Metric.REPORTS_FAILED,
+}
+
+
+def record_webhook_metrics(metrics: Metrics, outcome: DeliveryOutcome) -> None:
+    """One count per event outcome, for the whole service only (a delivery mixes kinds); a
+    delivery refused, forbidden or not stored counts once, like a postback."""
+    if not outcome.results:
+        if outcome.status in _DELIVERY_METRICS:
+            name = _DELIVERY_METRICS[outcome.status]
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+        return
+    for result, count in outcome.results.items():
+        if count:
+            metrics.add_metric(name=_EVENT_METRICS[result], unit=MetricUnit.Count, value=count)
+    received = sum(outcome.results[result] for result in _REPORTS_READ)
+    if received:
+        metrics.add_metric(name=Metric.REPORTS_RECEIVED, unit=MetricUnit.Count, value=received)
+    for name, count in (
+        (Metric.RECORDINGS_QUEUED, outcome.recordings_queued),
+        (Metric.RECORDINGS_NOT_QUEUED, outcome.recordings_unqueued),
+        (Metric.LOW_BALANCE_EVENTS, outcome.low_balance),
+    ):
+        if count:
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=count)

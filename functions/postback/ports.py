@@ -40,10 +40,25 @@ class BodyArchive(Protocol):
         reason: str,
         detail: str,
         deadline: float,
+        extension: str = "xml",
     ) -> str:
         """Store `body` (as received, still encoded) under `prefix`, with the reason and what
-        replaying it needs in its metadata; the object key.
+        replaying it needs in its metadata; the object key. `extension` says what the body is
+        (`xml` from /postbacks, `json` from /webhooks).
         Raises ArchiveUnavailable."""
+        ...
+
+
+class EventArchive(Protocol):
+    def keep_event(self, key: str, event: str, *, received_at: datetime) -> bool:
+        """Store one webhook event's JSON at `key` unless an object is there already; True when
+        it was written now. Raises ArchiveUnavailable."""
+        ...
+
+
+class AlarmNotifier(Protocol):
+    def notify(self, subject: str, message: str) -> None:
+        """Tell the people watching the alarm topic. Raises NotificationUnavailable."""
         ...
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from functions.reports.items import ERROR_STATE
 from functions.reports.model import CallReport
 
 
@@ -58,7 +59,14 @@ def parse_job(body: str) -> RecordingJob:
 
 
 def jobs_for(report: CallReport) -> list[RecordingJob]:
+    """One job per recording to copy: every one but those CallFire reported in ERROR."""
+    failed = {
+        index
+        for index, detail in enumerate(report.recording_details)
+        if detail.state == ERROR_STATE
+    }
     return [
         RecordingJob(report.call_id, report.event_type.value, report.campaign_id, index, url)
         for index, url in enumerate(report.recording_urls)
+        if index not in failed
     ]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from functions.names import Env, Handler, Output, StatusObject, SubscriptionResource
+from functions.names import Env, Handler, Output, Route, StatusObject, SubscriptionResource
 from local.callfire import StandInCallFire
 from local.resources import LocalResources
 from local.template import synthesize
@@ -42,7 +42,12 @@ def function_with_handler(template: dict[str, Any], handler: str) -> list[tuple[
 
 
 def token_secret_id(template: dict[str, Any]) -> str:
-    (secret_id,) = resources_of(template, "AWS::SecretsManager::Secret")
+    (postback,) = [
+        resource
+        for resource in resources_of(template, "AWS::Lambda::Function").values()
+        if resource["Properties"].get("Handler") == Handler.POSTBACK
+    ]
+    secret_id: str = postback["Properties"]["Environment"]["Variables"][Env.TOKEN_SECRET_ARN]["Ref"]
     return secret_id
 
 
@@ -146,7 +151,11 @@ def test_properties_resolve_to_plain_values(configured: dict[str, Any]) -> None:
 
 def test_it_waits_for_the_route_and_the_postback_function(configured: dict[str, Any]) -> None:
     (resource,) = custom_resources(configured).values()
-    (route_id,) = resources_of(configured, "AWS::ApiGatewayV2::Route")
+    (route_id,) = [
+        logical_id
+        for logical_id, route in resources_of(configured, "AWS::ApiGatewayV2::Route").items()
+        if route["Properties"]["RouteKey"] == f"POST {Route.POSTBACKS}"
+    ]
     (postback_id, _) = function_with_handler(configured, Handler.POSTBACK)[0]
 
     assert {route_id, postback_id, token_secret_id(configured)} <= set(resource["DependsOn"])

@@ -18,6 +18,7 @@ CONFIGURATIONS = {
 }
 ROLES_WITH_EXACT_GRANT_TESTS = {
     "PostbacksHandlerRole",
+    "WebhooksHandlerRole",
     "RecordingsCopierRole",
     "RegistrationHandlerRole",
     "RegistrationProviderRole",

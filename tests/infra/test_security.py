@@ -27,6 +27,7 @@ ACKNOWLEDGED = {
     "AwsSolutions-IAM5[Resource::<StorageBucket5CB7C8EA.Arn>/unstored/*]",
     "AwsSolutions-IAM5[Resource::<StorageBucket5CB7C8EA.Arn>/raw/*]",
     "AwsSolutions-IAM5[Resource::<StorageBucket5CB7C8EA.Arn>/recordings/*]",
+    "AwsSolutions-IAM5[Resource::<StorageBucket5CB7C8EA.Arn>/events/*]",
     "Serverless-SQSRedrivePolicy",
     "Serverless-LambdaDLQ",
     "Serverless-LambdaEventSourceMappingDestination",

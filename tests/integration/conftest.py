@@ -14,6 +14,7 @@ import pytest
 from moto import mock_aws
 
 from functions.names import Env, Handler, Route
+from functions.postback.signature import signature_of
 from local.events import http_api_event
 from local.invoke import lambda_context, load_handler, reset_function_state
 from local.resources import LocalFunction, LocalResources, create_resources
@@ -108,4 +109,64 @@ def postback(
     token = aws("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
     reset_function_state(keep_clients=True)
     yield PostbackClient(function, token, resources.outputs())
+    reset_function_state(keep_clients=True)
+
+
+@dataclass
+class WebhookClient:
+    """POSTs deliveries to the real webhooks handler the template names, signed with the stack's
+    webhook secret unless told otherwise."""
+
+    function: LocalFunction
+    secret: str
+    outputs: dict[str, str]
+    sent: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=20), repr=False)
+
+    def post(
+        self,
+        body: bytes,
+        *,
+        signature: str | None = "",
+        headers: dict[str, str] | None = None,
+    ) -> Answer:
+        chosen = signature_of(self.secret, body) if signature == "" else signature
+        event = http_api_event(
+            method="POST",
+            path=Route.WEBHOOKS,
+            headers={
+                "content-type": "application/json",
+                **({Route.SIGNATURE_HEADER: chosen} if chosen is not None else {}),
+                **(headers or {}),
+            },
+            body=body,
+        )
+        return self.invoke(event)
+
+    def invoke(self, event: dict[str, Any]) -> Answer:
+        self.sent.append(event)
+        handler = load_handler(self.function.handler)
+        response = handler(event, lambda_context(self.function, REGION))
+        return Answer(
+            status=response["statusCode"],
+            body=json.loads(response["body"]),
+            headers=response.get("headers", {}),
+        )
+
+    @property
+    def last_request_id(self) -> str:
+        request_id: str = self.sent[-1]["requestContext"]["requestId"]
+        return request_id
+
+
+@pytest.fixture
+def webhooks(
+    resources: LocalResources, aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[WebhookClient]:
+    function = resources.function_for_handler(Handler.WEBHOOKS)
+    for name, value in function.environment.items():
+        monkeypatch.setenv(name, value)
+    secret_arn = function.environment[Env.WEBHOOK_SECRET_ARN]
+    secret = aws("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
+    reset_function_state(keep_clients=True)
+    yield WebhookClient(function, secret, resources.outputs())
     reset_function_state(keep_clients=True)

@@ -1,0 +1,30 @@
+"""Messages to the people who watch the alarm topic (SNS)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from functions.adapters.aws import error_code
+from functions.failures import NotificationUnavailable
+
+MAX_SUBJECT_CHARS = 100
+"""SNS refuses longer subjects (and anything but printable ASCII in them)."""
+
+
+class SnsAlarmNotifier:
+    def __init__(self, client: Any, topic_arn: str) -> None:
+        self._client = client
+        self._topic_arn = topic_arn
+
+    def notify(self, subject: str, message: str) -> None:
+        printable = "".join(ch if " " <= ch <= "~" else "?" for ch in subject)
+        try:
+            self._client.publish(
+                TopicArn=self._topic_arn,
+                Subject=printable[:MAX_SUBJECT_CHARS],
+                Message=message,
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise NotificationUnavailable(error_code(error)) from error

@@ -1,0 +1,289 @@
+"""Receiving one v2 webhook delivery: check the signature, read the events, store each once, queue
+recordings, keep the rest, and say what came of each.
+
+The order is the postback function's promise, per event: nothing is kept for a missing or wrong
+signature; after it, every event is on its item, in `events/`, or its delivery is archived
+(`rejected/` for refused and conflicting events, `unstored/` when something could not be written)
+before the answer; nothing is answered 2xx before every event of the delivery is durably kept. A
+delivery half-stored (503) and sent again stores the rest: what was stored counts a delivery.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from aws_lambda_powertools import Logger
+
+from functions.failures import (
+    ArchiveUnavailable,
+    NotificationUnavailable,
+    QueueUnavailable,
+    SecretUnavailable,
+    StorageUnavailable,
+)
+from functions.names import SERVICE_NAME, Prefix
+from functions.postback.body import as_bytes
+from functions.postback.delivery import (
+    JSON,
+    DeliveryStore,
+    EventOutcome,
+    EventResult,
+    read_webhook,
+)
+from functions.postback.ports import (
+    AlarmNotifier,
+    BodyArchive,
+    EventArchive,
+    RecordingQueue,
+    ReportStore,
+    SecretValue,
+)
+from functions.postback.service import CONFLICTING_DUPLICATE, INTERNAL_ERROR
+from functions.postback.signature import signature_matches
+from functions.recordings.jobs import jobs_for
+from functions.reports import CallReport, RejectReason, ReportRejected
+
+logger = Logger(service=SERVICE_NAME)
+
+OUT_OF_TIME = "out_of_time"
+"""The `reason` of a delivery archived in `unstored/` because its events could not all be stored
+before the answer was due."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRequest:
+    body: bytes | str
+    signature: str | None
+    request_id: str
+    received_at: datetime
+    deadline: float
+    """A `clock()` value by which the answer must be on its way."""
+    content_encoding: str | None = None
+
+
+class DeliveryStatus(StrEnum):
+    ACCEPTED = "accepted"
+    """Every event was stored, kept, or archived with its delivery."""
+    FORBIDDEN = "forbidden"
+    REJECTED = "rejected"
+    UNAVAILABLE = "unavailable"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    status: DeliveryStatus
+    events: int = 0
+    results: Counter[EventResult] = field(default_factory=Counter)
+    reason: RejectReason | None = None
+    detail: str = ""
+    recordings_queued: int = 0
+    recordings_unqueued: int = 0
+    low_balance: int = 0
+
+
+class WebhookService:
+    def __init__(
+        self,
+        *,
+        secret: SecretValue,
+        store: ReportStore,
+        archive: BodyArchive,
+        events: EventArchive,
+        queue: RecordingQueue,
+        notifier: AlarmNotifier,
+        max_body_bytes: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._secret = secret
+        self._delivery_store = DeliveryStore(store, events)
+        self._archive = archive
+        self._queue = queue
+        self._notifier = notifier
+        self._max_body_bytes = max_body_bytes
+        self._clock = clock
+
+    def receive(self, request: WebhookRequest) -> DeliveryOutcome:
+        try:
+            secret = self._secret.value()
+        except SecretUnavailable as error:
+            logger.error("webhook secret unreadable", extra={"error": error.code})
+            return DeliveryOutcome(
+                DeliveryStatus.UNAVAILABLE, detail="the signature cannot be checked right now"
+            )
+        if not secret:
+            logger.error("the webhook secret is empty: every delivery is refused until it is set")
+            return DeliveryOutcome(
+                DeliveryStatus.UNAVAILABLE, detail="the signature cannot be checked right now"
+            )
+        if not signature_matches(secret, as_bytes(request.body), request.signature):
+            return DeliveryOutcome(DeliveryStatus.FORBIDDEN, detail="missing or wrong signature")
+        try:
+            return self._receive_signed(request)
+        except Exception:
+            logger.exception("unexpected failure; keeping the delivery for replay")
+            return self._archive_unstored(request, INTERNAL_ERROR, DeliveryStatus.FAILED)
+
+    def _receive_signed(self, request: WebhookRequest) -> DeliveryOutcome:
+        try:
+            delivery = read_webhook(request.body, request.content_encoding, self._max_body_bytes)
+        except ReportRejected as refusal:
+            return self._refuse(request, refusal)
+        logger.append_keys(webhookId=delivery.webhook_id, events=len(delivery.events))
+        outcomes: list[EventOutcome] = []
+        tally = _Tally(len(delivery.events))
+        for event in delivery.events:
+            if self._clock() >= request.deadline:
+                logger.error("out of time; the rest waits for the delivery to be sent again")
+                return self._archive_unstored(request, OUT_OF_TIME, DeliveryStatus.UNAVAILABLE)
+            try:
+                outcome = self._delivery_store.store_event(event, received_at=request.received_at)
+                self._follow_up(outcome, tally)
+            except (StorageUnavailable, ArchiveUnavailable, NotificationUnavailable) as error:
+                logger.error("event not stored", extra={"error": error.code, "event": event.index})
+                return self._archive_unstored(request, error.code, DeliveryStatus.UNAVAILABLE)
+            outcomes.append(outcome)
+            tally.results[outcome.result] += 1
+        return self._answer(request, outcomes, tally)
+
+    def _follow_up(self, outcome: EventOutcome, tally: _Tally) -> None:
+        """What a stored event asks for next: its recordings queued, a low balance told."""
+        if outcome.low_balance:
+            self._notify_low_balance(outcome)
+            tally.low_balance += 1
+        report = outcome.report
+        if outcome.result is not EventResult.STORED or not isinstance(report, CallReport):
+            return
+        jobs = jobs_for(report)
+        if not jobs:
+            return
+        try:
+            self._queue.enqueue(jobs)
+        except QueueUnavailable as error:
+            logger.error(
+                "report stored; recordings left PENDING, not queued",
+                extra={"error": error.code, "recordings": len(jobs), "callId": report.call_id},
+            )
+            tally.recordings_unqueued += len(jobs)
+            return
+        tally.recordings_queued += len(jobs)
+
+    def _notify_low_balance(self, outcome: EventOutcome) -> None:
+        """Every delivery of a LowBalance event is told (CallFire stops dialing when the balance
+        runs out): a delivery sent again after a failure here is told then."""
+        other = outcome.other
+        if other is None:
+            return
+        self._notifier.notify(
+            f"CallFire: low balance ({other.event_type or 'event'})",
+            "CallFire sent a LowBalance webhook event"
+            + (f" ({other.event_type})" if other.event_type else "")
+            + (f" from webhook {other.webhook_id}" if other.webhook_id else "")
+            + ". CallFire stops dialing when the account's balance runs out: add funds in "
+            f"CallFire. The event is kept in the receiver's bucket at {outcome.key}.",
+        )
+        logger.warning("low balance told", extra={"s3Key": outcome.key})
+
+    def _answer(
+        self, request: WebhookRequest, outcomes: list[EventOutcome], tally: _Tally
+    ) -> DeliveryOutcome:
+        kept_aside = [
+            outcome
+            for outcome in outcomes
+            if outcome.result in (EventResult.REFUSED, EventResult.CONFLICT)
+        ]
+        if kept_aside:
+            reason, detail = _why(kept_aside)
+            try:
+                self._keep(request, Prefix.REJECTED, reason, detail)
+            except ArchiveUnavailable:
+                return DeliveryOutcome(
+                    DeliveryStatus.UNAVAILABLE, detail="the delivery cannot be archived"
+                )
+            logger.warning("delivery archived in rejected/", extra={"reason": reason})
+        refused = tally.results[EventResult.REFUSED]
+        if refused == tally.events:
+            first = kept_aside[0]
+            return DeliveryOutcome(
+                DeliveryStatus.REJECTED,
+                events=tally.events,
+                results=tally.results,
+                reason=RejectReason(first.reason),
+                detail=detail,
+            )
+        logger.info("delivery received", extra={"results": dict(tally.results)})
+        return DeliveryOutcome(
+            DeliveryStatus.ACCEPTED,
+            events=tally.events,
+            results=tally.results,
+            recordings_queued=tally.recordings_queued,
+            recordings_unqueued=tally.recordings_unqueued,
+            low_balance=tally.low_balance,
+        )
+
+    def _refuse(self, request: WebhookRequest, refusal: ReportRejected) -> DeliveryOutcome:
+        try:
+            self._keep(request, Prefix.REJECTED, refusal.reason.value, refusal.detail)
+        except ArchiveUnavailable:
+            return DeliveryOutcome(
+                DeliveryStatus.UNAVAILABLE, detail="the refused body cannot be archived"
+            )
+        logger.warning(
+            "delivery refused", extra={"reason": refusal.reason.value, "detail": refusal.detail}
+        )
+        return DeliveryOutcome(
+            DeliveryStatus.REJECTED, reason=refusal.reason, detail=refusal.detail
+        )
+
+    def _archive_unstored(
+        self, request: WebhookRequest, cause: str, status: DeliveryStatus
+    ) -> DeliveryOutcome:
+        try:
+            self._keep(request, Prefix.UNSTORED, cause, "the delivery could not be stored")
+        except ArchiveUnavailable as error:
+            logger.error("delivery neither stored nor archived", extra={"error": error.code})
+        return DeliveryOutcome(status, detail="the delivery could not be stored; retry later")
+
+    def _keep(self, request: WebhookRequest, prefix: str, reason: str, detail: str) -> str:
+        return self._archive.keep(
+            prefix,
+            as_bytes(request.body),
+            request_id=request.request_id,
+            received_at=request.received_at,
+            content_encoding=request.content_encoding,
+            reason=reason,
+            detail=detail,
+            extension=JSON,
+        )
+
+
+@dataclass
+class _Tally:
+    events: int
+    results: Counter[EventResult] = field(default_factory=Counter)
+    recordings_queued: int = 0
+    recordings_unqueued: int = 0
+    low_balance: int = 0
+
+
+def _why(aside: list[EventOutcome]) -> tuple[str, str]:
+    """The archive's reason (a conflict first, else the first refusal's) and a detail naming
+    each event set aside."""
+    conflict = any(outcome.result is EventResult.CONFLICT for outcome in aside)
+    reason = CONFLICTING_DUPLICATE if conflict else aside[0].reason
+    parts = [
+        f"event {outcome.index}: "
+        + (
+            "a report with this key and different content is already stored"
+            if outcome.result is EventResult.CONFLICT
+            else outcome.detail
+        )
+        for outcome in aside
+    ]
+    detail = "; ".join(parts)
+    return reason, detail if len(detail) <= 400 else detail[:399] + "…"

@@ -1,0 +1,152 @@
+"""`POST /webhooks`: CallFire's v2 webhook deliveries, on the postbacks' HTTP API, to a function of
+their own, with the secret CallFire signs them with.
+
+A second function rather than a second route to the postback function: a delivery may hold many
+events, so it runs under a longer timeout (up to just under API Gateway's 30 seconds) without
+lengthening the legacy one; its role alone may read the webhook secret, publish to the alarm topic
+(LowBalance) and write `events/`, and the postback role stays exactly as it was; its errors,
+throttles and duration have their own alarms and graphs. Both share one code asset and every rule
+behind the handler (reading into the same model, the store-once rule, the archive, the queue), so
+the cost is a second pool of warm instances (a cold start the first time each route is used) and
+one more log group; requests are priced the same.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
+from constructs import Construct
+
+from functions.names import Env, Handler, Prefix, Route
+from infra.constructs.postbacks import TOKEN_LENGTH, PostbackApi
+from infra.constructs.python_function import PythonFunction
+from infra.constructs.storage import ReportStorage
+from infra.security import acknowledge, logical_id
+
+TIMEOUT = Duration.seconds(25)
+"""API Gateway gives an integration 30 seconds; the function stops storing events 3 seconds
+before its own timeout and answers 503 with the body in unstored/ (sent again: the rest)."""
+
+
+class WebhookApi(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        code: lambda_.Code,
+        storage: ReportStorage,
+        postbacks: PostbackApi,
+        recordings_queue: sqs.IQueue,
+        max_body_bytes: int,
+        tracing: bool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._bucket = storage.bucket
+        self.secret = secretsmanager.Secret(
+            self,
+            "Secret",
+            description="The secret CallFire signs each v2 webhook delivery with "
+            "(X-CallFire-Signature).",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=TOKEN_LENGTH, exclude_punctuation=True, include_space=False
+            ),
+        )
+        self.handler = PythonFunction(
+            self,
+            "Handler",
+            code=code,
+            handler=Handler.WEBHOOKS,
+            description="Checks, reads and stores each CallFire v2 webhook delivery.",
+            environment={
+                Env.CALLS_TABLE: storage.calls_table.table_name,
+                Env.CAMPAIGNS_TABLE: storage.campaigns_table.table_name,
+                Env.BUCKET: storage.bucket.bucket_name,
+                Env.RECORDINGS_QUEUE_URL: recordings_queue.queue_url,
+                Env.WEBHOOK_SECRET_ARN: self.secret.secret_arn,
+                Env.MAX_BODY_BYTES: str(max_body_bytes),
+            },
+            memory_size=256,
+            timeout=TIMEOUT,
+            tracing=tracing,
+        )
+        self._grant(storage, recordings_queue)
+        (self.route,) = postbacks.api.add_routes(
+            path=Route.WEBHOOKS,
+            methods=[apigw.HttpMethod.POST],
+            integration=HttpLambdaIntegration(
+                "Integration",
+                self.handler.function,
+                payload_format_version=apigw.PayloadFormatVersion.VERSION_2_0,
+            ),
+        )
+        self.webhook_url = f"{postbacks.stage.url}{Route.WEBHOOKS.lstrip('/')}"
+        self._acknowledge()
+
+    def notify_through(self, topic: sns.ITopic) -> None:
+        """LowBalance events are told on `topic` (the alarm topic people watch)."""
+        self.handler.function.add_environment(Env.ALARM_TOPIC_ARN, topic.topic_arn)
+        self.handler.role.add_to_policy(
+            iam.PolicyStatement(actions=["sns:Publish"], resources=[topic.topic_arn])
+        )
+
+    def _grant(self, storage: ReportStorage, recordings_queue: sqs.IQueue) -> None:
+        role = self.handler.role
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:PutItem", "dynamodb:UpdateItem"],
+                resources=[storage.calls_table.table_arn, storage.campaigns_table.table_arn],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"],
+                resources=[
+                    storage.bucket.arn_for_objects(f"{prefix}*")
+                    for prefix in (Prefix.REJECTED, Prefix.UNSTORED, Prefix.EVENTS)
+                ],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[recordings_queue.queue_arn])
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["secretsmanager:GetSecretValue"], resources=[self.secret.secret_arn]
+            )
+        )
+
+    def _acknowledge(self) -> None:
+        acknowledge(
+            self.secret,
+            "AwsSolutions-SMG4",
+            "CallFire signs with the secret its webhooks hold; a new value takes effect once "
+            "the webhooks are updated with it, so it is rotated deliberately (see the README).",
+        )
+        bucket = logical_id(self._bucket)
+        for prefix in (Prefix.REJECTED, Prefix.UNSTORED, Prefix.EVENTS):
+            acknowledge(
+                self.handler.role,
+                f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{prefix}*]",
+                f"Kept bodies and events are named by day and request or event at run time; "
+                f"writing is limited to the {prefix} prefix and to PutObject.",
+            )
+        acknowledge(
+            self.route,
+            "AwsSolutions-APIG4",
+            "CallFire's webhooks cannot present credentials API Gateway checks. Every delivery "
+            "carries an HMAC-SHA1 signature of its body (X-CallFire-Signature) that the function "
+            "verifies in constant time before it reads or keeps anything; the stage is throttled.",
+        )
+        acknowledge(
+            self.handler.function,
+            "Serverless-LambdaDLQ",
+            "API Gateway invokes this function synchronously: a failure is answered to CallFire "
+            "(and the delivery kept in S3), so there is no asynchronous event to dead-letter.",
+        )
