@@ -52,10 +52,10 @@ class Item:
     DELIVERIES: Final = "deliveries"
     EXTRA: Final = "extra"
     VERSION: Final = "version"
-    """How many times the item's report was replaced (remap, a newer v2 webhook); absent means 1.
-    Each new version is published again as an event."""
+    """How many times the item's report was replaced (remap, a newer v2 webhook, a report merged
+    into a campaign's item); absent means 1. Each new version is published again as an event."""
     UPDATED_AT: Final = "updatedAt"
-    """When the item was last replaced by a new version (absent on version 1)."""
+    """When the item was last replaced by a new version or merged into (absent on version 1)."""
     SOURCE: Final = "source"
     """Which generation of CallFire's reports the item's `raw` came from (`Source`)."""
 
@@ -133,6 +133,10 @@ class CampaignAttribute:
     TAGS: Final = "tags"
     EVENTS: Final = "events"
     """v2 campaigns: a map of CampaignEvent name → ISO UTC time."""
+    POSTBACK_RAW: Final = "postbackRaw"
+    """On a campaign both generations reported: the legacy `campaign-finished` body."""
+    POSTBACK_RAW_S3_KEY: Final = "postbackRawS3Key"
+    """Instead of `postbackRaw`, when that body was too large for the item: where it is kept."""
 
 
 class CampaignEvent:
@@ -369,6 +373,7 @@ class Metric:
 
     REPORTS_RECEIVED: Final = "ReportsReceived"
     REPORTS_STORED: Final = "ReportsStored"
+    REPORTS_UPDATED: Final = "ReportsUpdated"
     REPORTS_DUPLICATE: Final = "ReportsDuplicate"
     REPORTS_CONFLICTING: Final = "ReportsConflicting"
     REQUESTS_FORBIDDEN: Final = "RequestsForbidden"
@@ -417,6 +422,7 @@ METRIC_DIMENSION_SETS: Final[dict[str, tuple[tuple[str, ...], ...]]] = dict.from
     (
         Metric.REPORTS_RECEIVED,
         Metric.REPORTS_STORED,
+        Metric.REPORTS_UPDATED,
         Metric.REPORTS_DUPLICATE,
         Metric.REPORTS_CONFLICTING,
         Metric.REQUESTS_FORBIDDEN,

@@ -23,7 +23,7 @@ from functions.failures import (
     StatusUnavailable,
     StorageUnavailable,
 )
-from functions.names import RecordingEntry, RecordingStatus
+from functions.names import Item, RecordingEntry, RecordingStatus
 from functions.recordings.jobs import RecordingJob
 from functions.recordings.ports import CannotCopy, Readable, StoredRecording
 from functions.registration.ports import HttpAnswer, NoAnswer
@@ -73,6 +73,7 @@ class FakeSecret:
 class InMemoryReportStore:
     items: dict[tuple[str, ...], ReportItem] = field(default_factory=dict)
     deliveries: dict[tuple[str, ...], int] = field(default_factory=dict)
+    replaced: list[Mapping[str, Any]] = field(default_factory=list)
     down: bool = False
     counting_down: bool = False
     deadlines: list[float] = field(default_factory=list)
@@ -98,6 +99,26 @@ class InMemoryReportStore:
         if self.counting_down:
             raise StorageUnavailable("ThrottlingException")
         self.deliveries[self.key_of(item)] += 1
+
+    def current(self, item: ReportItem) -> Mapping[str, Any] | None:
+        if self.down:
+            raise StorageUnavailable("ProvisionedThroughputExceededException")
+        stored = self.items.get(self.key_of(item))
+        if stored is None:
+            return None
+        return {**stored.attributes, Item.DELIVERIES: self.deliveries[self.key_of(item)]}
+
+    def replace(
+        self, item: ReportItem, stored: Mapping[str, Any], attributes: Mapping[str, Any]
+    ) -> bool:
+        """As DynamoDB's conditional update: only while `version` is what was read."""
+        now = self.current(item)
+        if now is None or now.get(Item.VERSION) != stored.get(Item.VERSION):
+            return False
+        kept = {name: value for name, value in attributes.items() if name != Item.DELIVERIES}
+        self.items[self.key_of(item)] = ReportItem(item.table, item.key, kept)
+        self.replaced.append(kept)
+        return True
 
 
 @dataclass

@@ -4,6 +4,7 @@ nothing the second time.
 
     python -m tools.replay archived unstored --since 2026-11-01 [--until 2026-11-28]
     python -m tools.replay archived rejected --since 2026-11-01     (after a parser fix)
+    (legacy bodies `<requestId>.xml`, v2 webhook deliveries `<requestId>.json`)
     python -m tools.replay remap [--since 2026-11-01] [--until 2026-11-28]
     python -m tools.replay recordings [--include-failed]
     python -m tools.replay redrive                                  (dead-lettered messages)
@@ -21,12 +22,17 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from functions.adapters.archive import CONTENT_ENCODING_METADATA, RECEIVED_AT_METADATA
+from functions.adapters.archive import (
+    CONTENT_ENCODING_METADATA,
+    RECEIVED_AT_METADATA,
+    S3BodyArchive,
+)
 from functions.adapters.dynamodb import DynamoReportStore, serialize
 from functions.adapters.event_bus import EventBridgePublisher
 from functions.adapters.queue import SqsRecordingQueue
@@ -39,6 +45,7 @@ from functions.names import (
     ArchiveTag,
     CallAttribute,
     CallsTable,
+    CampaignAttribute,
     Env,
     Item,
     Prefix,
@@ -46,10 +53,19 @@ from functions.names import (
     RecordingStatus,
 )
 from functions.postback.body import iso_utc, read_postback
+from functions.postback.delivery import JSON, DeliveryStore, EventResult, read_webhook
 from functions.postback.store_once import Stored, store_once
 from functions.recordings.jobs import RecordingJob, jobs_for
-from functions.reports import CallReport, ReportRejected, read_report
+from functions.reports import (
+    CallReport,
+    CampaignReport,
+    RejectReason,
+    ReportRejected,
+    read_report,
+)
 from functions.reports.items import ReportItem, Table, body_sha256, fit_item, to_item
+from functions.reports.versions import is_v2, with_legacy_campaign
+from functions.reports.webhook_json import read_event
 from tools.cli import check_period, command, commands, day, default
 from tools.streams import read_range
 from tools.target import (
@@ -144,7 +160,10 @@ def replay_archived(
         raise TargetError("the target names no bucket")
     s3 = target.client("s3")
     store = _store(target)
-    peek = PeekingReportStore(target.client("dynamodb"), store.table_names)
+    peek = PeekingReportStore(target.client("dynamodb"), store)
+    replayer = _Replayer(
+        target, store if not dry_run else peek, target.bucket, max_body_bytes, dry_run
+    )
     keys = archived_keys(s3, target.bucket, prefix, since, until)
     bar = progress(f"replay {prefix}", len(keys))
     for key in keys:
@@ -158,35 +177,37 @@ def replay_archived(
             "gzip" if body.startswith(GZIP_MAGIC) else None
         )
         received_at = _received_at(metadata, archived["LastModified"])
+        replay = replayer.delivery if key.endswith(f".{JSON}") else replayer.postback
         try:
-            report, item = read_postback(body, encoding, received_at, max_body_bytes)
+            replayed = replay(_Archived(body, encoding, received_at))
         except ReportRejected as refusal:
             bar.step(f"still refused ({refusal.reason.value})")
             continue
         if dry_run:
-            bar.step(_WOULD[store_once(peek, item, deadline=soon())])
+            bar.step(_WOULD.get(replayed, f"would be {replayed}"))
             continue
-        stored = store_once(store, item, deadline=soon())
-        if stored is Stored.NEW and isinstance(report, CallReport):
-            _enqueue(target, jobs_for(report))
         s3.put_object_tagging(
             Bucket=target.bucket,
             Key=key,
-            Tagging={"TagSet": [{"Key": ArchiveTag.REPLAYED, "Value": stored.value}]},
+            Tagging={"TagSet": [{"Key": ArchiveTag.REPLAYED, "Value": replayed}]},
         )
-        bar.step(_REPLAYED[stored])
+        bar.step(_REPLAYED.get(replayed, replayed))
     return bar.finish()
 
 
 _REPLAYED = {
     Stored.NEW: "stored",
+    Stored.UPDATED: "updated (newer version, or joined its campaign)",
     Stored.DUPLICATE: "already stored (delivery counted)",
     Stored.CONFLICT: "conflict (stored item kept)",
+    "mixed": "webhook delivery (events with several outcomes)",
 }
 _WOULD = {
     Stored.NEW: "would store",
+    Stored.UPDATED: "would update (newer version, or join its campaign)",
     Stored.DUPLICATE: "would count a delivery (already stored)",
     Stored.CONFLICT: "would be a conflict (stored item kept)",
+    "mixed": "would store a webhook delivery (events with several outcomes)",
 }
 
 
@@ -194,9 +215,10 @@ class PeekingReportStore:
     """The report store for a dry run: it reads where the real one writes, so that the store-once
     rule decides exactly what a real run would decide, and nothing changes."""
 
-    def __init__(self, client: Any, table_names: Mapping[Table, str]) -> None:
+    def __init__(self, client: Any, store: DynamoReportStore) -> None:
         self._client = client
-        self._table_names = table_names
+        self._store = store
+        self._table_names = store.table_names
 
     def insert(self, item: ReportItem, *, deadline: float) -> str | None:  # noqa: ARG002 - the port's signature
         stored = self._client.get_item(
@@ -212,6 +234,103 @@ class PeekingReportStore:
 
     def count_delivery(self, item: ReportItem, *, deadline: float) -> None:  # noqa: ARG002 - the port's signature
         return None
+
+    def current(self, item: ReportItem, *, deadline: float) -> Mapping[str, Any] | None:
+        return self._store.current(item, deadline=deadline)
+
+    def replace(
+        self,
+        item: ReportItem,  # noqa: ARG002
+        stored: Mapping[str, Any],  # noqa: ARG002
+        attributes: Mapping[str, Any],  # noqa: ARG002
+        *,
+        deadline: float,  # noqa: ARG002
+    ) -> bool:
+        """A real run would write here (or find the item changed and decide again)."""
+        return True
+
+
+class PeekingEvents:
+    """The events archive for a dry run: an event is new when no object has its key yet."""
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
+
+    def keep_event(
+        self,
+        key: str,
+        event: str,  # noqa: ARG002 - the port's signature
+        *,
+        received_at: datetime,  # noqa: ARG002
+        deadline: float,  # noqa: ARG002
+    ) -> bool:
+        try:
+            self._client.head_object(Bucket=self._bucket, Key=key)
+        except ClientError:
+            return True
+        return False
+
+
+@dataclass(frozen=True)
+class _Archived:
+    body: bytes
+    encoding: str | None
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class _Replayer:
+    """Stores archived bodies through the store-once rule; in a dry run, through the peeking
+    store, which decides the same and writes nothing (no recording is queued either)."""
+
+    target: Target
+    store: DynamoReportStore | PeekingReportStore
+    bucket: str
+    max_body_bytes: int
+    dry_run: bool
+
+    def postback(self, archived: _Archived) -> str:
+        """What came of a legacy postback body (`new`, `updated`, `duplicate`, `conflict`)."""
+        report, item = read_postback(
+            archived.body, archived.encoding, archived.received_at, self.max_body_bytes
+        )
+        stored = store_once(self.store, item, deadline=soon())
+        if stored is Stored.NEW and isinstance(report, CallReport) and not self.dry_run:
+            _enqueue(self.target, jobs_for(report))
+        return stored.value
+
+    def delivery(self, archived: _Archived) -> str:
+        """What came of a v2 webhook delivery: its events' one outcome, else `mixed`. Events of
+        other resource types are kept in `events/` as on arrival (a LowBalance event is not told
+        again). A delivery whose every event is refused stays untagged, for after a reader fix."""
+        delivery = read_webhook(archived.body, archived.encoding, self.max_body_bytes)
+        s3 = self.target.client("s3")
+        events = (
+            PeekingEvents(s3, self.bucket)
+            if self.dry_run
+            else S3BodyArchive(self.target.service("s3"), self.bucket)
+        )
+        stores = DeliveryStore(self.store, events)
+        results: set[str] = set()
+        for event in delivery.events:
+            outcome = stores.store_event(
+                event, received_at=archived.received_at, deadline=soon()
+            )
+            if (
+                outcome.result in (EventResult.STORED, EventResult.UPDATED)
+                and isinstance(outcome.report, CallReport)
+                and not self.dry_run
+            ):
+                _enqueue(self.target, jobs_for(outcome.report))
+            results.add(_TAGS.get(outcome.result, outcome.result.value))
+        if results == {EventResult.REFUSED.value}:
+            raise ReportRejected(RejectReason.UNKNOWN_REPORT, "every event is refused")
+        return results.pop() if len(results) == 1 else "mixed"
+
+
+_TAGS = {EventResult.STORED: Stored.NEW.value}
+"""A replayed event stored anew is tagged as a replayed postback is: `new`."""
 
 
 def _replayed_before(s3: Any, bucket: str, key: str) -> bool:
@@ -238,19 +357,27 @@ def _item_count(dynamodb: Any, table: str) -> int:
     return int(dynamodb.describe_table(TableName=table)["Table"].get("ItemCount", 0))
 
 
-def remapped(old: dict[str, Any], raw: str) -> ReportItem | None:
-    """The item that the current parser makes of `old`'s body `raw` (on the item or in the
-    bucket), keeping what happened to it since (deliveries, recording copies, its version); None
-    when the key itself would change."""
-    report, _ = read_report(raw)
-    item = fit_item(to_item(report, raw=raw, received_at=old[Item.RECEIVED_AT]))
+def remapped(old: dict[str, Any], raw: str, postback_raw: str | None = None) -> ReportItem | None:
+    """The item that the current readers make of `old`'s body `raw` (on the item or in the
+    bucket; and, on a campaign both generations reported, of its legacy body `postback_raw`),
+    keeping what happened to it since (deliveries, versions, the campaign's events, recording
+    copies); None when the key itself would change."""
+    item = _read_again(raw, old[Item.RECEIVED_AT], v2=is_v2(old))
     new = item.attributes
     if any(value != old.get(name) for name, value in item.key.items()):
         return None
     new[Item.DELIVERIES] = old.get(Item.DELIVERIES, 1)
-    for kept in (Item.VERSION, Item.UPDATED_AT):
-        if kept in old:
-            new[kept] = old[kept]
+    for name in (Item.VERSION, Item.UPDATED_AT):
+        if name in old:
+            new[name] = old[name]
+    if CampaignAttribute.EVENTS in old:
+        new[CampaignAttribute.EVENTS] = {
+            **old[CampaignAttribute.EVENTS],
+            **new.get(CampaignAttribute.EVENTS, {}),
+        }
+    if postback_raw is not None:
+        legacy = _read_again(postback_raw, old[Item.RECEIVED_AT], v2=False)
+        new = with_legacy_campaign(new, fit_item(legacy).attributes)
     if CallAttribute.RECORDINGS in new:
         before = old.get(CallAttribute.RECORDINGS, [])
         new[CallAttribute.RECORDINGS] = [
@@ -260,7 +387,29 @@ def remapped(old: dict[str, Any], raw: str) -> ReportItem | None:
             else entry
             for index, entry in enumerate(new[CallAttribute.RECORDINGS])
         ]
-    return item
+    return ReportItem(item.table, item.key, new, body_in_bucket=item.body_in_bucket)
+
+
+def _read_again(raw: str, received_at: str, *, v2: bool) -> ReportItem:
+    """The item the current readers make of `raw`, as it is stored (body in the bucket when too
+    large). Raises ReportRejected when they cannot read it as a report."""
+    if not v2:
+        report, _ = read_report(raw)
+        return fit_item(to_item(report, raw=raw, received_at=received_at))
+    content = read_event(raw)
+    if not isinstance(content, CallReport | CampaignReport):
+        raise ReportRejected(RejectReason.UNKNOWN_REPORT, "the event is no longer a report")
+    return fit_item(to_item(content, raw=raw, received_at=received_at))
+
+
+def _postback_raw(target: Target, old: dict[str, Any]) -> str | None:
+    """The legacy body a v2 campaign item keeps beside its own, if any."""
+    if CampaignAttribute.POSTBACK_RAW in old:
+        return str(old[CampaignAttribute.POSTBACK_RAW])
+    key = old.get(CampaignAttribute.POSTBACK_RAW_S3_KEY)
+    if isinstance(key, str):
+        return target.raw_bodies().text(key, deadline=soon())
+    return None
 
 
 def remap(
@@ -282,7 +431,7 @@ def remap(
                 bar.step("outside the dates")
                 continue
             try:
-                new = remapped(old, target.with_body(old)[Item.RAW])
+                new = remapped(old, target.with_body(old)[Item.RAW], _postback_raw(target, old))
             except ReportRejected:
                 bar.step("unreadable now (left alone)")
                 continue

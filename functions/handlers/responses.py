@@ -66,7 +66,8 @@ def record_metrics(metrics: Metrics, outcome: Outcome) -> None:
         metrics.add_metadata(LogKey.SMOKE, True)
     name = _METRIC_NAMES[outcome.status]
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
-    if outcome.status in (Status.STORED, Status.DUPLICATE, Status.CONFLICT) and not smoke:
+    received = (Status.STORED, Status.UPDATED, Status.DUPLICATE, Status.CONFLICT)
+    if outcome.status in received and not smoke:
         # The silence alarm reads this count: a smoke test must not hide CallFire's silence.
         metrics.add_metric(name=Metric.REPORTS_RECEIVED, unit=MetricUnit.Count, value=1)
     if outcome.recordings_queued:
@@ -83,6 +84,7 @@ def record_metrics(metrics: Metrics, outcome: Outcome) -> None:
 
 _METRIC_NAMES = {
     Status.STORED: Metric.REPORTS_STORED,
+    Status.UPDATED: Metric.REPORTS_UPDATED,
     Status.DUPLICATE: Metric.REPORTS_DUPLICATE,
     Status.CONFLICT: Metric.REPORTS_CONFLICTING,
     Status.FORBIDDEN: Metric.REQUESTS_FORBIDDEN,
@@ -117,12 +119,18 @@ def webhook_answer(outcome: DeliveryOutcome, request_id: str) -> tuple[int, str]
 
 _EVENT_METRICS = {
     EventResult.STORED: Metric.REPORTS_STORED,
+    EventResult.UPDATED: Metric.REPORTS_UPDATED,
     EventResult.DUPLICATE: Metric.REPORTS_DUPLICATE,
     EventResult.CONFLICT: Metric.REPORTS_CONFLICTING,
     EventResult.KEPT: Metric.EVENTS_KEPT,
     EventResult.REFUSED: Metric.REPORTS_REFUSED,
 }
-_REPORTS_READ = (EventResult.STORED, EventResult.DUPLICATE, EventResult.CONFLICT)
+_REPORTS_READ = (
+    EventResult.STORED,
+    EventResult.UPDATED,
+    EventResult.DUPLICATE,
+    EventResult.CONFLICT,
+)
 _DELIVERY_METRICS = {
     DeliveryStatus.FORBIDDEN: Metric.REQUESTS_FORBIDDEN,
     DeliveryStatus.REJECTED: Metric.REPORTS_REFUSED,

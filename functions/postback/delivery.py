@@ -29,6 +29,8 @@ JSON = "json"
 
 class EventResult(StrEnum):
     STORED = "stored"
+    UPDATED = "updated"
+    """A newer version replaced the stored one, or the event joined its campaign's item."""
     DUPLICATE = "duplicate"
     CONFLICT = "conflict"
     KEPT = "kept"
@@ -38,6 +40,7 @@ class EventResult(StrEnum):
 
 _RESULTS = {
     Stored.NEW: EventResult.STORED,
+    Stored.UPDATED: EventResult.UPDATED,
     Stored.DUPLICATE: EventResult.DUPLICATE,
     Stored.CONFLICT: EventResult.CONFLICT,
 }

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from functions.recordings.jobs import RecordingJob
 from functions.reports.items import ReportItem
@@ -25,6 +25,20 @@ class ReportStore(Protocol):
 
     def count_delivery(self, item: ReportItem, *, deadline: float) -> None:
         """Add one to the stored item's `deliveries`. Raises StorageUnavailable."""
+        ...
+
+    def current(self, item: ReportItem) -> Mapping[str, Any] | None:
+        """The item stored under `item`'s key (read consistently), as plain values; None when
+        there is none. Raises StorageUnavailable."""
+        ...
+
+    def replace(
+        self, item: ReportItem, stored: Mapping[str, Any], attributes: Mapping[str, Any]
+    ) -> bool:
+        """Write `attributes` over the stored item, only if it is still the version `stored`
+        was read at; False when it changed meanwhile (or is gone). Attributes that did not
+        change are not written, so concurrent updates of other attributes (`deliveries`, a
+        recording's copy) are not lost. Raises StorageUnavailable."""
         ...
 
 

@@ -49,6 +49,8 @@ class Postback:
 
 class Status(StrEnum):
     STORED = "stored"
+    UPDATED = "updated"
+    """Joined the item another report of the same campaign made (section 3 of the contract)."""
     DUPLICATE = "duplicate"
     CONFLICT = "conflict"
     FORBIDDEN = "forbidden"
@@ -142,6 +144,9 @@ class PostbackService:
             )
         if stored is Stored.NEW:
             return self._queue_recordings(report, deadlines.work)
+        if stored is Stored.UPDATED:
+            logger.info("report merged into the stored item")
+            return Outcome(Status.UPDATED, report)
         if stored is Stored.CONFLICT:
             return self._keep_conflict(postback, report, deadlines)
         logger.info("duplicate report")

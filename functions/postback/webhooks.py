@@ -50,6 +50,9 @@ from functions.reports import CallReport, RejectReason, ReportRejected
 
 logger = Logger(service=SERVICE_NAME)
 
+_COPIES_RECORDINGS = (EventResult.STORED, EventResult.UPDATED)
+"""A new item, or a newer version of a call (its entries that are already copied are skipped by
+the recordings function), has its recordings queued."""
 OUT_OF_TIME = "out_of_time"
 """The `reason` of a delivery archived in `unstored/` because its events could not all be stored
 before the answer was due."""
@@ -157,7 +160,7 @@ class WebhookService:
             self._notify_low_balance(outcome)
             tally.low_balance += 1
         report = outcome.report
-        if outcome.result is not EventResult.STORED or not isinstance(report, CallReport):
+        if outcome.result not in _COPIES_RECORDINGS or not isinstance(report, CallReport):
             return
         jobs = jobs_for(report)
         if not jobs:

@@ -100,7 +100,7 @@ class WebhookApi(Construct):
         role = self.handler.role
         role.add_to_policy(
             iam.PolicyStatement(
-                actions=["dynamodb:PutItem", "dynamodb:UpdateItem"],
+                actions=["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"],
                 resources=[storage.calls_table.table_arn, storage.campaigns_table.table_arn],
             )
         )

@@ -283,6 +283,8 @@ def test_postback_role_can_do_exactly_what_the_function_needs(template: dict[str
         ("dynamodb:PutItem", arn(campaigns_id)),
         ("dynamodb:UpdateItem", arn(calls_id)),
         ("dynamodb:UpdateItem", arn(campaigns_id)),
+        ("dynamodb:GetItem", arn(calls_id)),
+        ("dynamodb:GetItem", arn(campaigns_id)),
         ("s3:PutObject", prefix(Prefix.REJECTED)),
         ("s3:PutObject", prefix(Prefix.UNSTORED)),
         ("s3:PutObject", prefix(Prefix.RAW)),

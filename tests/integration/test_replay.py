@@ -14,8 +14,8 @@ import pytest
 from functions.names import Output
 from functions.reports import RejectReason, ReportRejected
 from local.faults import failing
-from tests.helpers import REGION, event_body
-from tests.integration.conftest import PostbackClient
+from tests.helpers import EVENTS, REGION, event_body
+from tests.integration.conftest import PostbackClient, WebhookClient
 from tools import replay
 from tools.target import Target
 
@@ -213,3 +213,71 @@ def test_progress_reports_every_tenth_off_a_terminal() -> None:
     lines = stream.getvalue().splitlines()
     assert len(lines) == 10
     assert lines[-1].startswith("replay [##############################] 20/20 stored 20")
+
+
+# v2 webhook deliveries and items.
+
+
+def v2_delivery(name: str, **resource: Any) -> tuple[bytes, str]:
+    event = json.loads((EVENTS / "v2" / name).read_text())["events"][0]
+    resource_id = int(str(datetime.now(UTC).timestamp()).replace(".", "")[-12:])
+    event["resource"] = {**event["resource"], "id": resource_id, **resource}
+    return json.dumps({"webhookId": 5, "events": [event]}).encode(), str(resource_id)
+
+
+def test_unstored_webhook_deliveries_are_stored_once_by_replay(
+    webhooks: WebhookClient, target: Target, aws: Any
+) -> None:
+    body, call_id = v2_delivery("outbound_call_finished_with_recordings.json")
+    webhooks.post(v2_delivery("outbound_call_finished.json")[0])
+    with failing("dynamodb", "PutItem"):
+        assert webhooks.post(body).status == 503
+    drain(aws, target)
+
+    first = replay.replay_archived(target, "unstored/", TODAY, TODAY, progress=quiet)
+    second = replay.replay_archived(target, "unstored/", TODAY, TODAY, progress=quiet)
+
+    assert first["stored"] >= 1
+    assert set(second) == {"replayed before"}
+    item = get_call(aws, target, call_id)
+    assert item is not None
+    assert item["source"] == {"S": "v2-webhook"}
+    assert item["raw"]["S"] in body.decode()
+    assert sorted(job["index"] for job in drain(aws, target) if job["callId"] == call_id) == [0, 1]
+
+
+def test_remap_reads_v2_items_again_and_keeps_their_history(
+    webhooks: WebhookClient, postback: PostbackClient, target: Target, aws: Any
+) -> None:
+    body, call_id = v2_delivery("outbound_call_finished.json")
+    event = json.loads(body)["events"][0]
+    event["resource"]["modified"] += 1000
+    webhooks.post(body)
+    webhooks.post(json.dumps({"events": [event]}).encode())
+    campaign, campaign_id = v2_delivery("call_broadcast_finished.json")
+    webhooks.post(campaign)
+    postback.post(event_body("campaign_finished.xml").replace(b"22222", campaign_id.encode()))
+    call_key = {"callId": {"S": call_id}, "eventType": {"S": "call"}}
+    campaign_key = {"campaignId": {"S": campaign_id}}
+    aws("dynamodb").update_item(
+        TableName=target.calls_table, Key=call_key, UpdateExpression="REMOVE disposition"
+    )
+    aws("dynamodb").update_item(
+        TableName=target.campaigns_table,
+        Key=campaign_key,
+        UpdateExpression="REMOVE noAnswer SET events.Started = :t",
+        ExpressionAttributeValues={":t": {"S": "2016-07-26T12:00:00.000Z"}},
+    )
+
+    first = replay.remap(target, progress=quiet)
+    second = replay.remap(target, progress=quiet)
+
+    assert first["updated"] >= 2
+    assert second["updated"] == 0
+    call = aws("dynamodb").get_item(TableName=target.calls_table, Key=call_key)["Item"]
+    assert (call["disposition"], call["version"]) == ({"S": "AM"}, {"N": "2"})
+    assert "updatedAt" in call
+    stored = aws("dynamodb").get_item(TableName=target.campaigns_table, Key=campaign_key)["Item"]
+    assert stored["noAnswer"] == {"N": "12"}
+    assert set(stored["events"]["M"]) == {"Started", "Finished"}
+    assert stored["raw"]["S"].startswith("{")

@@ -381,3 +381,144 @@ def test_the_route_is_the_one_the_template_declares(resources: LocalResources) -
 
     assert routes[f"POST {Route.WEBHOOKS}"].handler == Handler.WEBHOOKS
     assert routes[f"POST {Route.POSTBACKS}"].handler == Handler.POSTBACK
+
+
+# Versions and campaigns: the store-once rule's merges, on DynamoDB's conditional writes.
+
+
+def test_a_newer_version_of_a_call_replaces_the_older_one(webhooks: WebhookClient) -> None:
+    event = with_resource("outbound_call_finished.json")
+    call_id = str(event["resource"]["id"])
+    newer = {**event, "resource": {**event["resource"], "modified": 1469565299000}}
+    newer["resource"]["finalCallResult"] = "LA"
+    older = {**event, "resource": {**event["resource"], "modified": 1469565200000}}
+    older["resource"]["finalCallResult"] = "BUSY"
+
+    first = webhooks.post(delivery(event))
+    replaced = webhooks.post(delivery(newer))
+    stale = webhooks.post(delivery(older))
+
+    assert [first.body["status"], replaced.body["status"], stale.body["status"]] == [
+        "stored",
+        "updated",
+        "conflict",
+    ]
+    item = get_call(webhooks, call_id)
+    assert item is not None
+    assert (item["disposition"], item["version"], item["deliveries"]) == ("LA", 2, 1)
+    assert item["resourceModified"] == "2016-07-26T20:34:59.000Z"
+    assert item["updatedAt"] > item["receivedAt"] or item["updatedAt"] == item["receivedAt"]
+
+
+def test_campaign_events_from_both_generations_join_one_item(
+    webhooks: WebhookClient, postback: PostbackClient, aws: Any
+) -> None:
+    campaign_id = fresh_id()
+    started = sample_event("call_broadcast_finished.json")
+    started.update(eventType="Started", timestamp=started["timestamp"] - 3_600_000)
+    started["resource"] = {**started["resource"], "id": campaign_id, "status": "RUNNING"}
+    finished = sample_event("call_broadcast_finished.json")
+    finished["resource"] = {**finished["resource"], "id": campaign_id}
+    legacy = event_body("campaign_finished.xml").replace(b"22222", str(campaign_id).encode())
+
+    answers = [
+        webhooks.post(delivery(finished)).body["status"],
+        postback.post(legacy).body["status"],
+        webhooks.post(delivery(started)).body["status"],
+        postback.post(legacy).body["status"],
+    ]
+
+    assert answers == ["stored", "updated", "updated", "duplicate"]
+    item = plain(
+        aws("dynamodb").get_item(
+            TableName=webhooks.outputs[Output.CAMPAIGNS_TABLE],
+            Key={"campaignId": {"S": str(campaign_id)}},
+            ConsistentRead=True,
+        )["Item"]
+    )
+    assert item["events"] == {
+        "Started": "2016-07-26T12:02:51.888Z",
+        "Finished": "2016-07-26T13:02:51.888Z",
+    }
+    assert (item["status"], item["source"], item["campaignType"]) == (
+        "STOPPED",
+        "v2-webhook",
+        "CallBroadcast",
+    )
+    assert (item["noAnswer"], item["currency"], item["postbackRaw"]) == (12, "USD", legacy.decode())
+    assert json.loads(item["raw"])["eventType"] == "Finished"
+    assert (item["version"], item["deliveries"]) == (3, 2)
+
+
+def test_a_copy_recorded_while_a_newer_version_is_written_is_kept(
+    webhooks: WebhookClient, aws: Any
+) -> None:
+    """The recordings function marks entry 0 COPIED between the handler's read of the item and
+    its conditional write of the newer version: only what changed is written, so the copy
+    stays recorded (DynamoDB UpdateItem sets each path named, and nothing else)."""
+    event = sample_event("outbound_call_finished_with_recordings.json")
+    event["resource"]["id"] = fresh_id()
+    call_id = str(event["resource"]["id"])
+    webhooks.post(delivery(event))
+    newer = json.loads(json.dumps(event))
+    newer["resource"]["modified"] += 1000
+    newer["resource"]["records"][0]["recordings"][1]["state"] = "READY"
+    table = webhooks.outputs[Output.CALLS_TABLE]
+    client = aws_client("dynamodb")
+
+    def copy_meanwhile(**_: Any) -> None:
+        aws("dynamodb").update_item(
+            TableName=table,
+            Key={"callId": {"S": call_id}, "eventType": {"S": "call"}},
+            UpdateExpression="SET recordings[0].#s = :c, recordings[0].s3Key = :k",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":c": {"S": "COPIED"}, ":k": {"S": "recordings/x/0.mp3"}},
+        )
+
+    client.meta.events.register("before-call.dynamodb.UpdateItem", copy_meanwhile, unique_id="c")
+    try:
+        answer = webhooks.post(delivery(newer))
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.UpdateItem", unique_id="c")
+
+    assert answer.body["status"] == "updated"
+    item = get_call(webhooks, call_id)
+    assert item is not None
+    assert (item["recordings"][0]["status"], item["recordings"][0]["s3Key"]) == (
+        "COPIED",
+        "recordings/x/0.mp3",
+    )
+    assert item["recordings"][1]["recordingState"] == "READY"
+    assert item["version"] == 2
+
+
+def test_a_version_written_meanwhile_makes_the_older_one_a_conflict(
+    webhooks: WebhookClient,
+) -> None:
+    """Two newer versions race: the one that writes second read the item before the first wrote,
+    so its conditional write fails, it reads again, and it is older than what is stored now."""
+    event = with_resource("outbound_call_finished.json")
+    call_id = str(event["resource"]["id"])
+    webhooks.post(delivery(event))
+    middle = {**event, "resource": {**event["resource"], "modified": 1469565240000}}
+    newest = {**event, "resource": {**event["resource"], "modified": 1469565250000}}
+    newest["resource"]["state"] = "NEWEST"
+    client = aws_client("dynamodb")
+    answers: list[Any] = []
+    raced: list[bool] = []
+
+    def newest_first(**_: Any) -> None:
+        if not raced:
+            raced.append(True)
+            answers.append(webhooks.post(delivery(newest)))
+
+    client.meta.events.register("before-call.dynamodb.UpdateItem", newest_first, unique_id="n")
+    try:
+        answers.append(webhooks.post(delivery(middle)))
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.UpdateItem", unique_id="n")
+
+    assert [answer.body["status"] for answer in answers] == ["updated", "conflict"]
+    item = get_call(webhooks, call_id)
+    assert item is not None
+    assert (item["state"], item["version"]) == ("NEWEST", 2)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
 
 from functions.failures import StorageUnavailable
 from functions.postback.body import read_postback
+from functions.postback.delivery import read_webhook
 from functions.postback.store_once import Stored, store_once
-from functions.reports.items import ReportItem
+from functions.reports.items import ReportItem, to_item
 from tests.fakes import InMemoryReportStore
-from tests.helpers import event_body
+from tests.helpers import EVENTS, event_body
 
 NOW = datetime(2026, 11, 28, 5, 26, 7, tzinfo=UTC)
 
@@ -71,3 +73,83 @@ def test_storage_down_reaches_the_caller() -> None:
     with pytest.raises(StorageUnavailable):
         store_once(store, CALL, deadline=DEADLINE)
     assert store.items == {}
+
+
+# v2 versions and campaigns: the rules of functions.reports.versions, applied conditionally.
+
+
+def v2_call(modified: int, **resource: object) -> ReportItem:
+    event = json.loads((EVENTS / "v2" / "outbound_call_finished.json").read_text())["events"][0]
+    event["resource"].update(modified=modified, **resource)
+    (read,) = read_webhook(json.dumps({"events": [event]}), None, 10**6).events
+    return to_item(read.content, raw=read.raw, received_at="2026-11-29T00:00:00.000Z")
+
+
+def test_a_newer_version_replaces_the_stored_one() -> None:
+    store = InMemoryReportStore()
+    store_once(store, v2_call(1000))
+    newer = v2_call(2000, finalCallResult="LA")
+
+    assert store_once(store, newer) is Stored.UPDATED
+    (item,) = store.items.values()
+    assert (item.raw, item.attributes["disposition"], item.attributes["version"]) == (
+        newer.raw,
+        "LA",
+        2,
+    )
+    assert store.deliveries == {InMemoryReportStore.key_of(newer): 1}
+
+
+def test_an_older_version_is_a_conflict_and_never_overwrites() -> None:
+    store = InMemoryReportStore()
+    store_once(store, v2_call(2000))
+
+    assert store_once(store, v2_call(1000, finalCallResult="LA")) is Stored.CONFLICT
+    (item,) = store.items.values()
+    assert item.attributes["disposition"] == "AM"
+
+
+def test_a_concurrent_write_is_read_again_and_an_older_version_then_loses() -> None:
+    """Between this writer's read and its conditional write, another delivery stores a still
+    newer version: the write is refused, the item read again, and this version is older now."""
+    store = InMemoryReportStore()
+    store_once(store, v2_call(1000))
+    newest = v2_call(3000, finalCallResult="BUSY")
+    read_before = store.current
+    raced: list[bool] = []
+
+    def read_then_lose_the_race(item: ReportItem) -> object:
+        seen = read_before(item)
+        if not raced:
+            raced.append(True)
+            store_once(store, newest)
+        return seen
+
+    store.current = read_then_lose_the_race  # type: ignore[method-assign]
+
+    assert store_once(store, v2_call(2000, finalCallResult="LA")) is Stored.CONFLICT
+    (item,) = store.items.values()
+    assert (item.raw, item.attributes["version"]) == (newest.raw, 2)
+
+
+def test_an_item_that_keeps_changing_is_reported_unavailable() -> None:
+    store = InMemoryReportStore()
+    store_once(store, v2_call(1000))
+    store.replace = lambda *_: False  # type: ignore[method-assign, assignment]
+
+    with pytest.raises(StorageUnavailable):
+        store_once(store, v2_call(2000))
+
+
+def test_an_item_removed_while_merging_is_stored_again() -> None:
+    store = InMemoryReportStore()
+    store_once(store, v2_call(1000))
+    newer = v2_call(2000)
+
+    def removed_meanwhile(_: ReportItem) -> None:
+        store.items.clear()
+
+    store.current = removed_meanwhile  # type: ignore[method-assign, assignment]
+
+    assert store_once(store, newer) is Stored.NEW
+    assert list(store.items.values()) == [newer]
