@@ -22,6 +22,8 @@ class Env:
     MAX_BODY_BYTES: Final = "MAX_BODY_BYTES"
     CALLFIRE_BASE_URL: Final = "CALLFIRE_BASE_URL"
     CALLFIRE_API_KEY_SECRET_ARN: Final = "CALLFIRE_API_KEY_SECRET_ARN"  # noqa: S105 - a name
+    CALLFIRE_V2_BASE_URL: Final = "CALLFIRE_V2_BASE_URL"
+    CALLFIRE_API_CREDENTIALS_SECRET_ARN: Final = "CALLFIRE_API_CREDENTIALS_SECRET_ARN"  # noqa: S105
     RECORDING_HOSTS: Final = "RECORDING_HOSTS"
     RECORDING_MAX_BYTES: Final = "RECORDING_MAX_BYTES"
     RECORDING_CONNECT_TIMEOUT: Final = "RECORDING_CONNECT_TIMEOUT_SECONDS"
@@ -193,6 +195,14 @@ class RecordingEntry:
     RECORDING_STATE: Final = "recordingState"
 
 
+class RecordingState:
+    """CallFire's states of a v2 recording (`recordingState`)."""
+
+    RECORDING: Final = "RECORDING"
+    READY: Final = "READY"
+    ERROR: Final = "ERROR"
+
+
 class RecordingStatus:
     PENDING: Final = "PENDING"
     COPIED: Final = "COPIED"
@@ -272,6 +282,13 @@ class CallfireV2:
     """`{RECORDINGS_PATH}/{id}` is a recording's metadata; `{RECORDINGS_PATH}/{id}.mp3` its MP3."""
 
 
+class CallfireCredentials:
+    """The fields of the API credentials secret (`callfireApiCredentialsSecretName`): JSON."""
+
+    USERNAME: Final = "username"
+    PASSWORD: Final = "password"  # noqa: S105 - a field name
+
+
 class CallfireApi:
     """CallFire's legacy report subscription endpoints: `{base}{REPORT_CALLBACKS}/{kind}[/{id}]`."""
 
@@ -299,6 +316,8 @@ class Context:
 
     CALLFIRE_BASE_URL: Final = "callfireBaseUrl"
     CALLFIRE_API_KEY_SECRET_NAME: Final = "callfireApiKeySecretName"  # noqa: S105 - a key name
+    CALLFIRE_API_CREDENTIALS_SECRET_NAME: Final = "callfireApiCredentialsSecretName"  # noqa: S105
+    CALLFIRE_V2_BASE_URL: Final = "callfireV2BaseUrl"
     SUBSCRIBE_CAMPAIGN_IDS: Final = "subscribeCampaignIds"
     RECORDING_HOSTS: Final = "recordingHosts"
     RETAIN_DATA: Final = "retainData"

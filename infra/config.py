@@ -13,6 +13,7 @@ from constructs import Node
 from functions.names import (
     CALLFIRE_DOMAIN,
     DEFAULT_CALLFIRE_BASE_URL,
+    DEFAULT_CALLFIRE_V2_BASE_URL,
     DEFAULT_EVENT_ARCHIVE_DAYS,
     DEFAULT_EVENT_SOURCE,
     DEFAULT_MAX_BODY_BYTES,
@@ -68,6 +69,8 @@ class ReceiverConfig:
     event_bus_arn: str | None = None
     event_archive_days: int = DEFAULT_EVENT_ARCHIVE_DAYS
     event_source: str = DEFAULT_EVENT_SOURCE
+    callfire_api_credentials_secret_name: str | None = None
+    callfire_v2_base_url: str = DEFAULT_CALLFIRE_V2_BASE_URL
 
     @classmethod
     def from_context(cls, node: Node) -> ReceiverConfig:
@@ -102,18 +105,27 @@ class ReceiverConfig:
                 Context.EVENT_ARCHIVE_DAYS,
             ),
             event_source=str(get(Context.EVENT_SOURCE) or defaults.event_source),
+            callfire_api_credentials_secret_name=(
+                get(Context.CALLFIRE_API_CREDENTIALS_SECRET_NAME) or None
+            ),
+            callfire_v2_base_url=str(
+                get(Context.CALLFIRE_V2_BASE_URL) or defaults.callfire_v2_base_url
+            ).rstrip("/"),
         )
         config.validate()
         return config
 
     def validate(self) -> None:
-        url = urlsplit(self.callfire_base_url)
-        local = url.hostname in _LOCAL_HOSTS
-        if url.scheme != "https" and not (local and url.scheme == "http"):
-            raise ConfigError(
-                "callfireBaseUrl must be an https URL (http only for localhost): "
-                f"{self.callfire_base_url!r}"
-            )
+        for name, value in (
+            (Context.CALLFIRE_BASE_URL, self.callfire_base_url),
+            (Context.CALLFIRE_V2_BASE_URL, self.callfire_v2_base_url),
+        ):
+            url = urlsplit(value)
+            local = url.hostname in _LOCAL_HOSTS
+            if url.scheme != "https" and not (local and url.scheme == "http"):
+                raise ConfigError(
+                    f"{name} must be an https URL (http only for localhost): {value!r}"
+                )
         if not MIN_BODY_BYTES <= self.max_body_bytes <= MAX_BODY_BYTES_CEILING:
             raise ConfigError(
                 f"maxBodyBytes must be between {MIN_BODY_BYTES} and {MAX_BODY_BYTES_CEILING}, "

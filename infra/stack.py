@@ -43,6 +43,15 @@ class ReceiverStack(Stack):
             else None
         )
         """CallFire's API key, created by the user beforehand (`callfireApiKeySecretName`)."""
+        self.callfire_credentials: secretsmanager.ISecret | None = (
+            secretsmanager.Secret.from_secret_name_v2(
+                self, "CallfireApiCredentials", config.callfire_api_credentials_secret_name
+            )
+            if config.callfire_api_credentials_secret_name
+            else None
+        )
+        """CallFire's v2 API credentials (JSON username, password), created by the user
+        beforehand (`callfireApiCredentialsSecretName`)."""
         self.storage = ReportStorage(self, "Storage", retain_data=config.retain_data)
         self.recordings = Recordings(
             self,
@@ -53,6 +62,8 @@ class ReceiverStack(Stack):
             callfire_base_url=config.callfire_base_url,
             api_key_secret=self.callfire_api_key,
             tracing=config.tracing,
+            callfire_v2_base_url=config.callfire_v2_base_url,
+            credentials_secret=self.callfire_credentials,
         )
         self.postbacks = PostbackApi(
             self,

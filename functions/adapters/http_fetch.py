@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Self
 from urllib.parse import urljoin
 
+from functions.credentials import Credentials
 from functions.recordings.policy import (
     FetchTarget,
     IPAddress,
@@ -38,6 +39,9 @@ Clock = Callable[[], float]
 ApiKey = Callable[[float], str | None]
 """CallFire's API key, or None when none is configured, read by the deadline it is given.
 Raises RetryLater when unreadable."""
+BasicAuth = Callable[[float], Credentials | None]
+"""CallFire's v2 API credentials, or None when none are configured, read by the deadline it is
+given. Raises RetryLater when unreadable."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,13 +71,17 @@ class SafeFetcher:
         limits: FetchLimits,
         *,
         api_key: ApiKey = lambda _deadline: None,
+        basic_auth: BasicAuth = lambda _deadline: None,
         resolver: Resolver = resolve,
         clock: Clock = time.monotonic,
     ) -> None:
-        """`clock` is what deadlines are read on (time.monotonic() values)."""
+        """`clock` is what deadlines are read on (time.monotonic() values). The API key (query)
+        and the v2 credentials (an `Authorization` header) go to CallFire hosts only, on every
+        request to one, redirects included, and to no other host."""
         self._policy = policy
         self._limits = limits
         self._api_key = api_key
+        self._basic_auth = basic_auth
         self._resolver = resolver
         self._clock = clock
         self._tls: ssl.SSLContext | None = None
@@ -126,6 +134,7 @@ class SafeFetcher:
         self, target: FetchTarget, request_target: str, deadline: float
     ) -> tuple[_PinnedConnection, http.client.HTTPResponse]:
         failure = "no address"
+        headers = self._headers(target, deadline)
         for address in self._addresses(target):
             if self._clock() >= deadline:
                 failure = "out of time"
@@ -138,15 +147,7 @@ class SafeFetcher:
                 tls=self._tls_context() if target.scheme == "https" else None,
             )
             try:
-                connection.request(
-                    "GET",
-                    request_target,
-                    headers={
-                        "User-Agent": USER_AGENT,
-                        "Accept": "audio/*, application/octet-stream;q=0.9, */*;q=0.1",
-                        "Accept-Encoding": "identity",
-                    },
-                )
+                connection.request("GET", request_target, headers=headers)
                 return connection, connection.getresponse()
             except (OSError, http.client.HTTPException) as error:
                 connection.close()
@@ -191,6 +192,17 @@ class SafeFetcher:
             deadline=deadline,
             clock=self._clock,
         )
+
+    def _headers(self, target: FetchTarget, deadline: float) -> dict[str, str]:
+        headers = {
+            "User-Agent": USER_AGENT,
+            "Accept": "audio/*, application/octet-stream;q=0.9, */*;q=0.1",
+            "Accept-Encoding": "identity",
+        }
+        credentials = self._basic_auth(deadline) if target.callfire else None
+        if credentials is not None:
+            headers["Authorization"] = credentials.authorization
+        return headers
 
     def _tls_context(self) -> ssl.SSLContext:
         if self._tls is None:

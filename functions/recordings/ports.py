@@ -98,3 +98,10 @@ class MessageVisibility(Protocol):
     def hide(self, receipt_handle: str, seconds: int, *, deadline: float) -> None:
         """Keep the received message hidden for `seconds` from now (best effort)."""
         ...
+
+
+class RecordingStates(Protocol):
+    def state(self, recording_id: str, *, deadline: float) -> str | None:
+        """CallFire's current state of a v2 recording (`RECORDING`, `READY`, `ERROR`; None when
+        its answer names none). Raises RetryLater or CannotCopy."""
+        ...

@@ -15,12 +15,14 @@ a hanging download or S3 ends as a retry, never as a function timeout.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from functions.names import SERVICE_NAME, RecordingEntry, RecordingStatus
+from functions.names import SERVICE_NAME, RecordingEntry, RecordingState, RecordingStatus
 from functions.recordings.backoff import retry_delay
 from functions.recordings.jobs import MalformedJob, RecordingJob, parse_job
 from functions.recordings.naming import (
@@ -35,6 +37,7 @@ from functions.recordings.ports import (
     MessageVisibility,
     RecordingEntries,
     RecordingSource,
+    RecordingStates,
     RecordingStore,
     RetryLater,
     StoredRecording,
@@ -87,13 +90,20 @@ class RecordingCopier:
         visibility: MessageVisibility,
         max_receives: int,
         reserve_seconds: float = 0.0,
+        states: RecordingStates | None = None,
+        v2_recordings_url: str | None = None,
     ) -> None:
+        """`v2_recordings_url` is CallFire's v2 recordings endpoint (`.../v2/calls/recordings`):
+        a recording with an id (a v2 webhook's) is fetched from `{it}/{id}.mp3`, once `states`
+        says it is READY."""
         self._source = source
         self._store = store
         self._entries = entries
         self._visibility = visibility
         self._max_receives = max_receives
         self._reserve_seconds = reserve_seconds
+        self._states = states
+        self._v2_recordings_url = v2_recordings_url
 
     def handle(self, message: QueuedJob, *, deadline: float) -> CopyOutcome:
         """The outcome of one message, known by `deadline` (a time.monotonic() value). Never
@@ -129,10 +139,27 @@ class RecordingCopier:
             logger.info("recording already copied")
             return CopyOutcome(CopyResult.ALREADY_COPIED)
         try:
-            stored = self._transfer(job, transfer_deadline)
+            stored = self._transfer(
+                job, self._fetch_url(job, entry, transfer_deadline), transfer_deadline
+            )
         except CannotCopy as refusal:
             return self._fail(job, refusal.reason, deadline)
         return self._record(job, stored, deadline)
+
+    def _fetch_url(self, job: RecordingJob, entry: Mapping[str, Any], deadline: float) -> str:
+        """Where the recording is fetched from: a v2 recording from CallFire's v2 endpoint by its
+        id (its `mp3Url` may not be a download URL), when CallFire says it is READY; any other
+        recording from its URL. Raises RetryLater (still RECORDING) or CannotCopy (ERROR)."""
+        recording_id = entry.get(RecordingEntry.RECORDING_ID)
+        if not recording_id or self._v2_recordings_url is None:
+            return job.url
+        if entry.get(RecordingEntry.RECORDING_STATE) != RecordingState.READY and self._states:
+            state = self._states.state(str(recording_id), deadline=deadline)
+            if state == RecordingState.RECORDING:
+                raise RetryLater("CallFire is still recording it (state RECORDING)")
+            if state == RecordingState.ERROR:
+                raise CannotCopy("CallFire reports the recording's state as ERROR")
+        return f"{self._v2_recordings_url}/{recording_id}.mp3"
 
     def _retry_later(
         self, message: QueuedJob, reason: str, retry_after: float | None, deadline: float
@@ -145,8 +172,8 @@ class RecordingCopier:
         )
         return CopyOutcome(CopyResult.RETRYING, reason=reason, retry_in_seconds=delay)
 
-    def _transfer(self, job: RecordingJob, deadline: float) -> StoredRecording:
-        with self._source.open(job.url, deadline=deadline) as download:
+    def _transfer(self, job: RecordingJob, url: str, deadline: float) -> StoredRecording:
+        with self._source.open(url, deadline=deadline) as download:
             refusal = refusal_for_content_type(download.content_type)
             if refusal is not None:
                 raise CannotCopy(refusal)

@@ -17,6 +17,7 @@ from functions.names import (
     Item,
     Prefix,
     RecordingEntry,
+    RecordingState,
     RecordingStatus,
     Source,
     WebhookAttribute,
@@ -148,7 +149,7 @@ _CAMPAIGN_ATTRIBUTES = (
     (CampaignAttribute.CAMPAIGN_TYPE, "campaign_type"),
     (CampaignAttribute.FROM_NUMBER, "from_number"),
 )
-ERROR_STATE = "ERROR"
+ERROR_STATE = RecordingState.ERROR
 """CallFire's state of a recording that failed on its side: nothing to copy."""
 
 

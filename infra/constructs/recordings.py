@@ -14,6 +14,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from functions.names import (
+    DEFAULT_CALLFIRE_V2_BASE_URL,
     DEFAULT_RECORDING_CONNECT_TIMEOUT,
     DEFAULT_RECORDING_MAX_BYTES,
     DEFAULT_RECORDING_READ_TIMEOUT,
@@ -48,6 +49,8 @@ class Recordings(Construct):
         callfire_base_url: str,
         api_key_secret: secretsmanager.ISecret | None,
         tracing: bool,
+        callfire_v2_base_url: str = DEFAULT_CALLFIRE_V2_BASE_URL,
+        credentials_secret: secretsmanager.ISecret | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._bucket = storage.bucket
@@ -97,6 +100,7 @@ class Recordings(Construct):
                 Env.RECORDINGS_QUEUE_URL: self.queue.queue_url,
                 Env.RECORDING_HOSTS: ",".join(recording_hosts),
                 Env.CALLFIRE_BASE_URL: callfire_base_url,
+                Env.CALLFIRE_V2_BASE_URL: callfire_v2_base_url,
                 Env.RECORDING_MAX_BYTES: str(DEFAULT_RECORDING_MAX_BYTES),
                 Env.RECORDING_CONNECT_TIMEOUT: str(DEFAULT_RECORDING_CONNECT_TIMEOUT),
                 Env.RECORDING_READ_TIMEOUT: str(DEFAULT_RECORDING_READ_TIMEOUT),
@@ -106,12 +110,17 @@ class Recordings(Construct):
                     if api_key_secret is not None
                     else {}
                 ),
+                **(
+                    {Env.CALLFIRE_API_CREDENTIALS_SECRET_ARN: credentials_secret.secret_arn}
+                    if credentials_secret is not None
+                    else {}
+                ),
             },
             memory_size=MEMORY_MB,
             timeout=FUNCTION_TIMEOUT,
             tracing=tracing,
         )
-        self._grant(storage, api_key_secret)
+        self._grant(storage, api_key_secret, credentials_secret)
         self.event_source = self.copier.function.add_event_source_mapping(
             "QueueSource",
             event_source_arn=self.queue.queue_arn,
@@ -122,7 +131,12 @@ class Recordings(Construct):
         self.queue.grant_consume_messages(self.copier.role)
         self._acknowledge()
 
-    def _grant(self, storage: ReportStorage, api_key_secret: secretsmanager.ISecret | None) -> None:
+    def _grant(
+        self,
+        storage: ReportStorage,
+        api_key_secret: secretsmanager.ISecret | None,
+        credentials_secret: secretsmanager.ISecret | None,
+    ) -> None:
         role = self.copier.role
         role.add_to_policy(
             iam.PolicyStatement(
@@ -136,13 +150,14 @@ class Recordings(Construct):
                 resources=[storage.bucket.arn_for_objects(f"{Prefix.RECORDINGS}*")],
             )
         )
-        if api_key_secret is not None:
-            role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=["secretsmanager:GetSecretValue"],
-                    resources=[f"{api_key_secret.secret_arn}-??????"],
+        for secret in (api_key_secret, credentials_secret):
+            if secret is not None:
+                role.add_to_policy(
+                    iam.PolicyStatement(
+                        actions=["secretsmanager:GetSecretValue"],
+                        resources=[f"{secret.secret_arn}-??????"],
+                    )
                 )
-            )
 
     def _acknowledge(self) -> None:
         acknowledge(

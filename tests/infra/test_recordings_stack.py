@@ -69,6 +69,8 @@ def test_copier_runtime_sizing_and_environment(template: dict[str, Any]) -> None
     assert variables[Env.RECORDINGS_QUEUE_URL] == {"Ref": queue_id}
     assert variables[Env.RECORDING_HOSTS] == "callfire.com"
     assert variables[Env.CALLFIRE_BASE_URL] == "https://www.callfire.com"
+    assert variables[Env.CALLFIRE_V2_BASE_URL] == "https://api.callfire.com"
+    assert Env.CALLFIRE_API_CREDENTIALS_SECRET_ARN not in variables
     assert variables[Env.RECORDING_MAX_RECEIVES] == str(
         queue["Properties"]["RedrivePolicy"]["maxReceiveCount"]
     )

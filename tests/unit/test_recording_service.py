@@ -222,3 +222,77 @@ def test_a_malformed_message_comes_back_at_once_and_copies_nothing(body: str) ->
     assert outcome.returns_to_queue
     assert visibility.hidden == [("handle-1", 0)]
     assert (source.opened, store.objects) == ([], {})
+
+
+# v2 recordings: fetched by id from CallFire's v2 endpoint, once CallFire says they are READY.
+
+V2_URL = "https://api.callfire.com/calls/recordings/2033"
+V2_JOB = RecordingJob("111", "call", "22", 1, V2_URL)
+V2_ENDPOINT = "https://api.callfire.com/v2/calls/recordings"
+
+
+class FakeStates:
+    def __init__(self, state: str | None) -> None:
+        self.state_now = state
+        self.asked: list[str] = []
+
+    def state(self, recording_id: str, *, deadline: float) -> str | None:
+        self.asked.append(recording_id)
+        return self.state_now
+
+
+def v2_copier(
+    source: FakeSource, delivered_state: str, state_now: str | None
+) -> tuple[RecordingCopier, InMemoryEntries, FakeStates]:
+    entries = InMemoryEntries(
+        {
+            1: {
+                "url": V2_URL,
+                "status": "PENDING",
+                "recordingId": "2033",
+                "recordingState": delivered_state,
+            }
+        }
+    )
+    states = FakeStates(state_now)
+    service = RecordingCopier(
+        source=source,
+        store=InMemoryRecordingStore(),
+        entries=entries,
+        visibility=RecordedVisibility(),
+        max_receives=MAX_RECEIVES,
+        states=states,
+        v2_recordings_url=V2_ENDPOINT,
+    )
+    return service, entries, states
+
+
+def test_a_v2_recording_delivered_ready_is_fetched_from_the_v2_endpoint() -> None:
+    source = FakeSource(FakeDownload(b"ID3", "audio/mpeg"))
+    service, entries, states = v2_copier(source, "READY", None)
+
+    assert service.copy(V2_JOB, deadline=0).result is CopyResult.COPIED
+    assert source.opened == [f"{V2_ENDPOINT}/2033.mp3"]
+    assert states.asked == []
+    assert entries.entries[1]["url"] == V2_URL
+
+
+def test_a_v2_recording_delivered_recording_is_fetched_once_callfire_has_it() -> None:
+    source = FakeSource(FakeDownload(b"ID3", "audio/mpeg"))
+    service, _, states = v2_copier(source, "RECORDING", "RECORDING")
+
+    with pytest.raises(RetryLater, match="still recording"):
+        service.copy(V2_JOB, deadline=0)
+    states.state_now = "READY"
+    assert service.copy(V2_JOB, deadline=0).result is CopyResult.COPIED
+    assert states.asked == ["2033", "2033"]
+    assert source.opened == [f"{V2_ENDPOINT}/2033.mp3"]
+
+
+def test_a_v2_recording_callfire_now_reports_in_error_is_failed() -> None:
+    source = FakeSource(FakeDownload(b"ID3", "audio/mpeg"))
+    service, entries, _ = v2_copier(source, "RECORDING", "ERROR")
+
+    assert service.copy(V2_JOB, deadline=0).result is CopyResult.FAILED
+    assert entries.entries[1]["reason"] == "CallFire reports the recording's state as ERROR"
+    assert source.opened == []
