@@ -282,6 +282,14 @@ class CallfireV2:
     """`{RECORDINGS_PATH}/{id}` is a recording's metadata; `{RECORDINGS_PATH}/{id}.mp3` its MP3."""
 
 
+class CallfireApiChoice:
+    """The values of `callfireApi`."""
+
+    LEGACY: Final = "legacy"
+    V2: Final = "v2"
+    BOTH: Final = "both"
+
+
 class CallfireCredentials:
     """The fields of the API credentials secret (`callfireApiCredentialsSecretName`): JSON."""
 
@@ -311,6 +319,31 @@ class SubscriptionResource:
     TOKEN_SECRET_ARN: Final = "TokenSecretArn"  # noqa: S105 - a property name
 
 
+class WebhookResource:
+    """The custom resource that creates, updates and deletes the stack's CallFire v2 webhooks.
+    Its properties hold no secret value: the credentials and the webhook secret travel as ARNs."""
+
+    RESOURCE_TYPE: Final = "Custom::CallfireWebhooks"
+    WEBHOOK_URL: Final = "WebhookUrl"
+    CALLFIRE_V2_BASE_URL: Final = "CallfireV2BaseUrl"
+    CREDENTIALS_SECRET_ARN: Final = "CredentialsSecretArn"  # noqa: S105 - a property name
+    WEBHOOK_SECRET_ARN: Final = "WebhookSecretArn"  # noqa: S105 - a property name
+    NAME_PREFIX: Final = "NamePrefix"
+    """The stack's name: each webhook is named `<NamePrefix>-<resource>`."""
+
+
+WEBHOOK_SUBSCRIPTIONS: Final = {
+    CallfireV2.OUTBOUND_CALL: (CallfireV2.FINISHED,),
+    CallfireV2.INBOUND_CALL: (CallfireV2.FINISHED,),
+    CallfireV2.OUTBOUND_TEXT: (CallfireV2.FINISHED,),
+    CallfireV2.INBOUND_TEXT: (CallfireV2.FINISHED,),
+    CallfireV2.CALL_BROADCAST: (CallfireV2.STARTED, CallfireV2.STOPPED, CallfireV2.FINISHED),
+    CallfireV2.TEXT_BROADCAST: (CallfireV2.STARTED, CallfireV2.STOPPED, CallfireV2.FINISHED),
+    CallfireV2.LOW_BALANCE: (CallfireV2.FINISHED, CallfireV2.FAILED),
+}
+"""The webhooks the stack keeps in CallFire (one per resource) and the events of each."""
+
+
 class Context:
     """The stack's configuration keys (CDK context): `-c name=value` or `cdk.json`."""
 
@@ -318,6 +351,8 @@ class Context:
     CALLFIRE_API_KEY_SECRET_NAME: Final = "callfireApiKeySecretName"  # noqa: S105 - a key name
     CALLFIRE_API_CREDENTIALS_SECRET_NAME: Final = "callfireApiCredentialsSecretName"  # noqa: S105
     CALLFIRE_V2_BASE_URL: Final = "callfireV2BaseUrl"
+    CALLFIRE_API: Final = "callfireApi"
+    """Which generation(s) of CallFire's reports the stack registers for (`CallfireApiChoice`)."""
     SUBSCRIBE_CAMPAIGN_IDS: Final = "subscribeCampaignIds"
     RECORDING_HOSTS: Final = "recordingHosts"
     RETAIN_DATA: Final = "retainData"
@@ -365,6 +400,7 @@ class Handler:
     REGISTRATION: Final = "functions.handlers.registration.lambda_handler"
     EVENTS: Final = "functions.handlers.events.lambda_handler"
     WEBHOOKS: Final = "functions.handlers.webhooks.lambda_handler"
+    WEBHOOK_REGISTRATION: Final = "functions.handlers.webhook_registration.lambda_handler"
 
 
 class Output:
@@ -384,6 +420,7 @@ class Output:
     """The v2 webhook route (`POST /webhooks`): its URL and its signing secret."""
     EVENT_BUS_NAME: Final = "EventBusName"
     EVENTS_DEAD_LETTER_QUEUE: Final = "EventsDeadLetterQueueUrl"
+    CALLFIRE_WEBHOOKS: Final = "CallfireWebhooks"
 
 
 class Metric:

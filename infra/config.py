@@ -18,6 +18,7 @@ from functions.names import (
     DEFAULT_EVENT_SOURCE,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_STAGE,
+    CallfireApiChoice,
     Context,
 )
 
@@ -71,6 +72,16 @@ class ReceiverConfig:
     event_source: str = DEFAULT_EVENT_SOURCE
     callfire_api_credentials_secret_name: str | None = None
     callfire_v2_base_url: str = DEFAULT_CALLFIRE_V2_BASE_URL
+    callfire_api: str = CallfireApiChoice.LEGACY
+
+    @property
+    def registers_legacy(self) -> bool:
+        """Subscribes the legacy postbacks (or says how to by hand)."""
+        return self.callfire_api in (CallfireApiChoice.LEGACY, CallfireApiChoice.BOTH)
+
+    @property
+    def registers_webhooks(self) -> bool:
+        return self.callfire_api in (CallfireApiChoice.V2, CallfireApiChoice.BOTH)
 
     @classmethod
     def from_context(cls, node: Node) -> ReceiverConfig:
@@ -111,6 +122,7 @@ class ReceiverConfig:
             callfire_v2_base_url=str(
                 get(Context.CALLFIRE_V2_BASE_URL) or defaults.callfire_v2_base_url
             ).rstrip("/"),
+            callfire_api=str(get(Context.CALLFIRE_API) or defaults.callfire_api).strip().lower(),
         )
         config.validate()
         return config
@@ -126,6 +138,17 @@ class ReceiverConfig:
                 raise ConfigError(
                     f"{name} must be an https URL (http only for localhost): {value!r}"
                 )
+        choices = (CallfireApiChoice.LEGACY, CallfireApiChoice.V2, CallfireApiChoice.BOTH)
+        if self.callfire_api not in choices:
+            raise ConfigError(
+                f"callfireApi must be one of {', '.join(choices)}: {self.callfire_api!r}"
+            )
+        if self.registers_webhooks and not self.callfire_api_credentials_secret_name:
+            raise ConfigError(
+                f"callfireApi={self.callfire_api} registers the stack's webhooks with CallFire's "
+                "v2 API: set callfireApiCredentialsSecretName to the Secrets Manager secret that "
+                'holds your API credentials as JSON {"username": ..., "password": ...}'
+            )
         if not MIN_BODY_BYTES <= self.max_body_bytes <= MAX_BODY_BYTES_CEILING:
             raise ConfigError(
                 f"maxBodyBytes must be between {MIN_BODY_BYTES} and {MAX_BODY_BYTES_CEILING}, "

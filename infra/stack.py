@@ -17,6 +17,7 @@ from infra.constructs.python_function import PythonFunction
 from infra.constructs.recordings import Recordings
 from infra.constructs.registration import CallfireRegistration, manual_subscribe_command
 from infra.constructs.storage import ReportStorage
+from infra.constructs.webhook_registration import WebhookRegistration
 from infra.constructs.webhooks import WebhookApi
 from infra.naming import NameAlarmsByStage
 
@@ -108,10 +109,25 @@ class ReceiverStack(Stack):
                 tracing=config.tracing,
                 status_bucket=self.storage.bucket,
             )
-            if self.callfire_api_key
+            if self.callfire_api_key and config.registers_legacy
             else None
         )
-        """Subscribes the postback URL with CallFire on deploy; None without an API key secret."""
+        """Subscribes the postback URL with CallFire on deploy; None without an API key secret
+        or when `callfireApi` is `v2`."""
+        self.webhook_registration = (
+            WebhookRegistration(
+                self,
+                "WebhookRegistration",
+                code=code,
+                webhooks=self.webhooks,
+                credentials=self.callfire_credentials,
+                base_url=config.callfire_v2_base_url,
+                tracing=config.tracing,
+            )
+            if self.callfire_credentials and config.registers_webhooks
+            else None
+        )
+        """Keeps the stack's v2 webhooks in CallFire; None unless `callfireApi` is v2 or both."""
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -145,6 +161,15 @@ class ReceiverStack(Stack):
         self._subscription_output(config)
 
     def _subscription_output(self, config: ReceiverConfig) -> None:
+        if self.webhook_registration:
+            CfnOutput(
+                self,
+                Output.CALLFIRE_WEBHOOKS,
+                value=self.webhook_registration.summary,
+                description="The stack keeps its CallFire v2 webhooks by itself.",
+            )
+        if not config.registers_legacy:
+            return
         if self.registration:
             CfnOutput(
                 self,

@@ -56,3 +56,18 @@ def template() -> dict[str, Any]:
     from local.template import synthesize
 
     return synthesize()
+
+
+V2_CONTEXT = {
+    "callfireApi": "both",
+    "callfireApiCredentialsSecretName": "callfire/api-credentials",
+    "callfireApiKeySecretName": "callfire/api-key",
+}
+"""A stack that registers both generations with CallFire (webhooks, health, subscription)."""
+
+
+@pytest.fixture(scope="session")
+def v2_template() -> dict[str, Any]:
+    from local.template import synthesize
+
+    return synthesize(V2_CONTEXT)

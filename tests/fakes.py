@@ -370,3 +370,48 @@ class FakeEventBus:
         outcomes = [answer(event) for event in events]
         self.put += [event for event, outcome in zip(events, outcomes, strict=True) if not outcome]
         return outcomes
+
+
+# The webhook registration's and health's port: CallFire's v2 webhooks API.
+
+
+@dataclass
+class FakeCallfireWebhooks:
+    """Webhooks by id, as CallFire keeps them; `down` fails every call as unreachable,
+    `refuse` with the given HTTP status."""
+
+    webhooks: dict[int, dict[str, Any]] = field(default_factory=dict)
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+    down: bool = False
+    refuse: int | None = None
+    next_id: int = 100
+
+    def _called(self, operation: str, argument: Any) -> None:
+        from functions.webhook_registration.ports import CallfireRefused, CallfireUnavailable
+
+        self.calls.append((operation, argument))
+        if self.down:
+            raise CallfireUnavailable("CallFire could not be reached (timed out)")
+        if self.refuse is not None:
+            raise CallfireRefused(self.refuse, f"CallFire answered HTTP {self.refuse}")
+
+    def find(self, name: str) -> list[Mapping[str, Any]]:
+        self._called("find", name)
+        return [dict(webhook) for webhook in self.webhooks.values() if webhook["name"] == name]
+
+    def create(self, body: Mapping[str, Any]) -> int:
+        self._called("create", dict(body))
+        self.next_id += 1
+        self.webhooks[self.next_id] = {"id": self.next_id, **body}
+        return self.next_id
+
+    def update(self, webhook_id: int, body: Mapping[str, Any]) -> None:
+        self._called("update", (webhook_id, dict(body)))
+        self.webhooks[webhook_id].update(body)
+
+    def delete(self, webhook_id: int) -> None:
+        self._called("delete", webhook_id)
+        self.webhooks.pop(webhook_id, None)
+
+    def writes(self) -> list[tuple[str, Any]]:
+        return [call for call in self.calls if call[0] != "find"]

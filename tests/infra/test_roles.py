@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 
 from local.template import synthesize
+from tests.conftest import V2_CONTEXT
 
 CONFIGURATIONS = {
     "defaults": {},
     "registration-traced": {"callfireApiKeySecretName": "callfire/api-key", "tracing": True},
     "disposable-data": {"retainData": False},
+    "v2": V2_CONTEXT,
 }
 ROLES_WITH_EXACT_GRANT_TESTS = {
     "PostbacksHandlerRole",
@@ -23,6 +25,8 @@ ROLES_WITH_EXACT_GRANT_TESTS = {
     "RegistrationHandlerRole",
     "RegistrationProviderRole",
     "EventsPublisherRole",
+    "WebhookRegistrationHandlerRole",
+    "WebhookRegistrationProviderRole",
 }
 CDK_MANAGED_ROLES = {"CustomS3AutoDeleteObjectsCustomResourceProviderRole"}
 """aws-cdk-lib's own provider for `retainData=false` (it empties the bucket before deletion)."""
@@ -56,9 +60,10 @@ def as_list(value: Any) -> list[Any]:
 
 @pytest.mark.parametrize("context", CONFIGURATIONS.values(), ids=CONFIGURATIONS.keys())
 def test_every_role_is_known_and_least_privilege(
-    context: dict[str, Any], template: dict[str, Any]
+    context: dict[str, Any], template: dict[str, Any], v2_template: dict[str, Any]
 ) -> None:
-    synthesized = synthesize(context) if context else template
+    given = {"": template, str(V2_CONTEXT): v2_template}
+    synthesized = given.get(str(context)) or synthesize(context)
 
     for role_id, role in roles(synthesized).items():
         family = role_id[:-8]  # the logical id less CDK's 8-character hash

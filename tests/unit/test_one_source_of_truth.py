@@ -168,8 +168,10 @@ def reachable(start: str, modules: dict[str, set[str]]) -> set[str]:
 @pytest.mark.parametrize(
     ("handler", "foreign"),
     [
-        (names.Handler.RECORDINGS, ("postback", "registration")),
-        (names.Handler.REGISTRATION, ("postback", "recordings")),
+        (names.Handler.RECORDINGS, ("postback", "registration", "webhook_registration")),
+        (names.Handler.REGISTRATION, ("postback", "recordings", "webhook_registration")),
+        (names.Handler.WEBHOOKS, ("registration", "webhook_registration")),
+        (names.Handler.WEBHOOK_REGISTRATION, ("postback", "recordings", "registration")),
     ],
 )
 def test_a_function_s_handler_imports_nothing_of_another_function(
@@ -206,6 +208,7 @@ USER_FACING = (
     names.Prefix,
     names.ArchiveTag,
     names.Context,
+    names.CallfireApiChoice,
     names.LocalEndpoint,
     names.LogKey,
     names.StatusObject,
