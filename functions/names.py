@@ -19,6 +19,9 @@ class Env:
     TOKEN_SECRET_ARN: Final = "POSTBACK_TOKEN_SECRET_ARN"  # noqa: S105 - a variable name
     WEBHOOK_SECRET_ARN: Final = "WEBHOOK_SECRET_ARN"  # noqa: S105 - a variable name
     ALARM_TOPIC_ARN: Final = "ALARM_TOPIC_ARN"
+    WEBHOOK_URL: Final = "WEBHOOK_URL"
+    WEBHOOK_NAME_PREFIX: Final = "WEBHOOK_NAME_PREFIX"
+    REPAIR_WEBHOOKS: Final = "REPAIR_WEBHOOKS"
     MAX_BODY_BYTES: Final = "MAX_BODY_BYTES"
     CALLFIRE_BASE_URL: Final = "CALLFIRE_BASE_URL"
     CALLFIRE_API_KEY_SECRET_ARN: Final = "CALLFIRE_API_KEY_SECRET_ARN"  # noqa: S105 - a name
@@ -353,6 +356,7 @@ class Context:
     CALLFIRE_V2_BASE_URL: Final = "callfireV2BaseUrl"
     CALLFIRE_API: Final = "callfireApi"
     """Which generation(s) of CallFire's reports the stack registers for (`CallfireApiChoice`)."""
+    REPAIR_WEBHOOKS: Final = "repairWebhooks"
     SUBSCRIBE_CAMPAIGN_IDS: Final = "subscribeCampaignIds"
     RECORDING_HOSTS: Final = "recordingHosts"
     RETAIN_DATA: Final = "retainData"
@@ -401,6 +405,7 @@ class Handler:
     EVENTS: Final = "functions.handlers.events.lambda_handler"
     WEBHOOKS: Final = "functions.handlers.webhooks.lambda_handler"
     WEBHOOK_REGISTRATION: Final = "functions.handlers.webhook_registration.lambda_handler"
+    WEBHOOK_HEALTH: Final = "functions.handlers.webhook_health.lambda_handler"
 
 
 class Output:
@@ -450,6 +455,9 @@ class Metric:
     EVENTS_TRIMMED: Final = "EventsTrimmed"
     EVENTS_KEPT: Final = "EventsKept"
     LOW_BALANCE_EVENTS: Final = "LowBalanceEvents"
+    WEBHOOKS_UNHEALTHY: Final = "WebhooksUnhealthy"
+    """The stack's webhooks found missing, disabled or otherwise wrong by the hourly check."""
+    WEBHOOKS_REPAIRED: Final = "WebhooksRepaired"
 
 
 class Dimension:
@@ -499,6 +507,8 @@ METRIC_DIMENSION_SETS: Final[dict[str, tuple[tuple[str, ...], ...]]] = dict.from
         Metric.EVENTS_TRIMMED,
         Metric.EVENTS_KEPT,
         Metric.LOW_BALANCE_EVENTS,
+        Metric.WEBHOOKS_UNHEALTHY,
+        Metric.WEBHOOKS_REPAIRED,
     ),
     ((Dimension.SERVICE,),),
 )

@@ -73,6 +73,7 @@ class ReceiverConfig:
     callfire_api_credentials_secret_name: str | None = None
     callfire_v2_base_url: str = DEFAULT_CALLFIRE_V2_BASE_URL
     callfire_api: str = CallfireApiChoice.LEGACY
+    repair_webhooks: bool = False
 
     @property
     def registers_legacy(self) -> bool:
@@ -123,6 +124,7 @@ class ReceiverConfig:
                 get(Context.CALLFIRE_V2_BASE_URL) or defaults.callfire_v2_base_url
             ).rstrip("/"),
             callfire_api=str(get(Context.CALLFIRE_API) or defaults.callfire_api).strip().lower(),
+            repair_webhooks=_boolean(get(Context.REPAIR_WEBHOOKS), defaults.repair_webhooks),
         )
         config.validate()
         return config

@@ -17,6 +17,7 @@ from infra.constructs.python_function import PythonFunction
 from infra.constructs.recordings import Recordings
 from infra.constructs.registration import CallfireRegistration, manual_subscribe_command
 from infra.constructs.storage import ReportStorage
+from infra.constructs.webhook_health import WebhookHealth
 from infra.constructs.webhook_registration import WebhookRegistration
 from infra.constructs.webhooks import WebhookApi
 from infra.naming import NameAlarmsByStage
@@ -128,6 +129,20 @@ class ReceiverStack(Stack):
             else None
         )
         """Keeps the stack's v2 webhooks in CallFire; None unless `callfireApi` is v2 or both."""
+        self.webhook_health = (
+            WebhookHealth(
+                self,
+                "WebhookHealth",
+                code=code,
+                webhooks=self.webhooks,
+                credentials=self.callfire_credentials,
+                base_url=config.callfire_v2_base_url,
+                repair=config.repair_webhooks,
+                tracing=config.tracing,
+            )
+            if self.callfire_credentials and config.registers_webhooks
+            else None
+        )
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -139,6 +154,7 @@ class ReceiverStack(Stack):
                 self.webhooks.handler.function,
                 self.recordings.copier.function,
                 self.events.publisher.function,
+                *([self.webhook_health.handler.function] if self.webhook_health else []),
             ],
             postback_logs=self.postbacks.handler.log_group,
             tables=[self.storage.calls_table, self.storage.campaigns_table],
@@ -148,6 +164,7 @@ class ReceiverStack(Stack):
                 self.recordings.dead_letter_alarm,
                 self.events.dead_letter_alarm,
                 self.events.iterator_age_alarm,
+                *([self.webhook_health.alarm] if self.webhook_health else []),
             ],
             silence_alarm_hours=config.silence_alarm_hours,
             extra_widgets=self.events.widgets(),

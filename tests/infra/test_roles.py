@@ -27,6 +27,7 @@ ROLES_WITH_EXACT_GRANT_TESTS = {
     "EventsPublisherRole",
     "WebhookRegistrationHandlerRole",
     "WebhookRegistrationProviderRole",
+    "WebhookHealthHandlerRole",
 }
 CDK_MANAGED_ROLES = {"CustomS3AutoDeleteObjectsCustomResourceProviderRole"}
 """aws-cdk-lib's own provider for `retainData=false` (it empties the bucket before deletion)."""

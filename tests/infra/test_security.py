@@ -48,6 +48,7 @@ ACKNOWLEDGED_WITH_REGISTRATION = ACKNOWLEDGED | {
 
 ACKNOWLEDGED_WITH_WEBHOOKS = ACKNOWLEDGED_WITH_REGISTRATION | {
     "AwsSolutions-IAM5[Resource::<WebhookRegistrationHandlerFunction336FE76F.Arn>:*]",
+    "Serverless-EventBusDLQ",
 }
 """With `callfireApi=both`: the webhook registration's Provider framework too."""
 

@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from functions.names import WEBHOOK_SUBSCRIPTIONS
+from functions.names import WEBHOOK_SUBSCRIPTIONS, Env, Handler, Metric
 from functions.names import WebhookResource as Prop
 from functions.webhook_registration.manager import RetryPolicy
 from functions.webhook_registration.registration import RegistrationFailed
@@ -161,3 +161,93 @@ def test_wrong_credentials_fail_the_deployment_without_any_secret(
 
     assert "HTTP 401" in str(failed.value)
     assert "wrong-pass" not in str(failed.value)
+
+
+# The hourly health check, through its real handler, against the same stand-in.
+
+
+def health(
+    v2_resources: LocalResources,
+    registration: Registration,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    repair: bool,
+) -> dict[str, Any]:
+    function = v2_resources.function_for_handler(Handler.WEBHOOK_HEALTH)
+    for name, value in function.environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv(Env.CALLFIRE_V2_BASE_URL, registration.callfire.url)
+    monkeypatch.setenv(Env.WEBHOOK_URL, CALLBACK)
+    monkeypatch.setenv(Env.REPAIR_WEBHOOKS, "true" if repair else "false")
+    monkeypatch.setenv(
+        Env.WEBHOOK_SECRET_ARN, registration.resource.properties[Prop.WEBHOOK_SECRET_ARN]
+    )
+    reset_function_state()
+    handler = load_handler(function.handler)
+    result: dict[str, Any] = handler(
+        {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}},
+        lambda_context(function, REGION),
+    )
+    return result
+
+
+def published(capsys: pytest.CaptureFixture[str], metric: str) -> list[float]:
+    blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    return [blob[metric] for blob in blobs if metric in blob]
+
+
+def test_health_publishes_how_many_webhooks_are_wrong(
+    registration: Registration,
+    v2_resources: LocalResources,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    registration.invoke("Create")
+    healthy = health(v2_resources, registration, monkeypatch, repair=False)
+    assert published(capsys, Metric.WEBHOOKS_UNHEALTHY) == [[0.0]]
+    webhooks = registration.callfire.webhooks
+    (outbound,) = [i for i, w in webhooks.items() if w["resource"] == "OutboundCall"]
+    (balance,) = [i for i, w in webhooks.items() if w["resource"] == "LowBalance"]
+    del webhooks[outbound]
+    webhooks[balance]["enabled"] = False
+
+    found = health(v2_resources, registration, monkeypatch, repair=False)
+
+    assert healthy["unhealthy"] == {}
+    assert sorted(found["unhealthy"].values()) == [["disabled"], ["missing"]]
+    assert published(capsys, Metric.WEBHOOKS_UNHEALTHY) == [[2.0]]
+    assert len(registration.callfire.webhooks) == len(WEBHOOK_SUBSCRIPTIONS) - 1
+
+
+def test_health_repairs_when_asked(
+    registration: Registration,
+    v2_resources: LocalResources,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    aws: Any,
+) -> None:
+    registration.invoke("Create")
+    webhooks = registration.callfire.webhooks
+    (outbound,) = [i for i, w in webhooks.items() if w["resource"] == "OutboundCall"]
+    del webhooks[outbound]
+
+    repaired = health(v2_resources, registration, monkeypatch, repair=True)
+
+    assert len(repaired["repaired"]) == 1
+    assert published(capsys, Metric.WEBHOOKS_REPAIRED) == [[1.0]]
+    secret = aws("secretsmanager").get_secret_value(
+        SecretId=registration.resource.properties[Prop.WEBHOOK_SECRET_ARN]
+    )["SecretString"]
+    (recreated,) = [w for w in webhooks.values() if w["resource"] == "OutboundCall"]
+    assert (recreated["secret"], recreated["enabled"]) == (secret, True)
+
+
+def test_health_fails_when_callfire_cannot_say(
+    registration: Registration, v2_resources: LocalResources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.webhook_registration.ports import CallfireUnavailable
+
+    registration.callfire.stop()
+
+    with pytest.raises(CallfireUnavailable):
+        health(v2_resources, registration, monkeypatch, repair=False)
