@@ -388,7 +388,7 @@ class LocalEndpoint:
     STAGE: Final = "stage"
     WEBHOOK_URL: Final = "webhook_url"
     WEBHOOK_SECRET: Final = "webhook_secret"  # noqa: S105 - a key name
-    """With the v2 webhook route: its URL, and the secret that signs deliveries."""
+    """The webhook secret's value: local only (the stack's own is read from its ARN)."""
     EVENT_BUS: Final = "event_bus"
     EVENT_SOURCE: Final = "event_source"
     EVENTS_QUEUE: Final = "events_queue"

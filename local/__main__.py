@@ -67,10 +67,12 @@ def instructions(endpoints: dict[str, str], endpoints_file: Path) -> str:
         if endpoints_file.resolve() == ENDPOINTS_FILE
         else f' ARGS="--endpoints {endpoints_file}"'
     )
+    webhook_url = endpoints[LocalEndpoint.WEBHOOK_URL]
     return f"""
 Running. Ctrl-C stops everything.
 
   postback URL       {postback_url}
+  webhook URL        {webhook_url}   (v2 webhooks, registered with the stand-in)
   moto endpoint      {endpoint}   (region {region}, any credentials)
   stand-in CallFire  {endpoints[LocalEndpoint.CALLFIRE_URL]}
   calls table        {calls}
@@ -86,6 +88,12 @@ Send a report:
 Prove it works, and see its health (in another terminal):
   make smoke{tool_args}
   make status{tool_args}
+
+Send a v2 webhook delivery, signed as CallFire signs it (the secret is in {endpoints_file}):
+  BODY=tests/events/v2/outbound_call_finished.json
+  SIG=$(openssl dgst -sha1 -hmac '{endpoints[LocalEndpoint.WEBHOOK_SECRET]}' -binary $BODY | base64)
+  curl -s -X POST -H 'Content-Type: application/json' -H "X-CallFire-Signature: $SIG" \\
+      --data-binary @$BODY '{webhook_url}'
 
 Query it with this project's tool:
   .venv/bin/python -m tools.query calls --campaign 22222

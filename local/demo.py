@@ -1,9 +1,12 @@
 """`make demo`: start the whole system here, send CallFire's documented sample reports (and one of
-them twice), wait for the recording to be copied, print what was stored and the events published
+them twice), have the stand-in CallFire deliver its published v2 webhook samples (a call and a text
+of the same campaign, and a broadcast) to the webhooks it registered, wait for the recording to be
+copied, print what was stored (both generations in one campaign listing) and the events published
 on the bus, stop.
 
-`make demo ARGS=--running` sends the same reports to the `make local` already running (its
-`.local/endpoints.json`, or `--endpoints PATH`), where `make status` then shows them."""
+`make demo ARGS=--running` sends the same reports, and the v2 samples signed with the local
+webhook secret, to the `make local` already running (its `.local/endpoints.json`, or
+`--endpoints PATH`), where `make status` then shows them."""
 
 from __future__ import annotations
 
@@ -27,17 +30,35 @@ from functions.names import (
     LocalEndpoint,
     RecordingEntry,
     RecordingStatus,
+    Route,
 )
+from functions.postback.signature import signature_of
 from functions.reports import EventType
 from local.bus import take_events
+from local.callfire import StandInCallFire
 from local.system import ENDPOINTS_FILE, LocalSystem, Ports
-from tools.query import CALL_COLUMNS, CAMPAIGN_COLUMNS, as_table, calls_by_id, campaigns
+from tools.query import (
+    CALL_COLUMNS,
+    CAMPAIGN_COLUMNS,
+    as_table,
+    calls_by_campaign,
+    calls_by_id,
+    campaigns,
+)
 from tools.table import render
 from tools.target import Target
 
 SAMPLES = Path(__file__).resolve().parent.parent / "tests" / "events"
 DOCUMENTED = ("call_finished.xml", "text_sent.xml", "text_reply.xml", "campaign_finished.xml")
 DOCUMENTED_RECORDING = b"https://www.callfire.com/cloud/1/files/recording/"
+CAMPAIGN = "22222"
+"""The documented legacy samples' campaign; the v2 call and text are sent as part of it too."""
+V2_SAMPLES = (
+    ("outbound_call_finished.json", {"campaignId": int(CAMPAIGN)}),
+    ("outbound_text_finished.json", {"campaignId": int(CAMPAIGN)}),
+    ("call_broadcast_finished.json", {}),
+)
+"""CallFire's published v2 samples the stand-in delivers, and what the demo changes in each."""
 RECORDING_WAIT_SECONDS = 60
 EVENTS_WAIT_SECONDS = 30
 EXPECTED_EVENTS = sorted(
@@ -47,9 +68,13 @@ EXPECTED_EVENTS = sorted(
         DetailType.TEXT_RECEIVED,
         DetailType.CAMPAIGN_FINISHED,
         DetailType.RECORDING_COPIED,
+        DetailType.CALL_FINISHED,
+        DetailType.TEXT_SENT,
+        DetailType.CAMPAIGN_FINISHED,
     )
 )
-"""One per new item and one for the copied recording; none for the report sent twice."""
+"""One per new item (the legacy reports', then the v2 call's, text's and broadcast's) and one
+for the copied recording; none for the report sent twice."""
 QUIET = {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"}
 """The functions' own logs and metrics would drown the demo's story; `make local` shows them."""
 
@@ -58,9 +83,9 @@ class DemoFailed(Exception):
     pass
 
 
-def post(url: str, body: bytes) -> tuple[int, str]:
+def post(url: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, str]:
     request = urllib.request.Request(
-        url, data=body, method="POST", headers={"Content-Type": "text/xml"}
+        url, data=body, method="POST", headers=headers or {"Content-Type": "text/xml"}
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -78,8 +103,23 @@ def samples(callfire_url: str) -> list[tuple[str, bytes]]:
     ]
 
 
+def deliver_v2_samples(callfire: StandInCallFire, say: Callable[[str], None]) -> None:
+    """Each published sample delivered, signed, by the stand-in to the webhooks registered with
+    it, as CallFire would."""
+    for name, changes in V2_SAMPLES:
+        (event,) = json.loads((SAMPLES / "v2" / name).read_text())["events"]
+        resource: dict[str, Any] = {**event["resource"], **changes}
+        (sent,) = callfire.deliver(
+            event["resourceType"], event["eventType"], resource, timestamp=event["timestamp"]
+        )
+        answer = sent.answer.decode()
+        say(f"      {event['resourceType']:<14} {event['eventType']:<9} -> {sent.status} {answer}")
+        if sent.status != 200:
+            raise DemoFailed(f"the {name} delivery was answered {sent.status}: {answer}")
+
+
 def run(say: Callable[[str], None]) -> None:
-    say("[1/6] starting the system (stand-in CallFire, synth with cdk-nag, moto, gateway)")
+    say("[1/7] starting the system (stand-in CallFire, synth with cdk-nag, moto, gateway)")
     with LocalSystem(
         Ports.free(),
         endpoints_file=None,
@@ -88,20 +128,24 @@ def run(say: Callable[[str], None]) -> None:
     ) as system:
         postback_url = system.endpoints[LocalEndpoint.POSTBACK_URL]
         target = system.target()
-        say(f"[2/6] sending CallFire's sample reports to {postback_url.split('?')[0]}")
+        say(f"[2/7] sending CallFire's sample reports to {postback_url.split('?')[0]}")
         bodies = samples(system.callfire.url)
         for name, body in [*bodies, (f"{bodies[0][0]} (again)", bodies[0][1])]:
             status, answer = post(postback_url, body)
             say(f"      POST {name:<28} -> {status} {answer}")
             if status != 200:
                 raise DemoFailed(f"{name} was answered {status}: {answer}")
+        webhooks = sorted(webhook["name"] for webhook in system.callfire.webhooks.values())
+        say(f"[3/7] the stand-in CallFire delivers its v2 samples to {system.webhook_url}")
+        say(f"      (the stack registered {len(webhooks)} webhooks with it: {', '.join(webhooks)})")
+        deliver_v2_samples(system.callfire, say)
         call_id = "111111"
         if system.consumers:
-            say("[3/6] waiting for the recording to be copied into S3")
+            say("[4/7] waiting for the recording to be copied into S3")
             _wait_for_recordings(target, call_id, say)
         else:
-            say("[3/6] no recordings consumer in this stack; recordings stay PENDING")
-        say("[4/6] stored items")
+            say("[4/7] no recordings consumer in this stack; recordings stay PENDING")
+        say("[5/7] stored items")
         calls = calls_by_id(target, call_id)
         if {item[CallsTable.SORT_KEY] for item in calls} != set(EventType):
             raise DemoFailed(
@@ -111,6 +155,14 @@ def run(say: Callable[[str], None]) -> None:
             "\nCalls table (callId 111111: the call and its texts)\n"
             + as_table(calls, CALL_COLUMNS)
         )
+        listing = calls_by_campaign(target, CAMPAIGN)
+        sources = {item.get("source") for item in listing}
+        if sources != {"legacy-postback", "v2-webhook"}:
+            raise DemoFailed(f"campaign {CAMPAIGN} should list both generations, not {sources}")
+        say(
+            f"\nmake query ARGS='calls --campaign {CAMPAIGN}' (both generations, newest first)\n"
+            + as_table(listing, CALL_COLUMNS)
+        )
         say("\nCampaigns table\n" + as_table(campaigns(target), CAMPAIGN_COLUMNS) + "\n")
         for subscription in system.callfire.subscriptions:
             scope = (
@@ -118,10 +170,10 @@ def run(say: Callable[[str], None]) -> None:
             )
             say(f"      subscribed with the stand-in CallFire: {subscription.kind} ({scope})")
         bus = system.endpoints[LocalEndpoint.EVENT_BUS]
-        say(f"[5/6] events on the bus {bus} (seen through the local-only events queue)")
+        say(f"[6/7] events on the bus {bus} (seen through the local-only events queue)")
         events = _wait_for_events(system)
         say("\n" + events_table(events) + "\n")
-        say("[6/6] stopping")
+        say("[7/7] stopping")
 
 
 def _wait_for_recordings(target: Target, call_id: str, say: Callable[[str], None]) -> None:
@@ -179,7 +231,8 @@ def events_table(events: list[dict[str, Any]]) -> str:
 
 
 def send_to_running(endpoints_file: Path, say: Callable[[str], None]) -> None:
-    """The samples (one twice) to a running local system, as `run` sends them to its own."""
+    """The samples (one twice) to a running local system, as `run` sends them to its own; and
+    the v2 samples, signed as CallFire signs them, to its `/webhooks`."""
     try:
         endpoints = json.loads(endpoints_file.read_text())
     except FileNotFoundError:
@@ -189,6 +242,23 @@ def send_to_running(endpoints_file: Path, say: Callable[[str], None]) -> None:
     say(f"sending CallFire's sample reports to {postback_url.split('?')[0]}")
     for name, body in [*bodies, (f"{bodies[0][0]} (again)", bodies[0][1])]:
         status, answer = post(postback_url, body)
+        say(f"  POST {name:<28} -> {status} {answer}")
+        if status != 200:
+            raise DemoFailed(f"{name} was answered {status}: {answer}")
+    webhook_url = endpoints.get(LocalEndpoint.WEBHOOK_URL)
+    secret = endpoints.get(LocalEndpoint.WEBHOOK_SECRET)
+    if not (webhook_url and secret):
+        return
+    say(f"sending CallFire's v2 samples, signed, to {webhook_url}")
+    for name, changes in V2_SAMPLES:
+        (event,) = json.loads((SAMPLES / "v2" / name).read_text())["events"]
+        event["resource"] = {**event["resource"], **changes}
+        body = json.dumps({"timestamp": event["timestamp"], "events": [event]}).encode()
+        headers = {
+            "Content-Type": "application/json",
+            Route.SIGNATURE_HEADER: signature_of(secret, body),
+        }
+        status, answer = post(webhook_url, body, headers)
         say(f"  POST {name:<28} -> {status} {answer}")
         if status != 200:
             raise DemoFailed(f"{name} was answered {status}: {answer}")
@@ -220,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(
         "Demo finished: every report stored once, the duplicate counted in `deliveries`, "
-        "one event per new fact on the bus."
+        "v2 webhook events beside the legacy postbacks, one event per new fact on the bus."
     )
     return 0
 

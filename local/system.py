@@ -24,6 +24,8 @@ from moto.server import ThreadedMotoServer
 from functions.names import (
     CALLFIRE_DOMAIN,
     DEFAULT_STAGE,
+    CallfireApiChoice,
+    CallfireCredentials,
     Context,
     Env,
     Handler,
@@ -31,10 +33,11 @@ from functions.names import (
     Output,
     Route,
     SubscriptionResource,
+    WebhookResource,
 )
 from functions.names import stack_name as stack_name_of
 from local.bus import watch_bus
-from local.callfire import StandInCallFire
+from local.callfire import LOCAL_PASSWORD, LOCAL_USERNAME, StandInCallFire
 from local.consumer import QueueConsumer
 from local.events import custom_resource_event
 from local.gateway import LocalGateway
@@ -74,15 +77,23 @@ def api_key_secret_name(stack_name: str) -> str:
     return f"{stack_name}/callfire-api-key"
 
 
+def credentials_secret_name(stack_name: str) -> str:
+    return f"{stack_name}/callfire-api-credentials"
+
+
 def local_context(
     callfire_url: str, stack_name: str = STACK_NAME, stage: str = DEFAULT_STAGE
 ) -> dict[str, Any]:
-    """What the local system changes in cdk.json's context: the stage, CallFire is the stand-in,
-    and its host may serve recordings."""
+    """What the local system changes in cdk.json's context: the stage, CallFire (both
+    generations) is the stand-in, the stack registers with both, and the stand-in's host may
+    serve recordings."""
     return {
         Context.STAGE: stage,
         Context.CALLFIRE_BASE_URL: callfire_url,
+        Context.CALLFIRE_V2_BASE_URL: callfire_url,
+        Context.CALLFIRE_API: CallfireApiChoice.BOTH,
         Context.CALLFIRE_API_KEY_SECRET_NAME: api_key_secret_name(stack_name),
+        Context.CALLFIRE_API_CREDENTIALS_SECRET_NAME: credentials_secret_name(stack_name),
         Context.RECORDING_HOSTS: [CALLFIRE_DOMAIN, urlsplit(callfire_url).hostname],
     }
 
@@ -170,6 +181,15 @@ class LocalSystem:
         self.client("secretsmanager").create_secret(
             Name=api_key_secret_name(self.stack_name), SecretString=LOCAL_API_KEY
         )
+        self.client("secretsmanager").create_secret(
+            Name=credentials_secret_name(self.stack_name),
+            SecretString=json.dumps(
+                {
+                    CallfireCredentials.USERNAME: LOCAL_USERNAME,
+                    CallfireCredentials.PASSWORD: LOCAL_PASSWORD,
+                }
+            ),
+        )
         self.resources: LocalResources = create_resources(
             self.template, self.client, region=self.region, stack_name=self.stack_name
         )
@@ -233,12 +253,15 @@ class LocalSystem:
 
     def _register(self) -> None:
         """Run each custom resource as CloudFormation would on the first deploy, with one change:
-        the postback URL it subscribes is this machine's gateway, not the template's API."""
+        the postback and webhook URLs it registers are this machine's gateway, not the
+        template's API."""
         for resource in self.resources.custom_resources():
             self._progress(f"running {resource.resource_type} ({resource.logical_id}) as a Create")
             properties = dict(resource.properties)
             if SubscriptionResource.POSTBACK_URL in properties:
                 properties[SubscriptionResource.POSTBACK_URL] = self.gateway.url + Route.POSTBACKS
+            if WebhookResource.WEBHOOK_URL in properties:
+                properties[WebhookResource.WEBHOOK_URL] = self.webhook_url
             event = custom_resource_event(
                 "Create",
                 properties,
@@ -247,11 +270,20 @@ class LocalSystem:
             )
             self.registrations.append(self.runner.invoke(resource.function.logical_id, event))
 
+    @property
+    def webhook_url(self) -> str:
+        return self.gateway.url + Route.WEBHOOKS
+
     def _endpoints(self) -> dict[str, str]:
         outputs = self.resources.outputs()
         postback = self.resources.function_for_handler(Handler.POSTBACK)
-        token = self.client("secretsmanager").get_secret_value(
-            SecretId=postback.environment[Env.TOKEN_SECRET_ARN]
+        secrets = self.client("secretsmanager")
+        token = secrets.get_secret_value(SecretId=postback.environment[Env.TOKEN_SECRET_ARN])[
+            "SecretString"
+        ]
+        webhooks = self.resources.function_for_handler(Handler.WEBHOOKS)
+        webhook_secret = secrets.get_secret_value(
+            SecretId=webhooks.environment[Env.WEBHOOK_SECRET_ARN]
         )["SecretString"]
         return {
             LocalEndpoint.ENDPOINT_URL: self.endpoint_url,
@@ -272,6 +304,8 @@ class LocalSystem:
             ).environment[Env.EVENT_SOURCE],
             LocalEndpoint.EVENTS_QUEUE: self.events_queue,
             LocalEndpoint.EVENTS_DEAD_LETTER_QUEUE: outputs[Output.EVENTS_DEAD_LETTER_QUEUE],
+            LocalEndpoint.WEBHOOK_URL: self.webhook_url,
+            LocalEndpoint.WEBHOOK_SECRET: webhook_secret,
         }
 
     def stop(self) -> None:

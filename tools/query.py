@@ -55,12 +55,15 @@ CALL_COLUMNS = (
     CallAttribute.DISPOSITION,
     CallAttribute.DURATION_SECONDS,
     Item.DELIVERIES,
+    Item.SOURCE,
     CallAttribute.RECORDINGS,
 )
 CAMPAIGN_COLUMNS = (
     CampaignAttribute.CAMPAIGN_ID,
     CampaignAttribute.NAME,
     CampaignAttribute.STATUS,
+    Item.SOURCE,
+    CampaignAttribute.EVENTS,
     CampaignAttribute.COST,
     CampaignAttribute.CURRENCY,
     CampaignAttribute.TOTAL,
@@ -80,15 +83,50 @@ FAILED_RECORDING_COLUMNS = (
 
 
 def calls_by_campaign(target: Target, campaign_id: str) -> list[dict[str, Any]]:
-    """Every call and text of a campaign, newest first."""
-    return _newest_first(target, CallsTable.BY_CAMPAIGN, CallAttribute.CAMPAIGN_ID, campaign_id)
+    """Every call and text of a campaign, newest first, whichever generation reported it."""
+    rows = _newest_first(target, CallsTable.BY_CAMPAIGN, CallAttribute.CAMPAIGN_ID, campaign_id)
+    return with_sources(target, rows)
 
 
 def calls_by_phone(target: Target, phone_number: str) -> list[dict[str, Any]]:
     """Everything that happened with a phone number, newest first."""
-    return _newest_first(
+    rows = _newest_first(
         target, CallsTable.BY_PHONE_NUMBER, CallAttribute.PHONE_NUMBER, phone_number
     )
+    return with_sources(target, rows)
+
+
+BATCH_GET = 100
+"""BatchGetItem's most keys per request."""
+
+
+def with_sources(target: Target, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rows` (from an index, which does not project `source`) with each item's `source` read
+    from the table: which generation of CallFire's reports each row is."""
+    dynamodb = target.client("dynamodb")
+    keys = [CallsTable.PARTITION_KEY, CallsTable.SORT_KEY]
+    found: dict[tuple[str, str], str] = {}
+    for start in range(0, len(rows), BATCH_GET):
+        request: dict[str, Any] = {
+            target.calls_table: {
+                "Keys": [
+                    {name: {"S": row[name]} for name in keys}
+                    for row in rows[start : start + BATCH_GET]
+                ],
+                "ProjectionExpression": "#c, #e, #s",
+                "ExpressionAttributeNames": {"#c": keys[0], "#e": keys[1], "#s": Item.SOURCE},
+            }
+        }
+        while request:
+            answer = dynamodb.batch_get_item(RequestItems=request)
+            for item in answer["Responses"].get(target.calls_table, []):
+                if Item.SOURCE in item:
+                    found[(item[keys[0]]["S"], item[keys[1]]["S"])] = item[Item.SOURCE]["S"]
+            request = answer.get("UnprocessedKeys") or {}
+    return [
+        {**row, Item.SOURCE: found[key]} if (key := (row[keys[0]], row[keys[1]])) in found else row
+        for row in rows
+    ]
 
 
 def _newest_first(target: Target, index: str, key: str, value: str) -> list[dict[str, Any]]:
@@ -124,8 +162,10 @@ INDEXED = {
     CallsTable.SORT_KEY,
     *(key for keys in CallsTable.INDEXES.values() for key in keys),
     *CallsTable.INDEX_ATTRIBUTES,
+    Item.SOURCE,
 }
-"""What an item read from `byCampaign` or `byPhoneNumber` holds."""
+"""What an item read from `byCampaign` or `byPhoneNumber` holds (`source` is read from the table
+for each row: the indexes do not carry it, and a list of both generations needs it)."""
 
 
 def whole_items(target: Target, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -195,6 +235,8 @@ def failed_recordings(target: Target) -> list[dict[str, Any]]:
 
 
 def _summary(value: Any, column: str) -> Any:
+    if column == CampaignAttribute.EVENTS and isinstance(value, dict):
+        return ", ".join(f"{event} {when}" for event, when in sorted(value.items(), key=str))
     if column == CallAttribute.RECORDINGS and isinstance(value, list):
         return ", ".join(
             f"{entry.get(RecordingEntry.STATUS)} "

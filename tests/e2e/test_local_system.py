@@ -18,10 +18,12 @@ from typing import Any
 import pytest
 
 from functions.adapters.archive import archive_key
+from functions.names import WEBHOOK_SUBSCRIPTIONS
+from functions.postback.signature import signature_of
 from local.bus import take_events
 from local.system import LocalSystem, Ports
 from tests.events_out import validate_event
-from tests.helpers import event_body
+from tests.helpers import EVENTS, event_body
 from tools import query
 from tools.target import Target
 
@@ -38,6 +40,8 @@ CONTRACT_ENDPOINT_KEYS = {
     "callfire_url",
     "event_bus",
     "events_queue",
+    "webhook_url",
+    "webhook_secret",
 }
 
 
@@ -181,7 +185,57 @@ def test_the_postback_url_is_subscribed_with_the_stand_in_callfire(system: Local
         assert subscription.campaign_id is None
         assert subscription.api_key == "local-api-key"
         assert subscription.post_url == system.endpoints["postback_url"]
-    assert [registration["Data"]["Subscriptions"] for registration in system.registrations] == ["2"]
+    subscribed = [done["Data"] for done in system.registrations if "Subscriptions" in done["Data"]]
+    assert [data["Subscriptions"] for data in subscribed] == ["2"]
+
+
+def test_the_stack_s_webhooks_are_registered_with_the_stand_in_callfire(
+    system: LocalSystem,
+) -> None:
+    webhooks = list(system.callfire.webhooks.values())
+
+    assert sorted(webhook["resource"] for webhook in webhooks) == sorted(WEBHOOK_SUBSCRIPTIONS)
+    for webhook in webhooks:
+        assert webhook["callback"] == system.endpoints["webhook_url"]
+        assert webhook["secret"] == system.endpoints["webhook_secret"]
+        assert (webhook["enabled"], webhook["singleUse"]) == (True, False)
+
+
+def test_a_signed_delivery_is_stored_over_http(system: LocalSystem) -> None:
+    sample = json.loads((EVENTS / "v2" / "outbound_text_finished.json").read_text())
+    call_id = int(str(time.time_ns())[-12:])
+    sample["events"][0]["resource"]["id"] = call_id
+    body = json.dumps(sample).encode()
+    signature = signature_of(system.endpoints["webhook_secret"], body)
+    headers = {"Content-Type": "application/json", "X-CallFire-Signature": signature}
+
+    status, answer = post(system.endpoints["webhook_url"], body, headers)
+    forbidden, _ = post(
+        system.endpoints["webhook_url"], body, {**headers, "X-CallFire-Signature": "x"}
+    )
+
+    assert (status, answer["outcomes"]) == (200, {"stored": 1})
+    assert forbidden == 403
+    item = system.client("dynamodb").get_item(
+        TableName=system.endpoints["calls_table"],
+        Key={"callId": {"S": str(call_id)}, "eventType": {"S": "text-sent"}},
+    )["Item"]
+    assert item["source"] == {"S": "v2-webhook"}
+
+
+def test_the_stand_in_delivers_to_the_registered_webhook(system: LocalSystem) -> None:
+    (event,) = json.loads((EVENTS / "v2" / "call_broadcast_finished.json").read_text())["events"]
+    campaign_id = int(str(time.time_ns())[-12:])
+
+    (sent,) = system.callfire.deliver(
+        "CallBroadcast", "Finished", {**event["resource"], "id": campaign_id}, timestamp=1
+    )
+
+    assert (sent.status, json.loads(sent.answer)["status"]) == (200, "stored")
+    item = system.client("dynamodb").get_item(
+        TableName=system.endpoints["campaigns_table"], Key={"campaignId": {"S": str(campaign_id)}}
+    )["Item"]
+    assert item["campaignType"] == {"S": "CallBroadcast"}
 
 
 def test_unknown_route_is_not_found_like_api_gateway(system: LocalSystem) -> None:
@@ -416,9 +470,13 @@ def test_make_demo_runs_from_start_to_finish() -> None:
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "[6/6] stopping" in result.stdout
+    assert "[7/7] stopping" in result.stdout
     assert "Demo finished" in result.stdout
     assert "My Campaign Name" in result.stdout
     for detail_type in ("Call Finished", "Text Sent", "Text Received", "Campaign Finished"):
         assert detail_type in result.stdout
     assert "Recording Copied" in result.stdout
+    listing = result.stdout.split("make query ARGS='calls --campaign 22222'")[1].split("\n\n")[0]
+    assert "v2-webhook" in listing
+    assert "legacy-postback" in listing
+    assert "1024990109003" in listing
