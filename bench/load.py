@@ -1,10 +1,12 @@
-"""Load for the end-to-end runs: unique reports of every kind, some sent twice, some retried by the
-sender, some cut off mid-body, from concurrent senders over real HTTP; then a count of what the
-tables hold against what was sent."""
+"""Load for the end-to-end runs: unique reports of every kind, from both routes (legacy postbacks
+and signed v2 webhook deliveries), some sent twice, some retried by the sender, some cut off
+mid-body, from concurrent senders over real HTTP; then a count of what the tables hold against
+what was sent."""
 
 from __future__ import annotations
 
 import http.client
+import json
 import random
 import socket
 import statistics
@@ -19,8 +21,16 @@ from urllib.parse import urlsplit
 
 from boto3.dynamodb.types import TypeDeserializer
 
+from functions.postback.signature import signature_of
+
 SAMPLES = Path(__file__).resolve().parent.parent / "tests" / "events"
 _deserializer = TypeDeserializer()
+V2_SAMPLES = (
+    "outbound_call_finished.json",
+    "outbound_text_finished.json",
+    "inbound_text_finished.json",
+    "call_broadcast_finished.json",
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +38,28 @@ class Report:
     kind: str
     key: str
     body: bytes
+    webhook: bool = False
+    """A v2 webhook delivery (to /webhooks, signed), else a legacy postback."""
+
+
+@dataclass(frozen=True)
+class Routes:
+    """Where each kind of report goes: the postback URL (with token), the webhook URL and the
+    secret deliveries are signed with."""
+
+    postback_url: str
+    webhook_url: str = ""
+    webhook_secret: str = ""
+
+    def request(self, report: Report) -> tuple[str, dict[str, str]]:
+        """The request target (path and query) and headers for `report`."""
+        if not report.webhook:
+            parts = urlsplit(self.postback_url)
+            return f"{parts.path}?{parts.query}", {"Content-Type": "text/xml"}
+        return urlsplit(self.webhook_url).path, {
+            "Content-Type": "application/json",
+            "X-CallFire-Signature": signature_of(self.webhook_secret, report.body),
+        }
 
 
 @dataclass(frozen=True)
@@ -61,10 +93,18 @@ class LoadResult:
 
 
 def make_reports(
-    count: int, *, run_id: str, recording_url: str | None = None, recordings: bool = True
+    count: int,
+    *,
+    run_id: str,
+    recording_url: str | None = None,
+    recordings: bool = True,
+    v2_share: float = 0.0,
 ) -> list[Report]:
     """`count` distinct reports: about 55% calls, 20% texts sent, 20% replies, 5% campaigns.
-    Calls carry the document's recording (at `recording_url`), or none."""
+    Calls carry the document's recording (at `recording_url`), or none. Every report whose
+    position falls in `v2_share` is a v2 webhook delivery instead (a call, text sent, text reply
+    or call broadcast from CallFire's published samples); keys are `run_id` and the position, so
+    they are digits when `run_id` is (v2 ids are numbers)."""
     templates = {
         name: (SAMPLES / f"{name}.xml").read_bytes()
         for name in ("call_finished", "text_sent", "text_reply", "campaign_finished")
@@ -77,14 +117,27 @@ def make_reports(
             b"https://www.callfire.com/cloud/1/files/recording/", recording_url.encode()
         )
     kinds = ["call_finished"] * 11 + ["text_sent"] * 4 + ["text_reply"] * 4 + ["campaign_finished"]
+    every = round(1 / v2_share) if v2_share else 0
     reports = []
     for index in range(count):
         kind = kinds[index % len(kinds)]
         key = f"{run_id}{index:06d}"
+        if every and index % every == every - 1:
+            reports.append(_v2_report(key, index // every))
+            continue
         old = b"<id>22222</id>" if kind == "campaign_finished" else b"<callid>111111</callid>"
         new = f"<id>{key}</id>" if kind == "campaign_finished" else f"<callid>{key}</callid>"
         reports.append(Report(kind, key, templates[kind].replace(old, new.encode())))
     return reports
+
+
+def _v2_report(key: str, turn: int) -> Report:
+    name = V2_SAMPLES[turn % len(V2_SAMPLES)]
+    delivery = json.loads((SAMPLES / "v2" / name).read_text())
+    event = delivery["events"][0]
+    event["resource"]["id"] = int(key)
+    kind = "campaign" if event["resourceType"] == "CallBroadcast" else event["resourceType"]
+    return Report(kind, key, json.dumps(delivery).encode(), webhook=True)
 
 
 def plan(
@@ -111,9 +164,11 @@ def plan(
     return sends
 
 
-def send_all(url: str, sends: list[Send], *, senders: int = 16, timeout: float = 30) -> LoadResult:
-    parts = urlsplit(url)
-    target = f"{parts.path}?{parts.query}"
+def send_all(
+    routes: Routes | str, sends: list[Send], *, senders: int = 16, timeout: float = 30
+) -> LoadResult:
+    routes = routes if isinstance(routes, Routes) else Routes(routes)
+    parts = urlsplit(routes.postback_url)
     pending = list(reversed(sends))
     lock = threading.Lock()
     result = LoadResult()
@@ -125,8 +180,10 @@ def send_all(url: str, sends: list[Send], *, senders: int = 16, timeout: float =
                 if not pending:
                     break
                 send = pending.pop()
+            target, headers = routes.request(send.report)
             if send.cut_off:
-                _cut_off(parts.hostname or "127.0.0.1", parts.port or 80, target, send.report.body)
+                host = parts.hostname or "127.0.0.1"
+                _cut_off(host, parts.port or 80, target, headers, send.report.body)
                 record("cut off", None)
                 continue
             for _ in range(2 if send.retry else 1):
@@ -136,9 +193,7 @@ def send_all(url: str, sends: list[Send], *, senders: int = 16, timeout: float =
                         connection = http.client.HTTPConnection(
                             parts.hostname, parts.port, timeout=timeout
                         )
-                    connection.request(
-                        "POST", target, body=send.report.body, headers={"Content-Type": "text/xml"}
-                    )
+                    connection.request("POST", target, body=send.report.body, headers=headers)
                     response = connection.getresponse()
                     response.read()
                     record(str(response.status), time.perf_counter() - started)
@@ -165,11 +220,12 @@ def send_all(url: str, sends: list[Send], *, senders: int = 16, timeout: float =
     return result
 
 
-def _cut_off(host: str, port: int, target: str, body: bytes) -> None:
+def _cut_off(host: str, port: int, target: str, headers: dict[str, str], body: bytes) -> None:
     """Announce the whole body, send half of it, hang up."""
     with socket.create_connection((host, port), timeout=10) as raw:
+        fields = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
         head = (
-            f"POST {target} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: text/xml\r\n"
+            f"POST {target} HTTP/1.1\r\nHost: {host}:{port}\r\n{fields}"
             f"Content-Length: {len(body)}\r\n\r\n"
         ).encode()
         raw.sendall(head + body[: len(body) // 2])

@@ -78,6 +78,36 @@ def parse(number: int = 2000, repeat: int = 9) -> dict[str, Pair]:
     return results
 
 
+V2_DOCUMENTED = ("outbound_call_finished", "outbound_text_finished", "call_broadcast_finished")
+"""CallFire's published v2 deliveries (tests/events/v2/)."""
+
+
+def parse_v2(number: int = 2000, repeat: int = 9) -> dict[str, Pair]:
+    """Full read of a v2 delivery (decode, depth check, strict JSON with each event's exact text,
+    every event mapped to its item, size check), against json.loads alone on the same bytes."""
+    from functions.names import DEFAULT_MAX_BODY_BYTES
+    from functions.postback.delivery import read_webhook
+    from functions.reports import CallReport, CampaignReport
+    from functions.reports.items import check_item_size, to_item
+
+    def read(body: bytes) -> None:
+        for event in read_webhook(body, None, DEFAULT_MAX_BODY_BYTES).events:
+            if isinstance(event.content, CallReport | CampaignReport):
+                item = to_item(event.content, raw=event.raw, received_at="2026-01-01T00:00:00.000Z")
+                check_item_size(item)
+
+    results = {}
+    for name in V2_DOCUMENTED:
+        body = (SAMPLES / "v2" / f"{name}.json").read_bytes()
+        results[f"v2 {name}"] = interleaved_best(
+            lambda body=body: read(body),
+            lambda body=body: json.loads(body),
+            number=number,
+            repeat=repeat,
+        )
+    return results
+
+
 HANDLER_IMPORT = f"import {Handler.POSTBACK.rpartition('.')[0]}"
 HANDLER_FIRST_REQUEST = (
     HANDLER_IMPORT
@@ -405,6 +435,8 @@ class EndToEnd:
     distinct_events: int = 0
 
 
+V2_SHARE = 0.25
+"""The end-to-end runs send this share of their reports as v2 webhook deliveries."""
 QUIET = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
 """The functions' log lines and metrics, unread in a benchmark, stay out of the terminal."""
 
@@ -417,10 +449,12 @@ def end_to_end(
     retry: float = 0.0,
     cut_off: float = 0.0,
     recordings: bool = True,
+    v2_share: float = V2_SHARE,
     system: Any = None,
 ) -> EndToEnd:
     """`count` reports of every kind over HTTP into the local system (started here unless one
-    runs), against moto's own put_item rate from as many senders, measured in the same run.
+    runs), `v2_share` of them v2 webhook deliveries, against moto's own put_item rate from as
+    many senders, measured in the same run.
 
     The stream consumers are held while the reports are sent and timed: on AWS the events
     function reads the streams on its own Lambda capacity and the postback path does not wait
@@ -442,9 +476,11 @@ def end_to_end(
                 retry=retry,
                 cut_off=cut_off,
                 recordings=recordings,
+                v2_share=v2_share,
                 system=started,
             )
     from bench.load import (
+        Routes,
         complete_reports,
         count_events,
         count_stored,
@@ -454,14 +490,21 @@ def end_to_end(
     )
     from local.bus import take_events
 
-    run_id = f"b{time.time_ns()}"
+    run_id = str(time.time_ns())[-11:]
     for stream in system.streams:  # on AWS they run on their own Lambda capacity (see below)
         stream.hold()
     recording = f"{system.callfire.url}/cloud/1/files/recording/bench"
-    reports = make_reports(count, run_id=run_id, recording_url=recording, recordings=recordings)
+    reports = make_reports(
+        count, run_id=run_id, recording_url=recording, recordings=recordings, v2_share=v2_share
+    )
     sends = plan(reports, duplicate=duplicate, retry=retry, cut_off=cut_off)
+    routes = Routes(
+        system.endpoints[LocalEndpoint.POSTBACK_URL],
+        system.endpoints.get(LocalEndpoint.WEBHOOK_URL, ""),
+        system.endpoints.get(LocalEndpoint.WEBHOOK_SECRET, ""),
+    )
     with contextlib.redirect_stdout(io.StringIO()):
-        result = send_all(system.endpoints[LocalEndpoint.POSTBACK_URL], sends, senders=senders)
+        result = send_all(routes, sends, senders=senders)
     counted = count_stored(
         system.client("dynamodb").scan,
         system.endpoints[LocalEndpoint.CALLS_TABLE],

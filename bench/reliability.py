@@ -35,6 +35,8 @@ from functions.adapters.archive import archive_key
 from functions.names import Env, Handler, LocalEndpoint
 from functions.postback import body as body_module
 from functions.postback.body import read_postback, unwrap_body
+from functions.postback.delivery import read_webhook
+from functions.postback.signature import signature_of
 from functions.reports import ReportRejected
 from local.callfire import Canned, wav_bytes
 from local.consumer import QueueConsumer
@@ -68,9 +70,9 @@ def post(url: str, body: bytes, headers: dict[str, str] | None = None) -> Answer
         return Answer(error.code, json.loads(error.read()))
 
 
-def archived(system: LocalSystem, prefix: str, request_id: str) -> bool:
+def archived(system: LocalSystem, prefix: str, request_id: str, extension: str = "xml") -> bool:
     today = datetime.now(UTC)
-    key = archive_key(prefix, today, request_id)
+    key = archive_key(prefix, today, request_id, extension)
     try:
         system.client("s3").head_object(Bucket=system.endpoints[LocalEndpoint.BUCKET], Key=key)
     except system.client("s3").exceptions.ClientError:
@@ -90,10 +92,15 @@ def call_item(system: LocalSystem, call_id: str, event_type: str = "call") -> di
     return item
 
 
-def read_path_peak(body: bytes, encoding: str | None) -> int:
+def read_path_peak(body: bytes, encoding: str | None, *, webhook: bool = False) -> int:
     tracemalloc.start()
     try:
-        read_postback(unwrap_body(body, encoding, 256 * 1024), None, datetime.now(UTC), 256 * 1024)
+        if webhook:
+            read_webhook(body, encoding, 256 * 1024)
+        else:
+            read_postback(
+                unwrap_body(body, encoding, 256 * 1024), None, datetime.now(UTC), 256 * 1024
+            )
     except ReportRejected:
         pass
     finally:
@@ -108,12 +115,17 @@ def corpus(system: LocalSystem) -> list[dict[str, Any]]:
     for name, answer_expected in sorted(expected.items()):
         body = (HOSTILE / name).read_bytes()
         headers = answer_expected.get("headers")
+        webhook = answer_expected.get("route") is not None
+        url = system.endpoints[LocalEndpoint.WEBHOOK_URL if webhook else LocalEndpoint.POSTBACK_URL]
         started = time.perf_counter()
-        answer = post(system.endpoints[LocalEndpoint.POSTBACK_URL], body, headers)
+        answer = post(url, body, {**(headers or {}), **_signed(system, body, answer_expected)})
         seconds = time.perf_counter() - started
+        request_id = answer.body.get("requestId", "")
         if answer.status == 200:
             kept = "stored"
-        elif archived(system, "rejected/", answer.body.get("requestId", "")):
+        elif answer.status == 403 and webhook:
+            kept = "nothing (unsigned)"
+        elif archived(system, "rejected/", request_id, "json" if webhook else "xml"):
             kept = "rejected/"
         else:
             kept = "NOT KEPT"
@@ -126,11 +138,25 @@ def corpus(system: LocalSystem) -> list[dict[str, Any]]:
                 "as expected": answer.status == answer_expected["status"],
                 "kept": kept,
                 "ms": seconds * 1000,
-                "read-path peak kB": read_path_peak(body, (headers or {}).get("content-encoding"))
+                "read-path peak kB": read_path_peak(
+                    body, (headers or {}).get("content-encoding"), webhook=webhook
+                )
                 / 1024,
             }
         )
     return rows
+
+
+def _signed(system: LocalSystem, body: bytes, expected: dict[str, Any]) -> dict[str, str]:
+    """A webhook body's headers: signed over its bytes, over other bytes, or not at all."""
+    if expected.get("route") is None or expected.get("signature") == "none":
+        return {}
+    signed = body + b" " if expected.get("signature") == "over-other-bytes" else body
+    secret = system.endpoints[LocalEndpoint.WEBHOOK_SECRET]
+    return {
+        "Content-Type": "application/json",
+        "X-CallFire-Signature": signature_of(secret, signed),
+    }
 
 
 def fresh_call(sample: str = "call_finished.xml") -> tuple[bytes, str]:

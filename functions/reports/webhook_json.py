@@ -148,7 +148,7 @@ def read_event(raw: str) -> Report | OtherEvent | RefusedEvent:
     ReportRejected when it is not JSON."""
     check_depth(raw)
     try:
-        value = _DECODER.decode(raw)
+        value = _LONG_INTEGERS.decode(raw)
     except (ValueError, RecursionError) as error:
         raise _not_json(error) from None
     return _event(value, _Envelope(None, None, None))
@@ -178,6 +178,11 @@ def _no_constant(name: str) -> None:
 
 
 _DECODER = json.JSONDecoder(
+    object_pairs_hook=_unique_names, parse_float=Decimal, parse_constant=_no_constant
+)
+"""Integers by the C scanner's own fast path; one past Python's 4300-digit limit for reading an
+int raises, and the body is read again with _LONG_INTEGERS."""
+_LONG_INTEGERS = json.JSONDecoder(
     object_pairs_hook=_unique_names,
     parse_float=Decimal,
     parse_int=_exact_integer,
@@ -192,6 +197,8 @@ _STEPS = {"[": 1, "{": 1, "]": -1, "}": -1}
 def check_depth(text: str) -> None:
     """Refuse nesting deeper than MAX_JSON_DEPTH before parsing: the standard parser's own limit
     is a RecursionError whose depth depends on the Python version and the stack in use."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return
     brackets = _NOT_BRACKETS.sub("", _STRINGS.sub("", text))
     if len(brackets) <= MAX_JSON_DEPTH:
         return
@@ -209,17 +216,24 @@ class _Malformed(ValueError):
 def _envelope(text: str) -> tuple[dict[str, Any], list[Any], list[tuple[int, int]]]:
     """The envelope's names (every value but `events` read), and each event with its span."""
     try:
-        return _read_envelope(text)
+        try:
+            return _read_envelope(text, _DECODER)
+        except ValueError as error:
+            if "integer string conversion" not in str(error):
+                raise
+            return _read_envelope(text, _LONG_INTEGERS)
     except (ValueError, RecursionError, IndexError) as error:
         raise _not_json(error) from None
 
 
-def _read_envelope(text: str) -> tuple[dict[str, Any], list[Any], list[tuple[int, int]]]:
+def _read_envelope(
+    text: str, decoder: json.JSONDecoder
+) -> tuple[dict[str, Any], list[Any], list[tuple[int, int]]]:
     pos = _skip(text, 0)
     if not text.startswith("{", pos):
-        _DECODER.decode(text)  # not JSON: its own error; JSON: not an envelope
+        decoder.decode(text)  # not JSON: its own error; JSON: not an envelope
         raise _no_events("the body is not a JSON object")
-    reader = _EnvelopeMembers(text)
+    reader = _EnvelopeMembers(text, decoder)
     pos = _skip(text, pos + 1)
     if text[pos] == "}":
         pos += 1
@@ -239,8 +253,9 @@ def _read_envelope(text: str) -> tuple[dict[str, Any], list[Any], list[tuple[int
 class _EnvelopeMembers:
     """The envelope object's members: every value read, the events array with each event's span."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, decoder: json.JSONDecoder) -> None:
         self.text = text
+        self.decoder = decoder
         self.fields: dict[str, Any] = {}
         self.values: list[Any] | None = None
         self.spans: list[tuple[int, int]] = []
@@ -268,20 +283,22 @@ class _EnvelopeMembers:
         if name in self.fields or (name == "events" and self.values is not None):
             raise _Malformed(f"the name {_shown(name)!r} appears twice in one object")
         if name == "events" and text[pos] == "[":
-            self.values, self.spans, pos = _array_with_spans(text, pos)
+            self.values, self.spans, pos = _array_with_spans(text, pos, self.decoder)
         else:
-            self.fields[name], pos = _DECODER.raw_decode(text, pos)
+            self.fields[name], pos = self.decoder.raw_decode(text, pos)
         return pos
 
 
-def _array_with_spans(text: str, pos: int) -> tuple[list[Any], list[tuple[int, int]], int]:
+def _array_with_spans(
+    text: str, pos: int, decoder: json.JSONDecoder
+) -> tuple[list[Any], list[tuple[int, int]], int]:
     values: list[Any] = []
     spans: list[tuple[int, int]] = []
     pos = _skip(text, pos + 1)
     if text[pos] == "]":
         return values, spans, pos + 1
     while True:
-        value, end = _DECODER.raw_decode(text, pos)
+        value, end = decoder.raw_decode(text, pos)
         values.append(value)
         spans.append((pos, end))
         pos = _skip(text, end)

@@ -38,6 +38,9 @@ def test_every_benchmark_row_runs_and_is_reported() -> None:
         "monthly bill: per million at 100 million",
     ):
         assert any(name.startswith(prefix) for name in names), prefix
+    v2 = [row for row in rows if row["name"].startswith("parse v2 ")]
+    assert len(v2) == 3
+    assert all(row["baseline"].endswith("json.loads") for row in v2), v2
     end_to_end = [row for row in rows if row["name"].startswith("end to end")]
     assert len(end_to_end) == 2
     assert all(row["result"].startswith("met: ") for row in end_to_end), end_to_end

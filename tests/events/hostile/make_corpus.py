@@ -307,6 +307,176 @@ add(
 )
 
 
+# v2 webhook deliveries (route /webhooks, signed with the stack's webhook secret unless said).
+
+
+def webhook(
+    name: str, body: str | bytes, status: int, error: str | None = None, **extra: object
+) -> None:
+    add(name, body, status, error, route="webhooks", **extra)
+
+
+def v2_call(call_id: object, **resource: object) -> dict[str, object]:
+    return {
+        "timestamp": 1469540830377,
+        "webhookId": 3749003,
+        "resourceType": "OutboundCall",
+        "eventType": "Finished",
+        "resource": {"id": call_id, "campaignId": 66600, "toNumber": "12132041238", **resource},
+    }
+
+
+def envelope(*events: object) -> str:
+    return json.dumps({"timestamp": 1469540830377, "webhookId": 3749003, "events": list(events)})
+
+
+webhook(
+    "json_deep_nesting_100000.json",
+    '{"events": [' + "[" * 100_000 + "]" * 100_000 + "]}",
+    400,
+    "not_well_formed",
+)
+webhook(
+    "json_deep_objects_10000.json",
+    envelope(v2_call(88000001)).replace(
+        '"toNumber"', '"deep": ' + '{"a":' * 10_000 + "1" + "}" * 10_000 + ', "toNumber"'
+    ),
+    400,
+    "not_well_formed",
+)
+webhook(
+    "json_nesting_within_limit.json",
+    envelope(v2_call(88000002)).replace(
+        '"toNumber"', '"deep": ' + '{"a":' * 50 + "1" + "}" * 50 + ', "toNumber"'
+    ),
+    200,
+    outcomes={"stored": 1},
+    stored={"callId": "88000002", "phoneNumber": "12132041238"},
+)
+webhook(
+    "json_huge_numbers.json",
+    envelope(v2_call(88000003)).replace(
+        '"toNumber"', '"huge": 1' + "0" * 5000 + ', "far": 1e999, "tiny": -1e-500, "toNumber"'
+    ),
+    200,
+    outcomes={"stored": 1},
+    stored={"callId": "88000003"},
+)
+webhook(
+    "json_id_above_2_to_the_64.json",
+    envelope(v2_call(18446744073709551617123)),
+    200,
+    outcomes={"stored": 1},
+    stored={"callId": "18446744073709551617123"},
+)
+webhook("json_id_too_long.json", envelope(v2_call(int("9" * 600))), 422, "unknown_report")
+webhook(
+    "json_duplicate_keys.json",
+    '{"events": [{"resourceType": "OutboundCall", "eventType": "Finished", "resource": {"id": 88000004, "id": 88000005}}]}',
+    400,
+    "not_well_formed",
+)
+webhook(
+    "json_duplicate_events.json",
+    '{"events": [], "events": [' + envelope(v2_call(88000006))[1:-1] + "]}",
+    400,
+    "not_well_formed",
+)
+webhook(
+    "json_invalid_utf8.json",
+    envelope(v2_call(88000007, note="caf\u00e9")).encode().replace(b"caf\\u00e9", b"caf\xe9"),
+    400,
+    "not_well_formed",
+)
+webhook("json_utf16.json", envelope(v2_call(88000008)).encode("utf-16"), 400, "not_well_formed")
+webhook(
+    "json_utf8_bom.json",
+    b"\xef\xbb\xbf" + envelope(v2_call(88000009)).encode(),
+    200,
+    outcomes={"stored": 1},
+)
+webhook(
+    "json_10000_events.json",
+    '{"events": [' + ",".join(["{}"] * 10_000) + "]}",
+    413,
+    "body_too_large",
+)
+webhook(
+    "json_over_limit.json",
+    envelope(v2_call(88000010, blob="x" * (LIMIT + 1))),
+    413,
+    "body_too_large",
+)
+webhook(
+    "json_wrong_types.json",
+    envelope(
+        v2_call(88000011, fromNumber=12132212384, inbound="no", labels="one", records={"id": 1}),
+        v2_call("eighty-eight"),
+        {"resourceType": "OutboundCall", "eventType": "Finished", "resource": []},
+        7,
+        None,
+    ),
+    200,
+    outcomes={"stored": 1, "refused": 4},
+    stored={
+        "callId": "88000011",
+        "extra": {
+            "fromNumber": 12132212384,
+            "inbound": "no",
+            "labels": "one",
+            "records": {"id": 1},
+        },
+    },
+)
+webhook("json_events_not_an_array.json", '{"events": {"0": {}}}', 400, "no_events")
+webhook(
+    "json_no_events.json",
+    '{"webhookId": 3749003, "resourceType": "OutboundCall"}',
+    400,
+    "no_events",
+)
+webhook("json_array_body.json", "[" + envelope(v2_call(88000012)) + "]", 400, "no_events")
+webhook("json_empty_events.json", '{"events": []}', 422, "unknown_report")
+webhook("json_nan.json", '{"events": [{"resource": {"id": NaN}}]}', 400, "not_well_formed")
+webhook(
+    "json_trailing_data.json",
+    envelope(v2_call(88000013)) + ' {"events": []}',
+    400,
+    "not_well_formed",
+)
+webhook("json_truncated.json", envelope(v2_call(88000014))[:-20], 400, "not_well_formed")
+webhook("json_xml_body.json", call("88000015"), 400, "not_well_formed")
+webhook(
+    "json_gzip_encoded.json.gz",
+    gzip.compress(envelope(v2_call(88000016)).encode(), mtime=0),
+    200,
+    outcomes={"stored": 1},
+    headers={"content-encoding": "gzip"},
+)
+webhook(
+    "json_other_resource_type.json",
+    envelope(
+        {
+            "timestamp": 1496758301033,
+            "webhookId": 77,
+            "resourceType": "ContactList",
+            "eventType": "ValidationFailed",
+            "resource": {"id": 1},
+        }
+    ),
+    200,
+    outcomes={"kept": 1},
+)
+webhook(
+    "json_signature_over_other_bytes.json",
+    envelope(v2_call(88000017)),
+    403,
+    "forbidden",
+    signature="over-other-bytes",
+)
+webhook("json_unsigned.json", envelope(v2_call(88000018)), 403, "forbidden", signature="none")
+
+
 def main() -> None:
     expected = {}
     for name, (body, answer) in BODIES.items():
