@@ -205,6 +205,7 @@ USER_FACING = (
     names.WebhookAttribute,
     names.RecordingEntry,
     names.RecordingStatus,
+    names.RecordingState,
     names.Prefix,
     names.ArchiveTag,
     names.Context,
