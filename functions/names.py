@@ -471,8 +471,9 @@ class LogKey:
     dashboard splits the counts by them, so that no metric is published per kind or reason."""
 
     OUTCOME: Final = "outcome"
-    """What became of the postback: `stored`, `duplicate`, `conflict`, `forbidden`, `rejected`,
-    `unavailable` or `failed`."""
+    """What became of the postback: `stored`, `updated`, `duplicate`, `conflict`, `forbidden`,
+    `rejected`, `unavailable` or `failed`; of a webhook delivery: `accepted`, `forbidden`,
+    `rejected`, `unavailable` or `failed`."""
     KIND: Final = "kind"
     """The report's kind (`call`, `text-sent`, `text-reply`, `campaign`)."""
     REASON: Final = "reason"

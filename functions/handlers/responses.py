@@ -141,7 +141,11 @@ _DELIVERY_METRICS = {
 
 def record_webhook_metrics(metrics: Metrics, outcome: DeliveryOutcome) -> None:
     """One count per event outcome, for the whole service only (a delivery mixes kinds); a
-    delivery refused, forbidden or not stored counts once, like a postback."""
+    delivery refused, forbidden or not stored counts once, like a postback. The delivery's status
+    and refusal reason ride along as metadata, as for postbacks."""
+    metrics.add_metadata(LogKey.OUTCOME, outcome.status.value)
+    if outcome.reason is not None:
+        metrics.add_metadata(LogKey.REASON, outcome.reason.value)
     if not outcome.results:
         if outcome.status in _DELIVERY_METRICS:
             name = _DELIVERY_METRICS[outcome.status]

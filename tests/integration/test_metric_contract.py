@@ -24,17 +24,20 @@ import pytest
 
 from functions.names import METRIC_DIMENSION_SETS, METRICS_NAMESPACE, Env, Handler, LogKey, Metric
 from functions.postback import body as body_module
+from functions.postback.delivery import EventResult
 from functions.postback.service import Status
+from functions.postback.webhooks import DeliveryStatus
 from functions.recordings.jobs import jobs_for
 from functions.recordings.service import CopyResult
 from functions.reports import CallReport, EventType, RejectReason
+from functions.webhook_registration.spec import desired_webhooks
 from infra.stack import STACK_NAME
-from local.callfire import Canned
+from local.callfire import LOCAL_PASSWORD, LOCAL_USERNAME, Canned
 from local.faults import failing
-from local.invoke import lambda_context, load_handler, reset_function_state
+from local.invoke import LocalLambdaContext, lambda_context, load_handler, reset_function_state
 from local.resources import ACCOUNT_ID, LocalResources
 from tests.events_out import stream_record
-from tests.helpers import REGION, event_body, later, recording_queue
+from tests.helpers import EVENTS, REGION, event_body, later, recording_queue
 from tests.infra.deployed import Deployed
 from tests.infra.metric_reads import (
     AWS_PUBLISHED,
@@ -44,7 +47,7 @@ from tests.infra.metric_reads import (
     log_queries,
     metric_reads,
 )
-from tests.integration.conftest import PostbackClient
+from tests.integration.conftest import PostbackClient, WebhookClient
 from tests.integration.test_postback_handler import unique
 from tests.integration.test_recordings_handler import (  # noqa: F401 - fixtures used by name
     API_KEY,
@@ -232,6 +235,108 @@ def drive_events(
     reset_function_state(keep_clients=True)
 
 
+def v2_event(name: str, **resource: Any) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EVENTS / "v2" / name).read_text())["events"][0]
+    event["resource"] = {**event["resource"], **resource}
+    return event
+
+
+def delivery(*events: Any) -> bytes:
+    return json.dumps({"timestamp": 1, "webhookId": 9, "events": list(events)}).encode()
+
+
+def drive_webhooks(
+    webhooks: WebhookClient,
+    postback: PostbackClient,
+    capture: Capture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every webhook delivery status and event result, through the real handler; and the postback
+    that joins a v2 campaign (`updated`)."""
+
+    def outcome(covers: set[object], body: bytes, status: int, **signing: Any) -> set[str]:
+        answer = webhooks.post(body, **signing)
+        assert answer.status == status, (covers, answer.body)
+        capture.emitted.covered.update(covers)
+        return metric_names(capture.take(Handler.WEBHOOKS))
+
+    call_id = int(unique(b"1")[1])
+    call = v2_event("outbound_call_finished_with_recordings.json", id=call_id)
+    names = outcome({DeliveryStatus.ACCEPTED, EventResult.STORED}, delivery(call), 200)
+    assert Metric.RECORDINGS_QUEUED in names
+    outcome({EventResult.DUPLICATE}, delivery(call), 200)
+    newer = {**call, "resource": {**call["resource"], "modified": call["resource"]["modified"] + 1}}
+    assert Metric.REPORTS_UPDATED in outcome({EventResult.UPDATED}, delivery(newer), 200)
+    older = {**call, "resource": {**call["resource"], "state": "OLDER"}}
+    outcome({EventResult.CONFLICT}, delivery(older), 200)
+    low = {"timestamp": 1700000000000 + call_id % 1000, "resourceType": "LowBalance",
+           "eventType": "Finished", "resource": {}}  # fmt: skip
+    names = outcome({EventResult.KEPT, EventResult.REFUSED}, delivery(low, 7), 200)
+    assert Metric.LOW_BALANCE_EVENTS in names
+    outcome({DeliveryStatus.FORBIDDEN}, delivery(call), 403, signature="forged")
+    limit = int(webhooks.function.environment[Env.MAX_BODY_BYTES])
+    for reason, body, status in (
+        (RejectReason.TOO_LARGE, b'{"events": [], "x": "' + b" " * limit + b'"}', 413),
+        (RejectReason.NOT_WELL_FORMED, b"{", 400),
+        (RejectReason.NO_EVENTS, b"{}", 400),
+        (RejectReason.UNKNOWN_REPORT, b'{"events": []}', 422),
+    ):
+        outcome({DeliveryStatus.REJECTED, reason}, body, status)
+    fresh = v2_event("outbound_call_finished.json", id=call_id + 1)
+    with failing("dynamodb", "PutItem", "ProvisionedThroughputExceededException"):
+        outcome({DeliveryStatus.UNAVAILABLE}, delivery(fresh), 503)
+    with monkeypatch.context() as patch:
+        patch.setattr("functions.postback.webhooks.read_webhook", _broken)
+        outcome({DeliveryStatus.FAILED}, delivery(fresh), 500)
+    broadcast = v2_event("call_broadcast_finished.json", id=call_id)
+    outcome(set(), delivery(broadcast), 200)
+    legacy = event_body("campaign_finished.xml").replace(b"22222", str(call_id).encode())
+    answer = postback.post(legacy)
+    assert answer.body["status"] == "updated", answer.body
+    capture.emitted.covered.add(Status.UPDATED)
+    assert Metric.REPORTS_UPDATED in metric_names(capture.take(Handler.POSTBACK))
+
+
+def _broken(*_: Any) -> Any:
+    raise RuntimeError("a bug in the reader")
+
+
+def drive_health(
+    webhooks: WebhookClient,
+    recordings: Recordings,  # noqa: F811
+    capture: Capture,
+    aws: Callable[[str], Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The hourly webhook check, through its real handler against the stand-in CallFire: one
+    webhook missing, found (`WebhooksUnhealthy`) and repaired (`WebhooksRepaired`)."""
+    name = "metric-contract/callfire-api-credentials"
+    value = json.dumps({"username": LOCAL_USERNAME, "password": LOCAL_PASSWORD})
+    aws("secretsmanager").create_secret(Name=name, SecretString=value)
+    callback = "https://receiver.example/webhooks"
+    for spec in desired_webhooks(STACK_NAME)[1:]:
+        recordings.callfire.webhooks[len(recordings.callfire.webhooks) + 1] = {
+            "id": len(recordings.callfire.webhooks) + 1,
+            **spec.body(callback, webhooks.secret),
+        }
+    for variable, setting in {
+        Env.WEBHOOK_URL: callback,
+        Env.WEBHOOK_NAME_PREFIX: STACK_NAME,
+        Env.CALLFIRE_V2_BASE_URL: recordings.callfire.url,
+        Env.CALLFIRE_API_CREDENTIALS_SECRET_ARN: f"arn:aws:secretsmanager:{REGION}:"
+        f"{ACCOUNT_ID}:secret:{name}",
+        Env.REPAIR_WEBHOOKS: "true",
+        Env.WEBHOOK_SECRET_ARN: webhooks.function.environment[Env.WEBHOOK_SECRET_ARN],
+    }.items():
+        monkeypatch.setenv(variable, setting)
+    reset_function_state(keep_clients=True)
+    handler = load_handler(Handler.WEBHOOK_HEALTH)
+    result = handler({}, LocalLambdaContext("WebhookHealth", 256, 120, REGION))
+    assert len(result["repaired"]) == 1, result
+    names = metric_names(capture.take(Handler.WEBHOOK_HEALTH))
+    assert {Metric.WEBHOOKS_UNHEALTHY, Metric.WEBHOOKS_REPAIRED} <= names
+
+
 @pytest.fixture(scope="module")
 def runs() -> dict[str, Emitted]:
     return {}
@@ -242,8 +347,10 @@ def emitted(
     runs: dict[str, Emitted],
     *,
     postback: PostbackClient,
+    webhooks: WebhookClient,
     recordings: Recordings,  # noqa: F811
     resources: LocalResources,
+    aws: Callable[[str], Any],
     capsys: pytest.CaptureFixture[str],
     log_output: list[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -255,6 +362,8 @@ def emitted(
         drive_recordings(recordings, capture)  # first: the postbacks queue jobs of their own
         drive_postback(postback, capture, monkeypatch)
         drive_events(resources, capture, monkeypatch)
+        drive_webhooks(webhooks, postback, capture, monkeypatch)
+        drive_health(webhooks, recordings, capture, aws, monkeypatch)
         runs["all"] = capture.emitted
     return runs["all"]
 
@@ -265,7 +374,7 @@ def deployed(template: dict[str, Any]) -> Deployed:
 
 
 def test_the_scenarios_cover_every_outcome(emitted: Emitted) -> None:
-    outcomes = {*Status, *RejectReason, *CopyResult}
+    outcomes = {*Status, *RejectReason, *CopyResult, *DeliveryStatus, *EventResult}
 
     assert outcomes - emitted.covered == set(), "add a scenario for each new outcome"
 
@@ -298,10 +407,17 @@ def satisfied(read: MetricRead, published: set[Published]) -> bool:
     )
 
 
+@pytest.fixture(scope="module")
+def deployed_v2(v2_template: dict[str, Any]) -> Deployed:
+    """The stack with v2 webhooks registered (and their hourly check, with its alarm)."""
+    return Deployed(v2_template, STACK_NAME)
+
+
+@pytest.mark.parametrize("configuration", ["defaults", "v2"])
 def test_every_metric_an_alarm_or_widget_reads_is_published(
-    emitted: Emitted, deployed: Deployed
+    emitted: Emitted, deployed: Deployed, deployed_v2: Deployed, configuration: str
 ) -> None:
-    reads = metric_reads(deployed)
+    reads = metric_reads(deployed if configuration == "defaults" else deployed_v2)
     published_metrics = emitted.published()
     ours = [read for read in reads if read.namespace == METRICS_NAMESPACE]
 

@@ -19,8 +19,8 @@ from local.resources import ACCOUNT_ID
 from tests.helpers import EVENTS, REGION
 from tests.integration.conftest import WebhookClient
 from tests.integration.test_recordings_handler import (  # noqa: F401 - fixtures
+    API_KEY,
     Recordings,
-    api_key_arn,
     port_of,
     recordings,
     servers,
@@ -28,6 +28,15 @@ from tests.integration.test_recordings_handler import (  # noqa: F401 - fixtures
 
 CREDENTIALS_NAME = "recordings-tests/callfire-api-credentials"
 AUTHORIZATION = "Basic " + base64.b64encode(f"{LOCAL_USERNAME}:{LOCAL_PASSWORD}".encode()).decode()
+
+
+@pytest.fixture(scope="module")
+def api_key_arn(aws: Callable[[str], Any]) -> str:
+    """The recordings harness's API key secret, under a name of this module's own (moto's
+    state is shared by the session)."""
+    name = "v2-recordings-tests/callfire-api-key"
+    aws("secretsmanager").create_secret(Name=name, SecretString=API_KEY)
+    return f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:{name}"
 
 
 @pytest.fixture(scope="module")
