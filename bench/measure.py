@@ -88,13 +88,14 @@ def parse_v2(number: int = 2000, repeat: int = 9) -> dict[str, Pair]:
     from functions.names import DEFAULT_MAX_BODY_BYTES
     from functions.postback.delivery import read_webhook
     from functions.reports import CallReport, CampaignReport
-    from functions.reports.items import check_item_size, to_item
+    from functions.reports.items import fit_item, to_item
 
     def read(body: bytes) -> None:
         for event in read_webhook(body, None, DEFAULT_MAX_BODY_BYTES).events:
             if isinstance(event.content, CallReport | CampaignReport):
-                item = to_item(event.content, raw=event.raw, received_at="2026-01-01T00:00:00.000Z")
-                check_item_size(item)
+                fit_item(
+                    to_item(event.content, raw=event.raw, received_at="2026-01-01T00:00:00.000Z")
+                )
 
     results = {}
     for name in V2_DOCUMENTED:

@@ -19,7 +19,7 @@ RUNTIME_REQUIREMENTS = FUNCTIONS_DIR / "requirements.txt"
 LAMBDA_PYTHON_VERSION = "3.13"
 LAMBDA_PLATFORM = "manylinux2014_aarch64"
 _NOT_SHIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", "requirements.txt")
-AWS_SERVICES = ("dynamodb", "events", "s3", "secretsmanager", "sqs")
+AWS_SERVICES = ("dynamodb", "events", "s3", "secretsmanager", "sns", "sqs")
 """The AWS services the functions call. The bundled botocore keeps only their models: the other
 four hundred-odd services are about 25 MB that no function ever loads."""
 

@@ -75,6 +75,7 @@ ENDPOINT_VARIABLES = {
     "s3": "AWS_ENDPOINT_URL_S3",
     "sqs": "AWS_ENDPOINT_URL_SQS",
     "secretsmanager": "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+    "sns": "AWS_ENDPOINT_URL_SNS",
 }
 """botocore's per-service endpoint variables (its service id, upper case, spaces as `_`)."""
 

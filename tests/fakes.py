@@ -100,7 +100,8 @@ class InMemoryReportStore:
             raise StorageUnavailable("ThrottlingException")
         self.deliveries[self.key_of(item)] += 1
 
-    def current(self, item: ReportItem) -> Mapping[str, Any] | None:
+    def current(self, item: ReportItem, *, deadline: float) -> Mapping[str, Any] | None:
+        self.deadlines.append(deadline)
         if self.down:
             raise StorageUnavailable("ProvisionedThroughputExceededException")
         stored = self.items.get(self.key_of(item))
@@ -109,10 +110,15 @@ class InMemoryReportStore:
         return {**stored.attributes, Item.DELIVERIES: self.deliveries[self.key_of(item)]}
 
     def replace(
-        self, item: ReportItem, stored: Mapping[str, Any], attributes: Mapping[str, Any]
+        self,
+        item: ReportItem,
+        stored: Mapping[str, Any],
+        attributes: Mapping[str, Any],
+        *,
+        deadline: float,
     ) -> bool:
         """As DynamoDB's conditional update: only while `version` is what was read."""
-        now = self.current(item)
+        now = self.current(item, deadline=deadline)
         if now is None or now.get(Item.VERSION) != stored.get(Item.VERSION):
             return False
         kept = {name: value for name, value in attributes.items() if name != Item.DELIVERIES}
@@ -156,8 +162,10 @@ class InMemoryEvents:
 
     events: dict[str, str] = field(default_factory=dict)
     down: bool = False
+    deadlines: list[float] = field(default_factory=list)
 
-    def keep_event(self, key: str, event: str, *, received_at: datetime) -> bool:
+    def keep_event(self, key: str, event: str, *, received_at: datetime, deadline: float) -> bool:
+        self.deadlines.append(deadline)
         if self.down:
             raise ArchiveUnavailable("SlowDown")
         if key in self.events:
@@ -170,8 +178,10 @@ class InMemoryEvents:
 class RecordedNotifier:
     messages: list[tuple[str, str]] = field(default_factory=list)
     down: bool = False
+    deadlines: list[float] = field(default_factory=list)
 
-    def notify(self, subject: str, message: str) -> None:
+    def notify(self, subject: str, message: str, *, deadline: float) -> None:
+        self.deadlines.append(deadline)
         if self.down:
             raise NotificationUnavailable("InternalError")
         self.messages.append((subject, message))

@@ -314,9 +314,7 @@ class _Replayer:
         stores = DeliveryStore(self.store, events)
         results: set[str] = set()
         for event in delivery.events:
-            outcome = stores.store_event(
-                event, received_at=archived.received_at, deadline=soon()
-            )
+            outcome = stores.store_event(event, received_at=archived.received_at, deadline=soon())
             if (
                 outcome.result in (EventResult.STORED, EventResult.UPDATED)
                 and isinstance(outcome.report, CallReport)
@@ -377,7 +375,7 @@ def remapped(old: dict[str, Any], raw: str, postback_raw: str | None = None) -> 
         }
     if postback_raw is not None:
         legacy = _read_again(postback_raw, old[Item.RECEIVED_AT], v2=False)
-        new = with_legacy_campaign(new, fit_item(legacy).attributes)
+        new = with_legacy_campaign(new, legacy.attributes)
     if CallAttribute.RECORDINGS in new:
         before = old.get(CallAttribute.RECORDINGS, [])
         new[CallAttribute.RECORDINGS] = [

@@ -69,11 +69,13 @@ class S3BodyArchive:
             raise ArchiveUnavailable(error_code(error)) from error
         return key
 
-    def keep_event(self, key: str, event: str, *, received_at: datetime) -> bool:
+    def keep_event(self, key: str, event: str, *, received_at: datetime, deadline: float) -> bool:
         """Written once (`If-None-Match: *`): the same event delivered again leaves one object and
         one version in the versioned bucket."""
         try:
-            self._client.put_object(
+            self._s3.call(
+                "put_object",
+                deadline,
                 Bucket=self._bucket,
                 Key=key,
                 Body=event.encode("utf-8"),

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from botocore.exceptions import BotoCoreError, ClientError
 
-from functions.adapters.aws import error_code
+from functions.adapters.aws import AwsService, error_code
 from functions.failures import NotificationUnavailable
 
 MAX_SUBJECT_CHARS = 100
@@ -14,14 +12,16 @@ MAX_SUBJECT_CHARS = 100
 
 
 class SnsAlarmNotifier:
-    def __init__(self, client: Any, topic_arn: str) -> None:
-        self._client = client
+    def __init__(self, sns: AwsService, topic_arn: str) -> None:
+        self._sns = sns
         self._topic_arn = topic_arn
 
-    def notify(self, subject: str, message: str) -> None:
+    def notify(self, subject: str, message: str, *, deadline: float) -> None:
         printable = "".join(ch if " " <= ch <= "~" else "?" for ch in subject)
         try:
-            self._client.publish(
+            self._sns.call(
+                "publish",
+                deadline,
                 TopicArn=self._topic_arn,
                 Subject=printable[:MAX_SUBJECT_CHARS],
                 Message=message,

@@ -1,5 +1,6 @@
 """Bodies of stored reports whose items are too large to hold them: `raw/<sha256>.xml`, written
-once (the key is the content's digest, so an object already there holds the same body)."""
+once (the key is the content's digest, so an object already there holds the same body);
+`raw/<sha256>.json` for a v2 webhook event."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ from functions.adapters.aws import AwsService, error_code
 from functions.failures import StorageUnavailable
 
 _ALREADY_THERE = {"PreconditionFailed", "412", "ConditionalRequestConflict"}
+
+
+def _content_type(key: str) -> str:
+    kind = "json" if key.endswith(".json") else "xml"
+    return f"application/{kind}; charset=utf-8"
 
 
 class S3RawBodies:
@@ -25,7 +31,7 @@ class S3RawBodies:
                 Bucket=self._bucket,
                 Key=key,
                 Body=text.encode("utf-8"),
-                ContentType="application/xml; charset=utf-8",
+                ContentType=_content_type(key),
                 IfNoneMatch="*",
             )
         except ClientError as error:

@@ -11,6 +11,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.handlers.logs import leave_out_what_lambda_says
 from functions.names import METRICS_NAMESPACE, SERVICE_NAME, Metric
 from functions.webhook_registration.health import check_webhooks
 from functions.wiring.webhook_health import health_check, webhook_manager, webhook_secret
@@ -27,10 +28,14 @@ def lambda_handler(
     event: dict[str, Any],  # noqa: ARG001 - the schedule's event says nothing the check needs
     context: LambdaContext,
 ) -> dict[str, Any]:
+    leave_out_what_lambda_says(logger)
     metrics.clear_metrics()  # with POWERTOOLS_METRICS_DISABLED, Powertools never flushes them
     deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - SAFETY_SECONDS
     report = check_webhooks(
-        webhook_manager(), health_check(), secret=webhook_secret(), deadline=deadline
+        webhook_manager(deadline=deadline),
+        health_check(),
+        secret=webhook_secret(deadline=deadline),
+        deadline=deadline,
     )
     metrics.add_metric(
         name=Metric.WEBHOOKS_UNHEALTHY, unit=MetricUnit.Count, value=report.unhealthy

@@ -14,18 +14,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.handlers.logs import leave_out_what_lambda_says
 from functions.handlers.responses import record_webhook_metrics, webhook_answer
 from functions.names import METRICS_NAMESPACE, SERVICE_NAME, Route
 from functions.postback.webhooks import WebhookRequest
-from functions.wiring.webhooks import webhook_service
+from functions.wiring.webhooks import ANSWER_SECONDS, webhook_service
 
 logger = Logger(service=SERVICE_NAME)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
 app = APIGatewayHttpResolver()
-
-ANSWER_MARGIN_SECONDS = 3.0
-"""Stop storing events this long before the function's timeout, so that CallFire still gets an
-answer (503: send the delivery again) and the body is kept in unstored/."""
 
 
 @app.post(Route.WEBHOOKS)
@@ -53,8 +50,9 @@ def _body(event: APIGatewayProxyEventV2) -> bytes | str:
 
 
 def _deadline(context: LambdaContext) -> float:
-    remaining = context.get_remaining_time_in_millis() / 1000
-    return time.monotonic() + max(remaining - ANSWER_MARGIN_SECONDS, 0.5)
+    """When the service must be done (its archive included): the invocation's remaining time,
+    less the answer's."""
+    return time.monotonic() + context.get_remaining_time_in_millis() / 1000 - ANSWER_SECONDS
 
 
 @logger.inject_lambda_context(
@@ -62,5 +60,6 @@ def _deadline(context: LambdaContext) -> float:
 )
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    leave_out_what_lambda_says(logger)
     metrics.clear_metrics()  # with POWERTOOLS_METRICS_DISABLED, Powertools never flushes them
     return app.resolve(event, context)

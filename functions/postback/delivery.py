@@ -13,7 +13,7 @@ from functions.postback.body import iso_utc, unwrap_body
 from functions.postback.ports import EventArchive, ReportStore
 from functions.postback.store_once import Stored, store_once
 from functions.reports import Report, ReportRejected
-from functions.reports.items import check_item_size, to_item
+from functions.reports.items import fit_item, to_item
 from functions.reports.webhook_json import (
     Delivery,
     DeliveryEvent,
@@ -95,8 +95,11 @@ class DeliveryStore:
         self._store = store
         self._events = events
 
-    def store_event(self, event: DeliveryEvent, *, received_at: datetime) -> EventOutcome:
-        """Raises StorageUnavailable or ArchiveUnavailable; everything else is an outcome."""
+    def store_event(
+        self, event: DeliveryEvent, *, received_at: datetime, deadline: float
+    ) -> EventOutcome:
+        """Raises StorageUnavailable or ArchiveUnavailable (nothing ends past `deadline`, a
+        time.monotonic() value); everything else is an outcome."""
         content = event.content
         if isinstance(content, RefusedEvent):
             return EventOutcome(
@@ -104,12 +107,13 @@ class DeliveryStore:
             )
         if isinstance(content, OtherEvent):
             key = event_key(content, event.index, received_at)
-            new = self._events.keep_event(key, event.raw, received_at=received_at)
+            new = self._events.keep_event(
+                key, event.raw, received_at=received_at, deadline=deadline
+            )
             result = EventResult.KEPT if new else EventResult.DUPLICATE
             return EventOutcome(event.index, result, other=content, key=key)
-        item = to_item(content, raw=event.raw, received_at=iso_utc(received_at))
         try:
-            check_item_size(item)
+            item = fit_item(to_item(content, raw=event.raw, received_at=iso_utc(received_at)))
         except ReportRejected as refusal:
             return EventOutcome(
                 event.index,
@@ -118,4 +122,5 @@ class DeliveryStore:
                 reason=refusal.reason.value,
                 detail=refusal.detail,
             )
-        return EventOutcome(event.index, _RESULTS[store_once(self._store, item)], report=content)
+        stored = store_once(self._store, item, deadline=deadline)
+        return EventOutcome(event.index, _RESULTS[stored], report=content)

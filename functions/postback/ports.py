@@ -27,13 +27,18 @@ class ReportStore(Protocol):
         """Add one to the stored item's `deliveries`. Raises StorageUnavailable."""
         ...
 
-    def current(self, item: ReportItem) -> Mapping[str, Any] | None:
+    def current(self, item: ReportItem, *, deadline: float) -> Mapping[str, Any] | None:
         """The item stored under `item`'s key (read consistently), as plain values; None when
         there is none. Raises StorageUnavailable."""
         ...
 
     def replace(
-        self, item: ReportItem, stored: Mapping[str, Any], attributes: Mapping[str, Any]
+        self,
+        item: ReportItem,
+        stored: Mapping[str, Any],
+        attributes: Mapping[str, Any],
+        *,
+        deadline: float,
     ) -> bool:
         """Write `attributes` over the stored item, only if it is still the version `stored`
         was read at; False when it changed meanwhile (or is gone). Attributes that did not
@@ -64,14 +69,14 @@ class BodyArchive(Protocol):
 
 
 class EventArchive(Protocol):
-    def keep_event(self, key: str, event: str, *, received_at: datetime) -> bool:
+    def keep_event(self, key: str, event: str, *, received_at: datetime, deadline: float) -> bool:
         """Store one webhook event's JSON at `key` unless an object is there already; True when
         it was written now. Raises ArchiveUnavailable."""
         ...
 
 
 class AlarmNotifier(Protocol):
-    def notify(self, subject: str, message: str) -> None:
+    def notify(self, subject: str, message: str, *, deadline: float) -> None:
         """Tell the people watching the alarm topic. Raises NotificationUnavailable."""
         ...
 

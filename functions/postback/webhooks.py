@@ -6,6 +6,10 @@ signature; after it, every event is on its item, in `events/`, or its delivery i
 (`rejected/` for refused and conflicting events, `unstored/` when something could not be written)
 before the answer; nothing is answered 2xx before every event of the delivery is durably kept. A
 delivery half-stored (503) and sent again stores the rest: what was stored counts a delivery.
+
+Time is part of that promise, as for postbacks: every outside call ends by the request's deadline,
+and the work (the secret, each event) stops `archive_seconds` before it, so that a slow AWS or a
+delivery of many events ends with its body in `unstored/` and a 503, not in a function timeout.
 """
 
 from __future__ import annotations
@@ -65,7 +69,8 @@ class WebhookRequest:
     request_id: str
     received_at: datetime
     deadline: float
-    """A `clock()` value by which the answer must be on its way."""
+    """A `clock()` value (time.monotonic()) by which the service must be done, its archive
+    included: the answer is on its way then."""
     content_encoding: str | None = None
 
 
@@ -101,19 +106,26 @@ class WebhookService:
         queue: RecordingQueue,
         notifier: AlarmNotifier,
         max_body_bytes: int,
+        archive_seconds: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`archive_seconds`: how long archiving a delivery may take (one attempt); the work
+        before it stops that long before the request's deadline."""
         self._secret = secret
         self._delivery_store = DeliveryStore(store, events)
         self._archive = archive
         self._queue = queue
         self._notifier = notifier
         self._max_body_bytes = max_body_bytes
+        self._archive_seconds = archive_seconds
         self._clock = clock
+
+    def _work_deadline(self, request: WebhookRequest) -> float:
+        return request.deadline - self._archive_seconds
 
     def receive(self, request: WebhookRequest) -> DeliveryOutcome:
         try:
-            secret = self._secret.value()
+            secret = self._secret.value(deadline=self._work_deadline(request))
         except SecretUnavailable as error:
             logger.error("webhook secret unreadable", extra={"error": error.code})
             return DeliveryOutcome(
@@ -140,13 +152,16 @@ class WebhookService:
         logger.append_keys(webhookId=delivery.webhook_id, events=len(delivery.events))
         outcomes: list[EventOutcome] = []
         tally = _Tally(len(delivery.events))
+        work = self._work_deadline(request)
         for event in delivery.events:
-            if self._clock() >= request.deadline:
+            if self._clock() >= work:
                 logger.error("out of time; the rest waits for the delivery to be sent again")
                 return self._archive_unstored(request, OUT_OF_TIME, DeliveryStatus.UNAVAILABLE)
             try:
-                outcome = self._delivery_store.store_event(event, received_at=request.received_at)
-                self._follow_up(outcome, tally)
+                outcome = self._delivery_store.store_event(
+                    event, received_at=request.received_at, deadline=work
+                )
+                self._follow_up(outcome, tally, work)
             except (StorageUnavailable, ArchiveUnavailable, NotificationUnavailable) as error:
                 logger.error("event not stored", extra={"error": error.code, "event": event.index})
                 return self._archive_unstored(request, error.code, DeliveryStatus.UNAVAILABLE)
@@ -154,10 +169,10 @@ class WebhookService:
             tally.results[outcome.result] += 1
         return self._answer(request, outcomes, tally)
 
-    def _follow_up(self, outcome: EventOutcome, tally: _Tally) -> None:
+    def _follow_up(self, outcome: EventOutcome, tally: _Tally, deadline: float) -> None:
         """What a stored event asks for next: its recordings queued, a low balance told."""
         if outcome.low_balance:
-            self._notify_low_balance(outcome)
+            self._notify_low_balance(outcome, deadline)
             tally.low_balance += 1
         report = outcome.report
         if outcome.result not in _COPIES_RECORDINGS or not isinstance(report, CallReport):
@@ -166,7 +181,7 @@ class WebhookService:
         if not jobs:
             return
         try:
-            self._queue.enqueue(jobs)
+            self._queue.enqueue(jobs, deadline=deadline)
         except QueueUnavailable as error:
             logger.error(
                 "report stored; recordings left PENDING, not queued",
@@ -176,7 +191,7 @@ class WebhookService:
             return
         tally.recordings_queued += len(jobs)
 
-    def _notify_low_balance(self, outcome: EventOutcome) -> None:
+    def _notify_low_balance(self, outcome: EventOutcome, deadline: float) -> None:
         """Every delivery of a LowBalance event is told (CallFire stops dialing when the balance
         runs out): a delivery sent again after a failure here is told then."""
         other = outcome.other
@@ -189,6 +204,7 @@ class WebhookService:
             + (f" from webhook {other.webhook_id}" if other.webhook_id else "")
             + ". CallFire stops dialing when the account's balance runs out: add funds in "
             f"CallFire. The event is kept in the receiver's bucket at {outcome.key}.",
+            deadline=deadline,
         )
         logger.warning("low balance told", extra={"s3Key": outcome.key})
 
@@ -261,6 +277,7 @@ class WebhookService:
             content_encoding=request.content_encoding,
             reason=reason,
             detail=detail,
+            deadline=request.deadline,
             extension=JSON,
         )
 

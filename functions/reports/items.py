@@ -93,10 +93,10 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def body_key(raw: str) -> str:
+def body_key(raw: str, extension: str = "xml") -> str:
     """Where a body too large for its item is kept: named by its content, so that the same body
-    delivered again is the same object."""
-    return f"{Prefix.RAW}{sha256(raw)}.xml"
+    delivered again is the same object (`.xml` a postback, `.json` a v2 webhook event)."""
+    return f"{Prefix.RAW}{sha256(raw)}.{extension}"
 
 
 def body_sha256(attributes: Mapping[str, Any]) -> str:
@@ -104,7 +104,7 @@ def body_sha256(attributes: Mapping[str, Any]) -> str:
     Two deliveries are the same report when these are equal."""
     key = attributes.get(Item.RAW_S3_KEY)
     if isinstance(key, str) and key.startswith(Prefix.RAW):
-        return key.removeprefix(Prefix.RAW).removesuffix(".xml")
+        return key.removeprefix(Prefix.RAW).partition(".")[0]
     return sha256(str(attributes.get(Item.RAW, "")))
 
 
@@ -281,11 +281,15 @@ def fit_item(item: ReportItem) -> ReportItem:
         return item
     attributes = dict(item.attributes)
     raw = attributes.pop(Item.RAW)
-    attributes[Item.RAW_S3_KEY] = body_key(raw)
+    attributes[Item.RAW_S3_KEY] = body_key(raw, _body_extension(attributes))
     trimmed = _trim(attributes, room)
     if trimmed:
         attributes[Item.TRIMMED] = trimmed
     return ReportItem(item.table, item.key, attributes, body_in_bucket=raw)
+
+
+def _body_extension(attributes: Mapping[str, Any]) -> str:
+    return "json" if attributes.get(Item.SOURCE) == Source.V2_WEBHOOK else "xml"
 
 
 def _trim(attributes: dict[str, Any], room: int) -> list[str]:

@@ -39,6 +39,6 @@ class CallfireWebhooks(Protocol):
 
 
 class SecretSource(Protocol):
-    def secret_string(self, secret_arn: str) -> str:
-        """The secret's current string value. Raises SecretUnavailable."""
+    def secret_string(self, secret_arn: str, *, deadline: float) -> str:
+        """The secret's current string value, read by `deadline`. Raises SecretUnavailable."""
         ...

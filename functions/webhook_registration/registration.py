@@ -129,8 +129,8 @@ class WebhookRegistration:
         return {"PhysicalResourceId": existing, "Data": _data(request)}
 
     def _ensure(self, request: WebhookRequest, deadline: float) -> None:
-        credentials = self._credentials(request)
-        secret = self._read(request.webhook_secret_arn, "webhook secret")
+        credentials = self._credentials(request, deadline)
+        secret = self._read(request.webhook_secret_arn, "webhook secret", deadline)
         redact = Redactor([credentials.username, credentials.password, secret])
         manager = self._manager(request, credentials)
         specs = desired_webhooks(request.name_prefix)
@@ -152,7 +152,7 @@ class WebhookRegistration:
         specs = desired_webhooks(request.name_prefix)
         names = [spec.name for spec in specs]
         try:
-            credentials = self._credentials(request)
+            credentials = self._credentials(request, deadline)
         except RegistrationFailed as failure:
             logger.warning(
                 "the webhooks stay in CallFire: they could not be deleted",
@@ -178,8 +178,8 @@ class WebhookRegistration:
             clock=self._clock,
         )
 
-    def _credentials(self, request: WebhookRequest) -> Credentials:
-        text = self._read(request.credentials_secret_arn, "CallFire API credentials")
+    def _credentials(self, request: WebhookRequest, deadline: float) -> Credentials:
+        text = self._read(request.credentials_secret_arn, "CallFire API credentials", deadline)
         try:
             return read_credentials(text)
         except InvalidCredentials as error:
@@ -189,9 +189,9 @@ class WebhookRegistration:
                 "your CallFire API credentials."
             ) from None
 
-    def _read(self, secret_arn: str, what: str) -> str:
+    def _read(self, secret_arn: str, what: str, deadline: float) -> str:
         try:
-            value = self._secrets.secret_string(secret_arn)
+            value = self._secrets.secret_string(secret_arn, deadline=deadline)
         except SecretUnavailable as error:
             raise RegistrationFailed(
                 f"The secret {secret_arn} ({what}) could not be read: {error.code}. Check it "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from functools import cache
 
-from functions.adapters.aws import LazyClient
+from functions.adapters.aws import aws_service
 from functions.adapters.callfire_v2 import CallfireV2Webhooks
 from functions.adapters.secrets import CachedSecret
 from functions.credentials import read_credentials
@@ -27,20 +27,20 @@ def health_check() -> HealthCheck:
 @cache
 def _credentials_secret() -> CachedSecret:
     return CachedSecret(
-        LazyClient("secretsmanager"), os.environ[Env.CALLFIRE_API_CREDENTIALS_SECRET_ARN]
+        aws_service("secretsmanager"), os.environ[Env.CALLFIRE_API_CREDENTIALS_SECRET_ARN]
     )
 
 
-def webhook_manager() -> WebhookManager:
+def webhook_manager(*, deadline: float) -> WebhookManager:
     """Raises SecretUnavailable or InvalidCredentials."""
-    credentials = read_credentials(_credentials_secret().value())
+    credentials = read_credentials(_credentials_secret().value(deadline=deadline))
     base_url = os.environ.get(Env.CALLFIRE_V2_BASE_URL) or DEFAULT_CALLFIRE_V2_BASE_URL
     return WebhookManager(CallfireV2Webhooks(base_url, credentials))
 
 
-def webhook_secret() -> str | None:
+def webhook_secret(*, deadline: float) -> str | None:
     """The webhook secret when repairs are on (the role may read it only then)."""
     secret_arn = os.environ.get(Env.WEBHOOK_SECRET_ARN)
     if not secret_arn or not health_check().repair:
         return None
-    return CachedSecret(LazyClient("secretsmanager"), secret_arn).value()
+    return CachedSecret(aws_service("secretsmanager"), secret_arn).value(deadline=deadline)

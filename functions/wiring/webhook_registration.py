@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from functions.adapters.aws import LazyClient
+from functions.adapters.aws import aws_service
 from functions.adapters.callfire_v2 import CallfireV2Webhooks
 from functions.adapters.secrets import SecretsManagerValues
 from functions.webhook_registration.manager import RetryPolicy
@@ -17,7 +17,7 @@ POLICY = RetryPolicy()
 @cache
 def webhook_registration() -> WebhookRegistration:
     return WebhookRegistration(
-        secrets=SecretsManagerValues(LazyClient("secretsmanager")),
+        secrets=SecretsManagerValues(aws_service("secretsmanager")),
         api=CallfireV2Webhooks,
         policy=POLICY,
     )

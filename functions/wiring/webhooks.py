@@ -1,4 +1,4 @@
-"""The webhooks service assembled from the environment the stack sets."""
+"""The webhooks service assembled from the environment the stack sets, and the time it needs."""
 
 from __future__ import annotations
 
@@ -6,29 +6,52 @@ import os
 from functools import cache
 
 from functions.adapters.archive import S3BodyArchive
-from functions.adapters.aws import LazyClient
+from functions.adapters.aws import NORMAL_TIER, SHORT_TIER, attempt_seconds, aws_service
 from functions.adapters.dynamodb import DynamoReportStore
 from functions.adapters.notifier import SnsAlarmNotifier
 from functions.adapters.queue import SqsRecordingQueue
+from functions.adapters.raw_bodies import S3RawBodies
 from functions.adapters.secrets import CachedSecret
 from functions.names import DEFAULT_MAX_BODY_BYTES, Env
 from functions.postback.webhooks import WebhookService
 from functions.reports.items import Table
 
+ANSWER_SECONDS = 0.5
+"""Kept back from the invocation's remaining time to answer, log and publish the metrics."""
+ARCHIVE_SECONDS = attempt_seconds("s3", SHORT_TIER)
+"""Kept back from the work for archiving a delivery that could not be stored: one short attempt."""
+
+
+def worst_case_seconds() -> float:
+    """The longest a one-event delivery may need when AWS is slow but answers: one normal attempt
+    of every call on its way (the secret, a body kept in the bucket, the item, the recordings'
+    jobs), then the archive's reserve and the answer. The function's timeout must cover it; a
+    delivery with more events, or a merge (a read and a conditional write more), may run out of
+    time: its body is then kept in unstored/ and CallFire, answered 503, sends it again."""
+    calls = ("secretsmanager", "s3", "dynamodb", "sqs")
+    return (
+        sum(attempt_seconds(service, NORMAL_TIER) for service in calls)
+        + ARCHIVE_SECONDS
+        + ANSWER_SECONDS
+    )
+
 
 @cache
 def webhook_service() -> WebhookService:
     env = os.environ
-    archive = S3BodyArchive(LazyClient("s3"), env[Env.BUCKET])
+    s3 = aws_service("s3")
+    archive = S3BodyArchive(s3, env[Env.BUCKET])
     return WebhookService(
-        secret=CachedSecret(LazyClient("secretsmanager"), env[Env.WEBHOOK_SECRET_ARN]),
+        secret=CachedSecret(aws_service("secretsmanager"), env[Env.WEBHOOK_SECRET_ARN]),
         store=DynamoReportStore(
-            LazyClient("dynamodb"),
+            aws_service("dynamodb"),
             {Table.CALLS: env[Env.CALLS_TABLE], Table.CAMPAIGNS: env[Env.CAMPAIGNS_TABLE]},
+            S3RawBodies(s3, env[Env.BUCKET]),
         ),
         archive=archive,
         events=archive,
-        queue=SqsRecordingQueue(LazyClient("sqs"), env[Env.RECORDINGS_QUEUE_URL]),
-        notifier=SnsAlarmNotifier(LazyClient("sns"), env[Env.ALARM_TOPIC_ARN]),
+        queue=SqsRecordingQueue(aws_service("sqs"), env[Env.RECORDINGS_QUEUE_URL]),
+        notifier=SnsAlarmNotifier(aws_service("sns"), env[Env.ALARM_TOPIC_ARN]),
         max_body_bytes=int(env.get(Env.MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES)),
+        archive_seconds=ARCHIVE_SECONDS,
     )

@@ -30,8 +30,10 @@ from infra.constructs.storage import ReportStorage
 from infra.security import acknowledge, logical_id
 
 TIMEOUT = Duration.seconds(25)
-"""API Gateway gives an integration 30 seconds; the function stops storing events 3 seconds
-before its own timeout and answers 503 with the body in unstored/ (sent again: the rest)."""
+"""API Gateway gives an integration 30 seconds; the function covers a one-event delivery when AWS
+is slow (functions.wiring.webhooks.worst_case_seconds; tests/infra/test_aws_limits.py checks it),
+and stops storing events early enough to archive the body in unstored/ and answer 503 before its
+own timeout (sent again: the rest)."""
 
 
 class WebhookApi(Construct):

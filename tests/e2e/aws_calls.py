@@ -157,4 +157,32 @@ def every_call() -> list[Call]:
         [BusEvent("Call Finished", '{"callId":"1"}', ("arn:aws:dynamodb:::table/T",), now)],
         deadline=deadline,
     )
+    _webhook_calls(service(dynamodb), service(s3), service(KeepingClient("sns", calls)), now)
     return calls
+
+
+def _webhook_calls(dynamodb: Any, s3: Any, sns: Any, now: datetime) -> None:
+    """What the webhooks function adds: a merge (read the item, write what changed on condition),
+    an event of another resource type kept once, a low balance told."""
+    from functions.adapters.archive import S3BodyArchive
+    from functions.adapters.dynamodb import DynamoReportStore
+    from functions.adapters.notifier import SnsAlarmNotifier
+    from functions.adapters.raw_bodies import S3RawBodies
+    from functions.postback.delivery import read_webhook
+    from functions.reports.items import Table, to_item
+
+    deadline = time.monotonic() + 60
+    tables = {Table.CALLS: "calls", Table.CAMPAIGNS: "campaigns"}
+    store = DynamoReportStore(dynamodb, tables, S3RawBodies(s3, "bucket"))
+    sample = (ROOT / "tests" / "events" / "v2" / "outbound_call_finished.json").read_bytes()
+    (event, *_) = read_webhook(sample, None, 1024 * 1024).events
+    item = to_item(event.content, raw=event.raw, received_at="2026-01-01T00:00:00.000Z")
+    store.current(item, deadline=deadline)
+    stored = {**item.attributes, "version": 2, "recordings": []}
+    store.replace(item, stored, {**item.attributes, "version": 3}, deadline=deadline)
+    S3BodyArchive(s3, "bucket").keep_event(
+        "events/LowBalance/2026/01/01/1-2-0.json", "{}", received_at=now, deadline=deadline
+    )
+    SnsAlarmNotifier(sns, "arn:aws:sns:us-east-1:123456789012:alarms").notify(
+        "CallFire: low balance", "m", deadline=deadline
+    )

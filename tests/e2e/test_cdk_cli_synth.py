@@ -49,7 +49,15 @@ def test_cli_synth_matches_the_in_process_template(
 def test_bundled_asset_holds_the_code_and_its_pinned_dependencies(cloud_assembly: Path) -> None:
     asset = code_asset(cloud_assembly)
 
-    for handler in (Handler.POSTBACK, Handler.RECORDINGS, Handler.REGISTRATION, Handler.EVENTS):
+    for handler in (
+        Handler.POSTBACK,
+        Handler.RECORDINGS,
+        Handler.REGISTRATION,
+        Handler.EVENTS,
+        Handler.WEBHOOKS,
+        Handler.WEBHOOK_REGISTRATION,
+        Handler.WEBHOOK_HEALTH,
+    ):
         module = handler.rpartition(".")[0]
         assert (asset / f"{module.replace('.', '/')}.py").is_file()
     assert (asset / "defusedxml" / "ElementTree.py").is_file()
@@ -76,6 +84,9 @@ def test_bundled_handlers_import_from_the_asset_alone(cloud_assembly: Path, tmp_
             Handler.RECORDINGS.rpartition(".")[0],
             Handler.REGISTRATION.rpartition(".")[0],
             Handler.EVENTS.rpartition(".")[0],
+            Handler.WEBHOOKS.rpartition(".")[0],
+            Handler.WEBHOOK_REGISTRATION.rpartition(".")[0],
+            Handler.WEBHOOK_HEALTH.rpartition(".")[0],
             "defusedxml",
             "aws_lambda_powertools",
             "boto3",
@@ -138,4 +149,7 @@ def test_every_aws_call_the_functions_make_passes_the_bundled_botocores_validati
         ("sqs", "SendMessageBatch"),
         ("secretsmanager", "GetSecretValue"),
         ("events", "PutEvents"),
+        ("dynamodb", "GetItem"),
+        ("dynamodb", "UpdateItem"),
+        ("sns", "Publish"),
     }

@@ -13,7 +13,7 @@ import pytest
 
 from functions.names import Context, Env, Handler, Route
 from functions.registration.subscriptions import endpoints_for
-from functions.wiring import postback, recordings, registration
+from functions.wiring import postback, recordings, registration, webhooks
 from infra.config import (
     HTTP_API_EVENT_ALLOWANCE,
     LAMBDA_SYNC_PAYLOAD_BYTES,
@@ -55,6 +55,17 @@ def test_the_postback_timeout_covers_its_worst_case_and_answers_before_the_gatew
     timeout = function_by_handler(template, Handler.POSTBACK)["Timeout"]
 
     assert timeout >= math.ceil(postback.worst_case_seconds())
+    assert timeout < HTTP_API_INTEGRATION_TIMEOUT_SECONDS
+
+
+def test_the_webhooks_timeout_covers_a_one_event_delivery_and_answers_before_the_gateway(
+    template: dict[str, Any],
+) -> None:
+    """As for postbacks: a delivery of one event, when AWS is slow but answers, is stored and
+    answered in time; a longer one stops early enough to archive it and answer 503."""
+    timeout = function_by_handler(template, Handler.WEBHOOKS)["Timeout"]
+
+    assert timeout >= math.ceil(webhooks.worst_case_seconds())
     assert timeout < HTTP_API_INTEGRATION_TIMEOUT_SECONDS
 
 

@@ -128,6 +128,7 @@ class WebhookClient:
         *,
         signature: str | None = "",
         headers: dict[str, str] | None = None,
+        context: Any = None,
     ) -> Answer:
         chosen = signature_of(self.secret, body) if signature == "" else signature
         event = http_api_event(
@@ -140,12 +141,13 @@ class WebhookClient:
             },
             body=body,
         )
-        return self.invoke(event)
+        return self.invoke(event, context)
 
-    def invoke(self, event: dict[str, Any]) -> Answer:
+    def invoke(self, event: dict[str, Any], context: Any = None) -> Answer:
+        """Hand `event` to the real handler (with `context`, else a new one)."""
         self.sent.append(event)
         handler = load_handler(self.function.handler)
-        response = handler(event, lambda_context(self.function, REGION))
+        response = handler(event, context or lambda_context(self.function, REGION))
         return Answer(
             status=response["statusCode"],
             body=json.loads(response["body"]),

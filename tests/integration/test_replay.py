@@ -281,3 +281,41 @@ def test_remap_reads_v2_items_again_and_keeps_their_history(
     assert stored["noAnswer"] == {"N": "12"}
     assert set(stored["events"]["M"]) == {"Started", "Finished"}
     assert stored["raw"]["S"].startswith("{")
+
+
+def test_remap_reads_v2_bodies_and_legacy_campaign_bodies_kept_in_the_bucket(
+    webhooks: WebhookClient, postback: PostbackClient, target: Target, aws: Any
+) -> None:
+    """A v2 event too large for its item (`rawS3Key`, `.json`) and a legacy campaign-finished too
+    large for its item joined by v2 events (`postbackRawS3Key`) are read from the bucket."""
+    body, call_id = v2_delivery("outbound_call_finished.json", notes="n" * 100_000)
+    assert webhooks.post(body).status == 200
+    campaign, campaign_id = v2_delivery("call_broadcast_finished.json")
+    large_legacy = (
+        event_body("campaign_finished.xml")
+        .replace(b"22222", campaign_id.encode())
+        .replace(b"</campaign>", b"<notes>" + b"n" * 100_000 + b"</notes></campaign>")
+    )
+    assert postback.post(large_legacy).status == 200
+    assert webhooks.post(campaign).body["status"] == "updated"
+    call_key = {"callId": {"S": call_id}, "eventType": {"S": "call"}}
+    campaign_key = {"campaignId": {"S": campaign_id}}
+    call = aws("dynamodb").get_item(TableName=target.calls_table, Key=call_key)["Item"]
+    assert call["rawS3Key"]["S"].endswith(".json")
+    stored = aws("dynamodb").get_item(TableName=target.campaigns_table, Key=campaign_key)["Item"]
+    assert stored["postbackRawS3Key"]["S"].endswith(".xml")
+    aws("dynamodb").update_item(
+        TableName=target.calls_table, Key=call_key, UpdateExpression="REMOVE disposition"
+    )
+    aws("dynamodb").update_item(
+        TableName=target.campaigns_table, Key=campaign_key, UpdateExpression="REMOVE noAnswer"
+    )
+
+    replay.remap(target, progress=quiet)
+
+    call = aws("dynamodb").get_item(TableName=target.calls_table, Key=call_key)["Item"]
+    assert call["disposition"] == {"S": "AM"}
+    assert "raw" not in call
+    stored = aws("dynamodb").get_item(TableName=target.campaigns_table, Key=campaign_key)["Item"]
+    assert stored["noAnswer"] == {"N": "12"}
+    assert "postbackRaw" not in stored

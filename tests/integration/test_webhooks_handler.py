@@ -6,13 +6,14 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
-from functions.adapters.aws import aws_client
+from functions.adapters.aws import aws_service
 from functions.names import Env, Handler, Metric, Output, Route
 from functions.postback.signature import signature_of
 from local.faults import counting, failing
@@ -22,6 +23,20 @@ from tests.integration.conftest import PostbackClient, WebhookClient
 
 _deserializer = TypeDeserializer()
 V2 = EVENTS / "v2"
+
+
+@contextmanager
+def before_each(operation: str, hook: Callable[..., None]) -> Iterator[None]:
+    """`hook` runs before each DynamoDB `operation` of the functions' clients (every tier's)."""
+    clients = aws_service("dynamodb").clients()
+    event = f"before-call.dynamodb.{operation}"
+    for client in clients:
+        client.meta.events.register(event, hook, unique_id=hook.__name__)
+    try:
+        yield
+    finally:
+        for client in clients:
+            client.meta.events.unregister(event, unique_id=hook.__name__)
 
 
 def sample_event(name: str) -> dict[str, Any]:
@@ -53,7 +68,8 @@ def get_call(
     client: WebhookClient, call_id: str, event_type: str = "call"
 ) -> dict[str, Any] | None:
     item = (
-        aws_client("dynamodb")
+        aws_service("dynamodb")
+        .client()
         .get_item(
             TableName=client.outputs[Output.CALLS_TABLE],
             Key={"callId": {"S": call_id}, "eventType": {"S": event_type}},
@@ -219,36 +235,28 @@ def test_storage_down_answers_503_and_keeps_the_delivery_in_unstored(
     assert get_call(webhooks, str(event["resource"]["id"])) is None
 
 
-@pytest.fixture
-def second_put_fails() -> Iterator[None]:
-    """The functions' second PutItem in the block fails as a throttled write would."""
+def fail_puts_of(call_id: str) -> Callable[..., None]:
+    """A hook that fails every PutItem of `call_id`'s item as DynamoDB would, on every attempt."""
     from botocore.exceptions import ClientError
 
-    client = aws_client("dynamodb")
-    calls: list[int] = []
-
-    def fail_second(**_: Any) -> None:
-        calls.append(1)
-        if len(calls) == 2:
+    def fail_puts(params: dict[str, Any], **_: Any) -> None:
+        if f'"callId": {{"S": "{call_id}"}}' in str(params.get("body", b""), "utf-8"):
             raise ClientError(
-                {"Error": {"Code": "ThrottlingException", "Message": "injected"}}, "PutItem"
+                {"Error": {"Code": "ValidationException", "Message": "injected"}}, "PutItem"
             )
 
-    client.meta.events.register("before-call.dynamodb.PutItem", fail_second, unique_id="second")
-    try:
-        yield
-    finally:
-        client.meta.events.unregister("before-call.dynamodb.PutItem", unique_id="second")
+    return fail_puts
 
 
 def test_a_delivery_half_stored_and_sent_again_stores_the_rest_without_duplicates(
-    webhooks: WebhookClient, aws: Any, second_put_fails: None
+    webhooks: WebhookClient, aws: Any
 ) -> None:
     events = [with_resource("outbound_call_finished.json") for _ in range(3)]
     body = delivery(*events)
     ids = [str(event["resource"]["id"]) for event in events]
 
-    first = webhooks.post(body)
+    with before_each("PutItem", fail_puts_of(ids[1])):
+        first = webhooks.post(body)
     second = webhooks.post(body)
 
     assert first.status == 503
@@ -464,7 +472,6 @@ def test_a_copy_recorded_while_a_newer_version_is_written_is_kept(
     newer["resource"]["modified"] += 1000
     newer["resource"]["records"][0]["recordings"][1]["state"] = "READY"
     table = webhooks.outputs[Output.CALLS_TABLE]
-    client = aws_client("dynamodb")
 
     def copy_meanwhile(**_: Any) -> None:
         aws("dynamodb").update_item(
@@ -475,11 +482,8 @@ def test_a_copy_recorded_while_a_newer_version_is_written_is_kept(
             ExpressionAttributeValues={":c": {"S": "COPIED"}, ":k": {"S": "recordings/x/0.mp3"}},
         )
 
-    client.meta.events.register("before-call.dynamodb.UpdateItem", copy_meanwhile, unique_id="c")
-    try:
+    with before_each("UpdateItem", copy_meanwhile):
         answer = webhooks.post(delivery(newer))
-    finally:
-        client.meta.events.unregister("before-call.dynamodb.UpdateItem", unique_id="c")
 
     assert answer.body["status"] == "updated"
     item = get_call(webhooks, call_id)
@@ -503,7 +507,6 @@ def test_a_version_written_meanwhile_makes_the_older_one_a_conflict(
     middle = {**event, "resource": {**event["resource"], "modified": 1469565240000}}
     newest = {**event, "resource": {**event["resource"], "modified": 1469565250000}}
     newest["resource"]["state"] = "NEWEST"
-    client = aws_client("dynamodb")
     answers: list[Any] = []
     raced: list[bool] = []
 
@@ -512,11 +515,8 @@ def test_a_version_written_meanwhile_makes_the_older_one_a_conflict(
             raced.append(True)
             answers.append(webhooks.post(delivery(newest)))
 
-    client.meta.events.register("before-call.dynamodb.UpdateItem", newest_first, unique_id="n")
-    try:
+    with before_each("UpdateItem", newest_first):
         answers.append(webhooks.post(delivery(middle)))
-    finally:
-        client.meta.events.unregister("before-call.dynamodb.UpdateItem", unique_id="n")
 
     assert [answer.body["status"] for answer in answers] == ["updated", "conflict"]
     item = get_call(webhooks, call_id)

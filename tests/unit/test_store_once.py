@@ -87,10 +87,10 @@ def v2_call(modified: int, **resource: object) -> ReportItem:
 
 def test_a_newer_version_replaces_the_stored_one() -> None:
     store = InMemoryReportStore()
-    store_once(store, v2_call(1000))
+    store_once(store, v2_call(1000), deadline=DEADLINE)
     newer = v2_call(2000, finalCallResult="LA")
 
-    assert store_once(store, newer) is Stored.UPDATED
+    assert store_once(store, newer, deadline=DEADLINE) is Stored.UPDATED
     (item,) = store.items.values()
     assert (item.raw, item.attributes["disposition"], item.attributes["version"]) == (
         newer.raw,
@@ -102,9 +102,11 @@ def test_a_newer_version_replaces_the_stored_one() -> None:
 
 def test_an_older_version_is_a_conflict_and_never_overwrites() -> None:
     store = InMemoryReportStore()
-    store_once(store, v2_call(2000))
+    store_once(store, v2_call(2000), deadline=DEADLINE)
 
-    assert store_once(store, v2_call(1000, finalCallResult="LA")) is Stored.CONFLICT
+    assert (
+        store_once(store, v2_call(1000, finalCallResult="LA"), deadline=DEADLINE) is Stored.CONFLICT
+    )
     (item,) = store.items.values()
     assert item.attributes["disposition"] == "AM"
 
@@ -113,43 +115,45 @@ def test_a_concurrent_write_is_read_again_and_an_older_version_then_loses() -> N
     """Between this writer's read and its conditional write, another delivery stores a still
     newer version: the write is refused, the item read again, and this version is older now."""
     store = InMemoryReportStore()
-    store_once(store, v2_call(1000))
+    store_once(store, v2_call(1000), deadline=DEADLINE)
     newest = v2_call(3000, finalCallResult="BUSY")
     read_before = store.current
     raced: list[bool] = []
 
-    def read_then_lose_the_race(item: ReportItem) -> object:
-        seen = read_before(item)
+    def read_then_lose_the_race(item: ReportItem, *, deadline: float) -> object:
+        seen = read_before(item, deadline=deadline)
         if not raced:
             raced.append(True)
-            store_once(store, newest)
+            store_once(store, newest, deadline=DEADLINE)
         return seen
 
     store.current = read_then_lose_the_race  # type: ignore[method-assign]
 
-    assert store_once(store, v2_call(2000, finalCallResult="LA")) is Stored.CONFLICT
+    assert (
+        store_once(store, v2_call(2000, finalCallResult="LA"), deadline=DEADLINE) is Stored.CONFLICT
+    )
     (item,) = store.items.values()
     assert (item.raw, item.attributes["version"]) == (newest.raw, 2)
 
 
 def test_an_item_that_keeps_changing_is_reported_unavailable() -> None:
     store = InMemoryReportStore()
-    store_once(store, v2_call(1000))
-    store.replace = lambda *_: False  # type: ignore[method-assign, assignment]
+    store_once(store, v2_call(1000), deadline=DEADLINE)
+    store.replace = lambda *_, **__: False  # type: ignore[method-assign, assignment]
 
     with pytest.raises(StorageUnavailable):
-        store_once(store, v2_call(2000))
+        store_once(store, v2_call(2000), deadline=DEADLINE)
 
 
 def test_an_item_removed_while_merging_is_stored_again() -> None:
     store = InMemoryReportStore()
-    store_once(store, v2_call(1000))
+    store_once(store, v2_call(1000), deadline=DEADLINE)
     newer = v2_call(2000)
 
-    def removed_meanwhile(_: ReportItem) -> None:
+    def removed_meanwhile(_: ReportItem, *, deadline: float) -> None:
         store.items.clear()
 
     store.current = removed_meanwhile  # type: ignore[method-assign, assignment]
 
-    assert store_once(store, newer) is Stored.NEW
+    assert store_once(store, newer, deadline=DEADLINE) is Stored.NEW
     assert list(store.items.values()) == [newer]

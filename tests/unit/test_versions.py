@@ -11,7 +11,7 @@ import pytest
 
 from functions.postback.body import read_postback
 from functions.postback.delivery import read_webhook
-from functions.reports.items import ReportItem, to_item
+from functions.reports.items import ReportItem, fit_item, to_item
 from functions.reports.versions import Merge, MergeDecision, merge
 from tests.helpers import EVENTS, event_body
 
@@ -267,3 +267,36 @@ def test_two_legacy_reports_of_one_campaign_still_conflict() -> None:
     other = legacy_campaign(**{"<total>": b"<total>9"})
 
     assert merge(stored(legacy), other).outcome is Merge.CONFLICT
+
+
+# Bodies kept in the bucket (`rawS3Key`): they move and go like `raw`.
+
+
+def test_a_legacy_campaign_whose_body_is_in_the_bucket_joins_by_its_key() -> None:
+    legacy = legacy_campaign(
+        **{"</campaign>": b"<notes>" + b"n" * 100_000 + b"</notes></campaign>"}
+    )
+    assert legacy.body_in_bucket is not None
+    finished = broadcast("Finished", FINISHED_AT)
+
+    legacy_first = replaced(merge(stored(legacy), finished))
+    v2_first = replaced(merge(stored(finished), legacy))
+
+    for attributes in (legacy_first, v2_first):
+        assert attributes["postbackRawS3Key"] == legacy.attributes["rawS3Key"]
+        assert "postbackRaw" not in attributes
+        assert "rawS3Key" not in attributes
+        assert attributes["raw"] == finished.raw
+    assert merge(v2_first, legacy).outcome is Merge.DUPLICATE
+    assert merge(legacy_first, legacy).outcome is Merge.DUPLICATE
+
+
+def test_a_newer_version_held_on_its_item_drops_the_bucket_key_of_the_older() -> None:
+    large = fit_item(call_version(MODIFIED, notes="n" * 100_000))
+    assert "rawS3Key" in large.attributes
+
+    attributes = replaced(merge(stored(large), call_version(MODIFIED + 1000)))
+
+    assert "rawS3Key" not in attributes
+    assert "trimmed" not in attributes
+    assert attributes["raw"] == call_version(MODIFIED + 1000).raw

@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from functions.adapters.dynamodb import serialize
+from functions.names import Item
 from functions.reports import CallReport, CampaignReport, RejectReason, ReportRejected
-from functions.reports.items import Table, check_item_size, to_item
+from functions.reports.items import Table, fit_item, sha256, to_item
 from functions.reports.values import iso_from_epoch_ms
 from functions.reports.webhook_json import (
     MAX_EVENTS,
@@ -665,14 +666,16 @@ def test_an_empty_name_in_a_map_is_renamed_for_dynamodb() -> None:
     assert report.contact == {"#empty": 1, "id": 2}
 
 
-def test_a_large_event_is_caught_by_the_item_size_check() -> None:
+def test_a_large_event_keeps_its_body_in_the_bucket_as_json() -> None:
     body = envelope(call_event({"id": 1, "blob": "x" * 200_000}))
     (event,) = read_delivery(body).events
 
-    with pytest.raises(ReportRejected) as raised:
-        check_item_size(to_item(event.content, raw=event.raw, received_at="t"))
+    item = fit_item(to_item(event.content, raw=event.raw, received_at="t"))
 
-    assert raised.value.reason is RejectReason.TOO_LARGE
+    assert item.body_in_bucket == event.raw
+    assert item.attributes[Item.RAW_S3_KEY] == f"raw/{sha256(event.raw)}.json"
+    assert Item.RAW not in item.attributes
+    assert item.body_sha256 == sha256(event.raw)
 
 
 # Whatever JSON arrives inside an event, reading either refuses the body with a reason or makes

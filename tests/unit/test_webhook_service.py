@@ -62,6 +62,7 @@ class World:
     queue: InMemoryQueue = field(default_factory=InMemoryQueue)
     notifier: RecordedNotifier = field(default_factory=RecordedNotifier)
     clock: ManualClock = field(default_factory=ManualClock)
+    archive_seconds: float = 0.0
 
     def receive(
         self,
@@ -79,6 +80,7 @@ class World:
             queue=self.queue,
             notifier=self.notifier,
             max_body_bytes=256 * 1024,
+            archive_seconds=self.archive_seconds,
             clock=self.clock,
         )
         return service.receive(
@@ -188,11 +190,11 @@ def test_a_delivery_half_stored_and_sent_again_stores_the_rest_without_duplicate
     body = delivery(call(1), call(2), call(3))
     stored_before = world.store.insert
 
-    def fail_on_the_second(item: Any) -> Any:
+    def fail_on_the_second(item: Any, *, deadline: float) -> Any:
         if item.key["callId"] == "2":
             world.store.down = True
         try:
-            return stored_before(item)
+            return stored_before(item, deadline=deadline)
         finally:
             world.store.down = False
 
@@ -311,9 +313,9 @@ def test_out_of_time_stops_and_archives_the_delivery_as_unstored(world: World) -
     body = delivery(call(1), call(2), call(3))
     stored_before = world.store.insert
 
-    def slow_insert(item: Any) -> Any:
+    def slow_insert(item: Any, *, deadline: float) -> Any:
         world.clock.advance(10)
-        return stored_before(item)
+        return stored_before(item, deadline=deadline)
 
     world.store.insert = slow_insert  # type: ignore[method-assign]
 
@@ -346,3 +348,37 @@ def test_an_unexpected_failure_keeps_the_delivery_for_replay(world: World) -> No
 
     assert outcome.status is DeliveryStatus.FAILED
     assert world.archive.kept == [("unstored/", CALL, "internal_error")]
+
+
+def test_every_call_ends_by_the_work_deadline_and_the_archive_by_the_request_deadline() -> None:
+    """The work (the secret, each item, each event kept, each job queued, a low balance told) ends
+    `archive_seconds` before the request's deadline, which is left to the archive alone."""
+    world = World(archive_seconds=2.5)
+    body = delivery(
+        call(1, records=[{"recordings": [{"id": 7, "mp3Url": "https://callfire.com/r.mp3"}]}]),
+        call(1, modified=1),
+        LOW_BALANCE,
+        {"resourceType": "CallBroadcast", "eventType": "Started"},
+    )
+
+    outcome = world.receive(body, deadline=world.clock.now + 20)
+
+    assert outcome.status is DeliveryStatus.ACCEPTED
+    work = world.clock.now + 17.5
+    assert set(world.secret.deadlines) == {work}
+    assert set(world.store.deadlines) == {work}
+    assert set(world.events.deadlines) == {work}
+    assert set(world.notifier.deadlines) == {work}
+    assert set(world.queue.deadlines) == {work}
+    assert world.archive.deadlines == [world.clock.now + 20]
+
+
+def test_no_event_is_started_once_the_work_deadline_has_passed() -> None:
+    """With less time left than the archive needs, the delivery goes to unstored/ at once."""
+    world = World(archive_seconds=2.5)
+
+    outcome = world.receive(CALL, deadline=world.clock.now + 2)
+
+    assert outcome.status is DeliveryStatus.UNAVAILABLE
+    assert world.store.items == {}
+    assert world.archive.kept == [("unstored/", CALL, OUT_OF_TIME)]
