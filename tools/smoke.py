@@ -439,12 +439,10 @@ def v2_delivery(call_id: int, now: datetime) -> bytes:
 
 
 class SmokeV2:
-    """The v2 webhook route (`POST /webhooks`, branch v2-webhooks): a delivery without a
-    signature is refused, a signed one is stored, and the item is deleted.
-
-    Not yet run against that route (it was not merged when this was written): its answer is
-    taken to be `200 {"status": "stored", ...}` and its item a calls-table item keyed by the
-    call's id and `call`, as that branch's docs/contract.md drafts them."""
+    """The v2 webhook route (`POST /webhooks`): a delivery without a signature is refused, a
+    signed one is stored (`200 {"status": "stored", ...}`, a calls-table item keyed by the call's
+    id and `call`), and the item is deleted. The webhook function leaves it out of
+    `ReportsReceived` (functions/reports/smoke.py, is_smoke_delivery)."""
 
     def __init__(self, smoke: Smoke, call_id: int) -> None:
         self.smoke = smoke

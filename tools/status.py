@@ -78,7 +78,7 @@ TAG_READS = 100
 """At most this many `unstored/` bodies are asked whether they were replayed (one call each)."""
 REPORT_HANDLERS = (Handler.POSTBACK,)
 """The functions whose logs carry each report's outcome and kind (LogKey)."""
-RECEIVED_OUTCOMES = (Outcome.STORED, Outcome.DUPLICATE, Outcome.CONFLICT)
+RECEIVED_OUTCOMES = (Outcome.STORED, Outcome.UPDATED, Outcome.DUPLICATE, Outcome.CONFLICT)
 """The outcomes `ReportsReceived` counts (functions/handlers/responses.py)."""
 _RECEIVED = " or ".join(f'{LogKey.OUTCOME} = "{outcome.value}"' for outcome in RECEIVED_OUTCOMES)
 KINDS_QUERY = (

@@ -51,6 +51,7 @@ from functions.postback.service import CONFLICTING_DUPLICATE, INTERNAL_ERROR
 from functions.postback.signature import signature_matches
 from functions.recordings.jobs import jobs_for
 from functions.reports import CallReport, RejectReason, ReportRejected
+from functions.reports.smoke import is_smoke_delivery
 
 logger = Logger(service=SERVICE_NAME)
 
@@ -93,6 +94,8 @@ class DeliveryOutcome:
     recordings_queued: int = 0
     recordings_unqueued: int = 0
     low_balance: int = 0
+    smoke: bool = False
+    """Sent by a smoke test (`make smoke`): not one of CallFire's deliveries."""
 
 
 class WebhookService:
@@ -167,6 +170,9 @@ class WebhookService:
                 return self._archive_unstored(request, error.code, DeliveryStatus.UNAVAILABLE)
             outcomes.append(outcome)
             tally.results[outcome.result] += 1
+        tally.smoke = is_smoke_delivery(
+            delivery.webhook_name, [event.content for event in delivery.events]
+        )
         return self._answer(request, outcomes, tally)
 
     def _follow_up(self, outcome: EventOutcome, tally: _Tally, deadline: float) -> None:
@@ -243,6 +249,7 @@ class WebhookService:
             recordings_queued=tally.recordings_queued,
             recordings_unqueued=tally.recordings_unqueued,
             low_balance=tally.low_balance,
+            smoke=tally.smoke,
         )
 
     def _refuse(self, request: WebhookRequest, refusal: ReportRejected) -> DeliveryOutcome:
@@ -289,6 +296,7 @@ class _Tally:
     recordings_queued: int = 0
     recordings_unqueued: int = 0
     low_balance: int = 0
+    smoke: bool = False
 
 
 def _why(aside: list[EventOutcome]) -> tuple[str, str]:

@@ -3,6 +3,8 @@ that CallFire sends, so what counts CallFire's reports leaves them out."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from functions.names import SMOKE_CALL_ID_PREFIX, SMOKE_CAMPAIGN_ID
 from functions.reports.model import CallReport, Report
 
@@ -14,4 +16,18 @@ def is_smoke_test(report: Report | None) -> bool:
         isinstance(report, CallReport)
         and report.campaign_id == SMOKE_CAMPAIGN_ID
         and report.call_id.startswith(SMOKE_CALL_ID_PREFIX)
+    )
+
+
+def is_smoke_delivery(webhook_name: str | None, reports: Sequence[object]) -> bool:
+    """A v2 webhook delivery a smoke test sent: its webhook is named `smoke` and each of its events
+    is a call labelled `smoke`. v2 ids are numbers, so the delivery is marked by these instead;
+    the stack's own webhooks are named `<stack name>-<resource>`, so none of CallFire's is one."""
+    return (
+        webhook_name == SMOKE_CAMPAIGN_ID
+        and bool(reports)
+        and all(
+            isinstance(report, CallReport) and SMOKE_CAMPAIGN_ID in (report.tags or ())
+            for report in reports
+        )
     )

@@ -35,7 +35,8 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = ".venv/bin/python"
 """What the Makefile runs the tools with (it echoes the command)."""
-DEMO_KINDS = {"call": 1, "text-sent": 1, "text-reply": 1, "campaign": 1}
+DEMO_KINDS = {"call": 2, "text-sent": 2, "text-reply": 1, "campaign": 2}
+"""The demo's legacy reports and its v2 call, text and broadcast."""
 
 
 @dataclass
@@ -87,7 +88,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     ) as system:
         sent = make(f'make demo ARGS="--running --endpoints {endpoints}"')
         assert sent.returncode == 0, sent.stdout + sent.stderr
-        assert sent.stdout.count("-> 200 ") == 5, sent.stdout
+        assert sent.stdout.count("-> 200 ") == 8, sent.stdout
         wait_until_no_recording_is(system, RecordingStatus.PENDING)
         shown = make(f'make status ARGS="--endpoints {endpoints}"')
         assert shown.returncode == 0, shown.stdout + shown.stderr
@@ -129,7 +130,7 @@ def with_endpoints(running: Running, **changes: str) -> Path:
 def test_make_status_shows_the_demo_s_reports(running: Running) -> None:
     screen = running.screen
 
-    assert "ok     last 24 h      4 reports: call 1, campaign 1, text-reply 1, text-sent 1" in (
+    assert "ok     last 24 h      7 reports: call 2, campaign 2, text-reply 1, text-sent 2" in (
         screen
     )
     assert line(screen, "last report").split()[0] == "ok"
@@ -150,7 +151,7 @@ def test_status_json_shows_the_demo_s_reports(running: Running) -> None:
     assert answer["needsAction"] is False
     assert answer["stage"] == "prod"
     (recent,) = checks(answer, "last 24 h")
-    assert recent["data"] == {"total": 4, "byKind": DEMO_KINDS}
+    assert recent["data"] == {"total": 7, "byKind": DEMO_KINDS}
     (subscription,) = checks(answer, "subscription")
     assert subscription["data"]["record"]["result"] == "subscribed"
     (alarms,) = checks(answer, "alarms")
@@ -168,7 +169,7 @@ def test_make_smoke_passes_against_make_local(running: Running) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert lines[0].startswith("smoke test of local, stage prod")
     steps = [text.split()[0] for text in lines[1:-1]]
-    assert steps == ["PASS"] * 6 + ["SKIP"], result.stdout
+    assert steps == ["PASS"] * 8, result.stdout
     assert lines[-1] == "smoke test passed"
 
 
@@ -186,6 +187,7 @@ def test_smoke_json_passes_and_leaves_nothing_behind(running: Running) -> None:
         "nothing else",
         "cleaned up",
         "v2 webhook",
+        "v2 cleaned up",
     ]
     assert query.calls_by_id(running.system.target(), answer["callId"]) == []
     _, after = run_tool(status, "--endpoints", str(running.endpoints), "--json")
@@ -329,8 +331,8 @@ def test_a_failed_recording_says_where_to_see_why_and_how_to_try_again(running: 
 
 
 class RecordingWebhook(BaseHTTPRequestHandler):
-    """Stands for a `POST /webhooks` route that only checks the signature, as the v2-webhooks
-    branch describes it; it stores nothing, so the smoke test must say so."""
+    """Stands for a `POST /webhooks` route that only checks the signature; it stores nothing, so
+    the smoke test must say so."""
 
     secret = "whsec-smoke"
     seen: ClassVar[list[tuple[str | None, bytes]]] = []
@@ -353,8 +355,8 @@ class RecordingWebhook(BaseHTTPRequestHandler):
 
 
 def test_with_a_v2_webhook_route_the_smoke_test_sends_a_signed_delivery(running: Running) -> None:
-    """The route is not merged yet: this shows the step runs when the endpoints file names it,
-    signs as CallFire does, and fails with a useful line when nothing is stored."""
+    """A route that answers `stored` but stores nothing: the step signs as CallFire does, and
+    fails with a useful line (make local's own route passes: the tests above)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), RecordingWebhook)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/webhooks"
@@ -388,11 +390,13 @@ def test_smoke_on_aws_reads_the_outputs_and_the_token_secret_and_never_prints_it
 ) -> None:
     """`--aws`: the deployed stack's outputs, here a CloudFormation stack in the local system's
     moto (which this process's boto3 reaches through AWS_ENDPOINT_URL) whose `PostbackUrl` is
-    the local gateway; the token is read from the secret `TokenSecretArn` names."""
+    the local gateway (and `WebhookUrl` its /webhooks); the token is read from the secret
+    `TokenSecretArn` names, the webhook secret from `WebhookSecretArn`."""
     system = running.system
     outputs = {
         **system.resources.outputs(),
         Output.POSTBACK_URL: f"{system.gateway.url}{Route.POSTBACKS}",
+        Output.WEBHOOK_URL: f"{system.gateway.url}{Route.WEBHOOKS}",
     }
     name = f"SmokeOnAws-{uuid.uuid4().hex[:8]}"
     system.client("cloudformation").create_stack(
@@ -414,3 +418,5 @@ def test_smoke_on_aws_reads_the_outputs_and_the_token_secret_and_never_prints_it
     assert printed.splitlines()[-1] == "smoke test passed"
     assert (json_code, json.loads(json_printed)["passed"]) == (0, True)
     assert token not in printed + json_printed
+    assert system.endpoints[LocalEndpoint.WEBHOOK_SECRET] not in printed + json_printed
+    assert "PASS  v2 webhook: unsigned 403, signed 200 stored" in printed

@@ -57,6 +57,7 @@ from tests.integration.test_recordings_handler import (  # noqa: F401 - fixtures
     servers,
 )
 from tools.smoke import smoke_report
+from tools.smoke import v2_delivery as smoke_delivery
 from tools.status import KINDS_QUERY
 
 Published = tuple[str, str, frozenset[tuple[str, str]]]
@@ -265,6 +266,11 @@ def drive_webhooks(
     names = outcome({DeliveryStatus.ACCEPTED, EventResult.STORED}, delivery(call), 200)
     assert Metric.RECORDINGS_QUEUED in names
     outcome({EventResult.DUPLICATE}, delivery(call), 200)
+    smoke = smoke_delivery(call_id + 1, datetime.now(UTC))
+    for result in (EventResult.STORED, EventResult.DUPLICATE):
+        counted = outcome({result}, smoke, 200)
+        assert Metric.REPORTS_RECEIVED not in counted, "a smoke test would hide CallFire's silence"
+        assert counted, "the smoke delivery is still counted by its outcome"
     newer = {**call, "resource": {**call["resource"], "modified": call["resource"]["modified"] + 1}}
     assert Metric.REPORTS_UPDATED in outcome({EventResult.UPDATED}, delivery(newer), 200)
     older = {**call, "resource": {**call["resource"], "state": "OLDER"}}

@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from functions.postback.delivery import read_webhook
 from functions.reports import read_report
 from functions.reports.model import CallReport, CampaignReport, EventType
-from functions.reports.smoke import is_smoke_test
-from tests.helpers import event_body
+from functions.reports.smoke import is_smoke_delivery, is_smoke_test
+from tests.helpers import EVENTS, event_body
 from tools.smoke import signature_of, smoke_report, split_token, v2_delivery, with_token
 
 NOW = datetime(2026, 11, 29, 10, 11, 12, 345678, tzinfo=UTC)
@@ -70,3 +71,21 @@ def test_the_v2_delivery_carries_the_whole_id_as_a_json_integer() -> None:
     assert event["resource"]["id"] == call_id
     assert event["resource"]["records"] == []
     assert delivery["webhookName"] == "smoke"
+
+
+def test_the_smoke_delivery_reads_as_a_smoke_test_and_callfire_s_samples_do_not() -> None:
+    smoke = read_webhook(v2_delivery(2**70, NOW), None, 10**6)
+
+    assert is_smoke_delivery(smoke.webhook_name, [event.content for event in smoke.events])
+    for sample in sorted((EVENTS / "v2").glob("*.json")):
+        delivery = read_webhook(sample.read_bytes(), None, 10**6)
+        contents = [event.content for event in delivery.events]
+        assert not is_smoke_delivery(delivery.webhook_name, contents), sample.name
+
+
+def test_a_delivery_named_smoke_with_an_unlabelled_call_is_not_a_smoke_test() -> None:
+    body = json.loads(v2_delivery(1, NOW))
+    body["events"][0]["resource"]["labels"] = ["campaign"]
+    delivery = read_webhook(json.dumps(body), None, 10**6)
+
+    assert not is_smoke_delivery(delivery.webhook_name, [e.content for e in delivery.events])
