@@ -104,7 +104,10 @@ def make_reports(
     Calls carry the document's recording (at `recording_url`), or none. Every report whose
     position falls in `v2_share` is a v2 webhook delivery instead (a call, text sent, text reply
     or call broadcast from CallFire's published samples); keys are `run_id` and the position, so
-    they are digits when `run_id` is (v2 ids are numbers)."""
+    they are digits when `run_id` is (v2 ids are numbers: with v2 deliveries, `run_id` must not
+    start with 0, which the number would lose)."""
+    if v2_share and run_id.startswith("0"):
+        raise ValueError(f"run_id {run_id!r}: a v2 id would lose its leading zero")
     templates = {
         name: (SAMPLES / f"{name}.xml").read_bytes()
         for name in ("call_finished", "text_sent", "text_reply", "campaign_finished")

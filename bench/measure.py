@@ -491,7 +491,7 @@ def end_to_end(
     )
     from local.bus import take_events
 
-    run_id = str(time.time_ns())[-11:]
+    run_id = f"1{time.time_ns()}"  # digits, never a leading zero (v2 ids are numbers), unique
     for stream in system.streams:  # on AWS they run on their own Lambda capacity (see below)
         stream.hold()
     recording = f"{system.callfire.url}/cloud/1/files/recording/bench"
