@@ -544,9 +544,17 @@ class EventDetail:
     BUCKET: Final = "bucket"
     TRUNCATED: Final = "truncated"
     """The attributes left out to keep the event under EventBridge's size limit (largest first)."""
-    LEFT_OUT: Final = (Item.RAW, Item.RAW_S3_KEY, Item.EXTRA, Item.DELIVERIES)
-    """The body (`raw`, or its key in the bucket when the body is kept there), the unrecognised
-    elements and the delivery counter: bookkeeping, large, or changing without a new fact."""
+    LEFT_OUT: Final = (
+        Item.RAW,
+        Item.RAW_S3_KEY,
+        Item.EXTRA,
+        Item.DELIVERIES,
+        CampaignAttribute.POSTBACK_RAW,
+        CampaignAttribute.POSTBACK_RAW_S3_KEY,
+    )
+    """The body (`raw`, or its key in the bucket when the body is kept there; on a campaign both
+    generations reported, the legacy body too), the unrecognised elements and the delivery
+    counter: bookkeeping, large, or changing without a new fact."""
 
 
 STACK_NAME: Final = "CallfireReceiver"
@@ -576,6 +584,8 @@ SMOKE_CAMPAIGN_ID: Final = "smoke"
 SMOKE_CALL_ID_PREFIX: Final = "smoke-"
 """A call report with this campaign id and a call id with this prefix is a smoke test's
 (`make smoke`): CallFire's campaign ids are numbers, so no real report looks like one."""
+SMOKE_WEBHOOK_ID: Final = "0"
+"""The webhook id of a smoke test's v2 delivery (CallFire's are positive numbers)."""
 DEFAULT_RECORDING_MAX_BYTES: Final = 512 * 1024 * 1024
 DEFAULT_RECORDING_CONNECT_TIMEOUT: Final = 5.0
 DEFAULT_RECORDING_READ_TIMEOUT: Final = 30.0

@@ -130,27 +130,7 @@ class ReceiverConfig:
         return config
 
     def validate(self) -> None:
-        for name, value in (
-            (Context.CALLFIRE_BASE_URL, self.callfire_base_url),
-            (Context.CALLFIRE_V2_BASE_URL, self.callfire_v2_base_url),
-        ):
-            url = urlsplit(value)
-            local = url.hostname in _LOCAL_HOSTS
-            if url.scheme != "https" and not (local and url.scheme == "http"):
-                raise ConfigError(
-                    f"{name} must be an https URL (http only for localhost): {value!r}"
-                )
-        choices = (CallfireApiChoice.LEGACY, CallfireApiChoice.V2, CallfireApiChoice.BOTH)
-        if self.callfire_api not in choices:
-            raise ConfigError(
-                f"callfireApi must be one of {', '.join(choices)}: {self.callfire_api!r}"
-            )
-        if self.registers_webhooks and not self.callfire_api_credentials_secret_name:
-            raise ConfigError(
-                f"callfireApi={self.callfire_api} registers the stack's webhooks with CallFire's "
-                "v2 API: set callfireApiCredentialsSecretName to the Secrets Manager secret that "
-                'holds your API credentials as JSON {"username": ..., "password": ...}'
-            )
+        self._validate_callfire()
         if not MIN_BODY_BYTES <= self.max_body_bytes <= MAX_BODY_BYTES_CEILING:
             raise ConfigError(
                 f"maxBodyBytes must be between {MIN_BODY_BYTES} and {MAX_BODY_BYTES_CEILING}, "
@@ -188,6 +168,30 @@ class ReceiverConfig:
         for campaign_id in self.subscribe_campaign_ids:
             if not campaign_id.isdigit():
                 raise ConfigError(f"subscribeCampaignIds holds a non-numeric id: {campaign_id!r}")
+
+    def _validate_callfire(self) -> None:
+        """CallFire's URLs, which API generation the stack registers with, and what that needs."""
+        for name, value in (
+            (Context.CALLFIRE_BASE_URL, self.callfire_base_url),
+            (Context.CALLFIRE_V2_BASE_URL, self.callfire_v2_base_url),
+        ):
+            url = urlsplit(value)
+            local = url.hostname in _LOCAL_HOSTS
+            if url.scheme != "https" and not (local and url.scheme == "http"):
+                raise ConfigError(
+                    f"{name} must be an https URL (http only for localhost): {value!r}"
+                )
+        choices = (CallfireApiChoice.LEGACY, CallfireApiChoice.V2, CallfireApiChoice.BOTH)
+        if self.callfire_api not in choices:
+            raise ConfigError(
+                f"callfireApi must be one of {', '.join(choices)}: {self.callfire_api!r}"
+            )
+        if self.registers_webhooks and not self.callfire_api_credentials_secret_name:
+            raise ConfigError(
+                f"callfireApi={self.callfire_api} registers the stack's webhooks with CallFire's "
+                "v2 API: set callfireApiCredentialsSecretName to the Secrets Manager secret that "
+                'holds your API credentials as JSON {"username": ..., "password": ...}'
+            )
 
 
 def _strings(value: Any) -> tuple[str, ...]:

@@ -150,7 +150,6 @@ class ReceiverStack(Stack):
             api=self.postbacks.api,
             functions=[
                 self.postbacks.handler.function,
-                self.postbacks.handler.function,
                 self.webhooks.handler.function,
                 self.recordings.copier.function,
                 self.events.publisher.function,

@@ -40,6 +40,7 @@ from functions.adapters.archive import archive_key
 from functions.names import (
     SMOKE_CALL_ID_PREFIX,
     SMOKE_CAMPAIGN_ID,
+    SMOKE_WEBHOOK_ID,
     CallAttribute,
     CallsTable,
     Item,
@@ -411,13 +412,13 @@ def v2_delivery(call_id: int, now: datetime) -> bytes:
     resource, event = V2_CALL_EVENT
     delivery = {
         "timestamp": moment,
-        "webhookId": 0,
+        "webhookId": int(SMOKE_WEBHOOK_ID),
         "webhookName": SMOKE_CAMPAIGN_ID,
         "resourceType": resource,
         "events": [
             {
                 "timestamp": moment,
-                "webhookId": 0,
+                "webhookId": int(SMOKE_WEBHOOK_ID),
                 "resourceType": resource,
                 "eventType": event,
                 "resource": {

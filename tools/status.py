@@ -37,8 +37,6 @@ from functions.names import (
     DEFAULT_STAGE,
     METRICS_NAMESPACE,
     SERVICE_NAME,
-    SMOKE_CALL_ID_PREFIX,
-    SMOKE_CAMPAIGN_ID,
     ArchiveTag,
     CallAttribute,
     CallsTable,
@@ -58,6 +56,7 @@ from functions.names import (
     SubscriptionResource,
 )
 from functions.postback.service import Status as Outcome
+from functions.reports.smoke import is_smoke_item
 from tools.cli import day
 from tools.target import (
     ENDPOINTS_FILE,
@@ -158,12 +157,6 @@ def parse_time(text: str) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def is_smoke_item(item: Mapping[str, Any]) -> bool:
-    return item.get(CallAttribute.CAMPAIGN_ID) == SMOKE_CAMPAIGN_ID and str(
-        item.get(CallAttribute.CALL_ID, "")
-    ).startswith(SMOKE_CALL_ID_PREFIX)
 
 
 @dataclass

@@ -21,8 +21,6 @@ from typing import Any
 from functions.events.plain_json import dumps
 from functions.events.stream import Change, ChangeKind, UnreadableRecord
 from functions.names import (
-    SMOKE_CALL_ID_PREFIX,
-    SMOKE_CAMPAIGN_ID,
     CallAttribute,
     CampaignAttribute,
     CampaignEvent,
@@ -34,6 +32,7 @@ from functions.names import (
 )
 from functions.reports.items import Table
 from functions.reports.model import EventType
+from functions.reports.smoke import is_smoke_item
 
 MAX_EVENT_BYTES = 256_000
 """EventBridge takes entries (and whole PutEvents requests) of less than 256 KB, counted as
@@ -118,11 +117,10 @@ def events_for(change: Change, rules: EventRules) -> list[BusEvent]:
 
 
 def is_smoke_test(item: Mapping[str, Any]) -> bool:
-    """The item of a smoke test's report (`make smoke`, functions/reports/smoke.py): it proves the
-    receiver works, not that CallFire reported anything, so no consumer should act on it."""
-    return item.get(CallAttribute.CAMPAIGN_ID) == SMOKE_CAMPAIGN_ID and str(
-        item.get(CallAttribute.CALL_ID, "")
-    ).startswith(SMOKE_CALL_ID_PREFIX)
+    """The item of a smoke test's report (`make smoke`, functions/reports/smoke.py), legacy or
+    v2: it proves the receiver works, not that CallFire reported anything, so no consumer should
+    act on it."""
+    return is_smoke_item(item)
 
 
 def version(item: Mapping[str, Any] | None) -> int:

@@ -3,9 +3,18 @@ that CallFire sends, so what counts CallFire's reports leaves them out."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from functions.names import SMOKE_CALL_ID_PREFIX, SMOKE_CAMPAIGN_ID
+from functions.names import (
+    SMOKE_CALL_ID_PREFIX,
+    SMOKE_CAMPAIGN_ID,
+    SMOKE_WEBHOOK_ID,
+    CallAttribute,
+    Item,
+    Source,
+    WebhookAttribute,
+)
 from functions.reports.model import CallReport, Report
 
 
@@ -30,4 +39,20 @@ def is_smoke_delivery(webhook_name: str | None, reports: Sequence[object]) -> bo
             isinstance(report, CallReport) and SMOKE_CAMPAIGN_ID in (report.tags or ())
             for report in reports
         )
+    )
+
+
+def is_smoke_item(item: Mapping[str, Any]) -> bool:
+    """The stored item of a smoke test's report: a legacy one (call id `smoke-...`, campaign
+    `smoke`) or a v2 one (webhook id 0, which CallFire never gives, and labelled `smoke`)."""
+    if item.get(CallAttribute.CAMPAIGN_ID) == SMOKE_CAMPAIGN_ID and str(
+        item.get(CallAttribute.CALL_ID, "")
+    ).startswith(SMOKE_CALL_ID_PREFIX):
+        return True
+    tags = item.get(CallAttribute.TAGS)
+    return (
+        item.get(Item.SOURCE) == Source.V2_WEBHOOK
+        and item.get(WebhookAttribute.WEBHOOK_ID) == SMOKE_WEBHOOK_ID
+        and isinstance(tags, list | tuple)
+        and SMOKE_CAMPAIGN_ID in tags
     )

@@ -11,8 +11,9 @@ import pytest
 
 from functions.postback.delivery import read_webhook
 from functions.reports import read_report
+from functions.reports.items import to_item
 from functions.reports.model import CallReport, CampaignReport, EventType
-from functions.reports.smoke import is_smoke_delivery, is_smoke_test
+from functions.reports.smoke import is_smoke_delivery, is_smoke_item, is_smoke_test
 from tests.helpers import EVENTS, event_body
 from tools.smoke import signature_of, smoke_report, split_token, v2_delivery, with_token
 
@@ -89,3 +90,29 @@ def test_a_delivery_named_smoke_with_an_unlabelled_call_is_not_a_smoke_test() ->
     delivery = read_webhook(json.dumps(body), None, 10**6)
 
     assert not is_smoke_delivery(delivery.webhook_name, [e.content for e in delivery.events])
+
+
+def stored_items(body: bytes) -> list[dict[str, object]]:
+    delivery = read_webhook(body, None, 10**6)
+    return [
+        to_item(event.content, raw=event.raw, received_at="2026-11-29T10:11:12.000Z").attributes
+        for event in delivery.events
+        if isinstance(event.content, CallReport)
+    ]
+
+
+def test_stored_smoke_items_of_both_generations_are_smoke_items_and_callfire_s_are_not() -> None:
+    (v2_item,) = stored_items(v2_delivery(2**70, NOW))
+    sent = smoke_report("0f1e", NOW)
+    report, text = read_report(sent.body)
+    legacy_item = to_item(report, raw=text, received_at="2026-11-29T10:11:12.000Z").attributes
+
+    assert is_smoke_item(v2_item)
+    assert is_smoke_item(legacy_item)
+    for sample in sorted((EVENTS / "v2").glob("*.json")):
+        for item in stored_items(sample.read_bytes()):
+            assert not is_smoke_item(item), sample.name
+    relabelled = json.loads(v2_delivery(2**70, NOW))
+    relabelled["events"][0]["resource"]["labels"] = ["campaign"]
+    (unlabelled,) = stored_items(json.dumps(relabelled).encode())
+    assert not is_smoke_item(unlabelled)
