@@ -25,6 +25,10 @@ class Env:
     RECORDING_CONNECT_TIMEOUT: Final = "RECORDING_CONNECT_TIMEOUT_SECONDS"
     RECORDING_READ_TIMEOUT: Final = "RECORDING_READ_TIMEOUT_SECONDS"
     RECORDING_MAX_RECEIVES: Final = "RECORDING_MAX_RECEIVES"
+    REPORT_RETENTION_DAYS: Final = "REPORT_RETENTION_DAYS"
+    """Days a stored report's item lives (DynamoDB TTL on `expiresAt`); 0 or absent: forever."""
+    HASH_SALT_SECRET_ARN: Final = "HASH_SALT_SECRET_ARN"  # noqa: S105 - a variable name
+    """The secret whose value keys the hashes of phone numbers in the archive index."""
     RECORDING_LOOPBACK_ORIGINS: Final = "RECORDING_LOOPBACK_ORIGINS"
     """Exact `host:port` pairs (comma-separated) that the recordings function may fetch over http
     and only on a loopback address: the stand-in CallFire of the tests and the local system. The
@@ -54,6 +58,8 @@ class Item:
     Each new version is published again as an event."""
     UPDATED_AT: Final = "updatedAt"
     """When the item was last replaced by a new version (absent on version 1)."""
+    EXPIRES_AT: Final = "expiresAt"
+    """Epoch seconds after which DynamoDB's TTL deletes the item; only with a report retention."""
 
 
 class CallAttribute:
@@ -140,6 +146,17 @@ class CallsTable:
     """Each index: its partition key and sort key."""
 
 
+NUMBER_ATTRIBUTES: Final = (
+    CallAttribute.PHONE_NUMBER,
+    CallAttribute.DNIS,
+    "fromNumber",
+    "toNumber",
+)
+"""Every call-item attribute that can hold a person's phone number: the contact's side
+(`phoneNumber`, also on the `byPhoneNumber` index) and the other side (`dnis` on legacy items,
+`fromNumber`/`toNumber` on v2 items). Erasure and the archive index look in each."""
+
+
 class CampaignsTable:
     PARTITION_KEY: Final = CampaignAttribute.CAMPAIGN_ID
 
@@ -194,6 +211,15 @@ class RegistrationRecord:
     PROPERTIES: Final = "properties"
     SUBSCRIBED: Final = "subscribed"
     FAILED: Final = "failed"
+    ARCHIVE_INDEX: Final = "archive-index/"
+    """Empty marker objects that find archived bodies by phone number (keyed hash), call id or
+    campaign id: `archive-index/<archive prefix>/<phone|call|campaign>/<hash>/<YYYY/MM/DD/id>`."""
+    ERASURES: Final = "erasures/"
+    """The erasure tool's audit records, one JSON object per erasure."""
+
+
+ARCHIVE_PREFIXES: Final = (Prefix.REJECTED, Prefix.UNSTORED)
+"""Where bodies are archived as received (and indexed under `archive-index/`)."""
 
 
 class ArchiveTag:
@@ -252,6 +278,10 @@ class Context:
     EVENT_BUS_ARN: Final = "eventBusArn"
     EVENT_ARCHIVE_DAYS: Final = "eventArchiveDays"
     EVENT_SOURCE: Final = "eventSource"
+    REPORT_RETENTION_DAYS: Final = "reportRetentionDays"
+    RECORDING_RETENTION_DAYS: Final = "recordingRetentionDays"
+    REJECTED_RETENTION_DAYS: Final = "rejectedRetentionDays"
+    KMS_KEY_ARN: Final = "kmsKeyArn"
 
 
 class LocalEndpoint:
@@ -275,6 +305,8 @@ class LocalEndpoint:
     EVENTS_QUEUE: Final = "events_queue"
     """A local-only queue that a catch-all rule on the local bus feeds, to watch the events."""
     EVENTS_DEAD_LETTER_QUEUE: Final = "events_dead_letter_queue"
+    REPORT_RETENTION_DAYS: Final = "report_retention_days"
+    HASH_SALT_SECRET: Final = "hash_salt_secret"  # noqa: S105 - a key name
 
 
 class Handler:
@@ -284,6 +316,7 @@ class Handler:
     RECORDINGS: Final = "functions.handlers.recordings.lambda_handler"
     REGISTRATION: Final = "functions.handlers.registration.lambda_handler"
     EVENTS: Final = "functions.handlers.events.lambda_handler"
+    UNSTORED_WATCH: Final = "functions.handlers.unstored_watch.lambda_handler"
 
 
 class Output:
@@ -303,6 +336,8 @@ class Output:
     """With the v2 webhook route (branch v2-webhooks): its URL and its signing secret."""
     EVENT_BUS_NAME: Final = "EventBusName"
     EVENTS_DEAD_LETTER_QUEUE: Final = "EventsDeadLetterQueueUrl"
+    REPORT_RETENTION_DAYS: Final = "ReportRetentionDays"
+    HASH_SALT_SECRET_ARN: Final = "HashSaltSecretArn"  # noqa: S105 - an output name
 
 
 class Metric:
@@ -329,6 +364,9 @@ class Metric:
     EVENTS_PUBLISHED: Final = "EventsPublished"
     EVENTS_NOT_PUBLISHED: Final = "EventsNotPublished"
     EVENTS_TRIMMED: Final = "EventsTrimmed"
+    OLDEST_UNSTORED_BODY_AGE: Final = "OldestUnstoredBodyAge"
+    """Seconds since the oldest body in `unstored/` that was never replayed arrived; 0 when none
+    waits. Published by the unstored watch every hour."""
 
 
 class Dimension:
@@ -375,6 +413,7 @@ METRIC_DIMENSION_SETS: Final[dict[str, tuple[tuple[str, ...], ...]]] = dict.from
         Metric.EVENTS_PUBLISHED,
         Metric.EVENTS_NOT_PUBLISHED,
         Metric.EVENTS_TRIMMED,
+        Metric.OLDEST_UNSTORED_BODY_AGE,
     ),
     ((Dimension.SERVICE,),),
 )
@@ -444,6 +483,8 @@ DEFAULT_RECORDING_MAX_BYTES: Final = 512 * 1024 * 1024
 DEFAULT_RECORDING_CONNECT_TIMEOUT: Final = 5.0
 DEFAULT_RECORDING_READ_TIMEOUT: Final = 30.0
 DEFAULT_RECORDING_MAX_RECEIVES: Final = 5
+UNSTORED_ALARM_DAYS: Final = 7
+"""A body waiting in `unstored/` longer than this raises the `UnstoredBodiesWaiting` alarm."""
 SERVICE_NAME: Final = "callfire-receiver"
 METRICS_NAMESPACE: Final = "CallFireReceiver"
 DEFAULT_EVENT_SOURCE: Final = "callfire.receiver"

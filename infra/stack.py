@@ -17,6 +17,8 @@ from infra.constructs.python_function import PythonFunction
 from infra.constructs.recordings import Recordings
 from infra.constructs.registration import CallfireRegistration, manual_subscribe_command
 from infra.constructs.storage import ReportStorage
+from infra.constructs.unstored_watch import UnstoredWatch
+from infra.customer_key import imported_key
 from infra.naming import NameAlarmsByStage
 
 STACK_NAME = stack_name(DEFAULT_STAGE)
@@ -42,7 +44,17 @@ class ReceiverStack(Stack):
             else None
         )
         """CallFire's API key, created by the user beforehand (`callfireApiKeySecretName`)."""
-        self.storage = ReportStorage(self, "Storage", retain_data=config.retain_data)
+        self.key = imported_key(self, config.kms_key_arn)
+        """The customer's KMS key (`kmsKeyArn`), or None for the default encryption."""
+        self.storage = ReportStorage(
+            self,
+            "Storage",
+            retain_data=config.retain_data,
+            report_retention_days=config.report_retention_days,
+            recording_retention_days=config.recording_retention_days,
+            rejected_retention_days=config.rejected_retention_days,
+            key=self.key,
+        )
         self.recordings = Recordings(
             self,
             "Recordings",
@@ -63,6 +75,7 @@ class ReceiverStack(Stack):
             rate_limit=config.api_rate_limit,
             burst_limit=config.api_burst_limit,
             tracing=config.tracing,
+            report_retention_days=config.report_retention_days,
         )
         self.events = EventsOut(
             self,
@@ -85,11 +98,15 @@ class ReceiverStack(Stack):
                 campaign_ids=config.subscribe_campaign_ids,
                 tracing=config.tracing,
                 status_bucket=self.storage.bucket,
+                key=self.key,
             )
             if self.callfire_api_key
             else None
         )
         """Subscribes the postback URL with CallFire on deploy; None without an API key secret."""
+        self.unstored_watch = UnstoredWatch(
+            self, "UnstoredWatch", code=code, storage=self.storage, tracing=config.tracing
+        )
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -99,6 +116,7 @@ class ReceiverStack(Stack):
                 self.postbacks.handler.function,
                 self.recordings.copier.function,
                 self.events.publisher.function,
+                self.unstored_watch.handler.function,
             ],
             postback_logs=self.postbacks.handler.log_group,
             tables=[self.storage.calls_table, self.storage.campaigns_table],
@@ -111,12 +129,13 @@ class ReceiverStack(Stack):
             ],
             silence_alarm_hours=config.silence_alarm_hours,
             extra_widgets=self.events.widgets(),
+            key=self.key,
         )
         for function in self.node.find_all():
             if isinstance(function, PythonFunction):
                 function.log_at(config.log_level)
         Aspects.of(self).add(NameAlarmsByStage())
-        self._outputs()
+        self._outputs(config)
         self._subscription_output(config)
 
     def _subscription_output(self, config: ReceiverConfig) -> None:
@@ -141,7 +160,7 @@ class ReceiverStack(Stack):
             "to your CallFire API key in your shell, then run this line.",
         )
 
-    def _outputs(self) -> None:
+    def _outputs(self, config: ReceiverConfig) -> None:
         outputs = {
             Output.POSTBACK_URL: (
                 self.postbacks.postback_url,
@@ -179,6 +198,14 @@ class ReceiverStack(Stack):
                 self.events.dead_letter_queue.queue_url,
                 "Stream records whose events could not be published "
                 "(make replay ARGS='--aws events' publishes them again).",
+            ),
+            Output.REPORT_RETENTION_DAYS: (
+                str(config.report_retention_days),
+                "Days each item lives (0: for ever); the replay tool writes items with it too.",
+            ),
+            Output.HASH_SALT_SECRET_ARN: (
+                self.storage.hash_salt.secret_arn,
+                "Keys the hashes of phone numbers in the archive index (read by tools.erase).",
             ),
         }
         for name, (value, description) in outputs.items():

@@ -139,6 +139,8 @@ class LocalSystem:
             description=f"local, stage {self.stage} ({self.endpoint_url})",
             stage=self.stage,
             endpoints=self.endpoints,
+            report_retention_days=int(self.endpoints[LocalEndpoint.REPORT_RETENTION_DAYS]),
+            hash_salt_secret=self.endpoints[LocalEndpoint.HASH_SALT_SECRET],
         )
 
     def __enter__(self) -> LocalSystem:
@@ -272,6 +274,8 @@ class LocalSystem:
             ).environment[Env.EVENT_SOURCE],
             LocalEndpoint.EVENTS_QUEUE: self.events_queue,
             LocalEndpoint.EVENTS_DEAD_LETTER_QUEUE: outputs[Output.EVENTS_DEAD_LETTER_QUEUE],
+            LocalEndpoint.REPORT_RETENTION_DAYS: outputs[Output.REPORT_RETENTION_DAYS],
+            LocalEndpoint.HASH_SALT_SECRET: outputs[Output.HASH_SALT_SECRET_ARN],
         }
 
     def stop(self) -> None:

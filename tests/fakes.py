@@ -27,6 +27,7 @@ from functions.recordings.jobs import RecordingJob
 from functions.recordings.ports import CannotCopy, Readable, StoredRecording
 from functions.registration.ports import HttpAnswer, NoAnswer
 from functions.reports.items import ReportItem
+from functions.reports.links import ReportLinks
 
 
 @dataclass
@@ -103,6 +104,8 @@ class InMemoryReportStore:
 class InMemoryArchive:
     kept: list[tuple[str, bytes, str]] = field(default_factory=list)
     """(prefix, body, reason) of every body kept."""
+    links: list[ReportLinks | None] = field(default_factory=list)
+    """The links each body was kept with, in the same order."""
     down: bool = False
     deadlines: list[float] = field(default_factory=list)
 
@@ -117,11 +120,13 @@ class InMemoryArchive:
         reason: str,
         detail: str,
         deadline: float,
+        links: ReportLinks | None = None,
     ) -> str:
         self.deadlines.append(deadline)
         if self.down:
             raise ArchiveUnavailable("SlowDown")
         self.kept.append((prefix, body, reason))
+        self.links.append(links)
         return f"{prefix}{received_at:%Y/%m/%d}/{request_id}.xml"
 
 

@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TextIO
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -50,7 +50,9 @@ from functions.postback.store_once import Stored, store_once
 from functions.recordings.jobs import RecordingJob, jobs_for
 from functions.reports import CallReport, ReportRejected, read_report
 from functions.reports.items import ReportItem, Table, body_sha256, fit_item, to_item
+from functions.reports.retention import Retention
 from tools.cli import check_period, command, commands, day, default
+from tools.progress import Progress
 from tools.streams import read_range
 from tools.target import (
     CALL_SECONDS,
@@ -64,42 +66,6 @@ from tools.target import (
 )
 
 GZIP_MAGIC = b"\x1f\x8b"
-
-
-class Progress:
-    """A progress bar on a terminal, a line per tenth of the work elsewhere (CI logs)."""
-
-    def __init__(self, label: str, total: int, stream: TextIO = sys.stderr) -> None:
-        self._label = label
-        self._total = max(total, 0)
-        self._stream = stream
-        self._done = 0
-        self._last_tenth = 0
-        self.tally: Counter[str] = Counter()
-
-    def step(self, outcome: str) -> None:
-        self._done += 1
-        self.tally[outcome] += 1
-        if self._stream.isatty():
-            self._stream.write("\r" + self._line())
-            self._stream.flush()
-        elif self._total and (tenth := self._done * 10 // self._total) != self._last_tenth:
-            self._last_tenth = tenth
-            self._stream.write(self._line() + "\n")
-
-    def finish(self) -> Counter[str]:
-        if self._stream.isatty():
-            self._stream.write("\r" + self._line() + "\n")
-        elif not self._total:
-            self._stream.write(self._line() + "\n")
-        return self.tally
-
-    def _line(self) -> str:
-        width = 30
-        filled = width * self._done // self._total if self._total else width
-        counts = ", ".join(f"{name} {count}" for name, count in sorted(self.tally.items()))
-        bar = "#" * filled + "." * (width - filled)
-        return f"{self._label} [{bar}] {self._done}/{self._total} {counts}"
 
 
 def _days(since: date, until: date) -> Iterator[date]:
@@ -220,10 +186,13 @@ def _replayed_before(s3: Any, bucket: str, key: str) -> bool:
 
 
 def _store(target: Target) -> DynamoReportStore:
+    """The postback function's own store, with the stack's retention: a replayed item expires as
+    it would have, counted from when its body arrived."""
     return DynamoReportStore(
         target.service("dynamodb"),
         {Table.CALLS: target.calls_table, Table.CAMPAIGNS: target.campaigns_table},
         target.raw_bodies(),
+        Retention(target.report_retention_days),
     )
 
 
@@ -240,8 +209,8 @@ def _item_count(dynamodb: Any, table: str) -> int:
 
 def remapped(old: dict[str, Any], raw: str) -> ReportItem | None:
     """The item that the current parser makes of `old`'s body `raw` (on the item or in the
-    bucket), keeping what happened to it since (deliveries, recording copies, its version); None
-    when the key itself would change."""
+    bucket), keeping what happened to it since (deliveries, recording copies, its version) and
+    when it expires; None when the key itself would change."""
     report, _ = read_report(raw)
     item = fit_item(to_item(report, raw=raw, received_at=old[Item.RECEIVED_AT]))
     new = item.attributes
@@ -251,6 +220,8 @@ def remapped(old: dict[str, Any], raw: str) -> ReportItem | None:
     for kept in (Item.VERSION, Item.UPDATED_AT):
         if kept in old:
             new[kept] = old[kept]
+    if Item.EXPIRES_AT in old:
+        new[Item.EXPIRES_AT] = old[Item.EXPIRES_AT]
     if CallAttribute.RECORDINGS in new:
         before = old.get(CallAttribute.RECORDINGS, [])
         new[CallAttribute.RECORDINGS] = [

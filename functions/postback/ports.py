@@ -9,6 +9,7 @@ from typing import Protocol
 
 from functions.recordings.jobs import RecordingJob
 from functions.reports.items import ReportItem
+from functions.reports.links import ReportLinks
 
 
 class SecretValue(Protocol):
@@ -40,10 +41,11 @@ class BodyArchive(Protocol):
         reason: str,
         detail: str,
         deadline: float,
+        links: ReportLinks | None = None,
     ) -> str:
         """Store `body` (as received, still encoded) under `prefix`, with the reason and what
-        replaying it needs in its metadata; the object key.
-        Raises ArchiveUnavailable."""
+        replaying it needs in its metadata; the object key. `links` (when the report could be
+        read) index the body for erasure. Raises ArchiveUnavailable."""
         ...
 
 

@@ -11,6 +11,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
@@ -18,7 +19,14 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from functions.names import METRICS_NAMESPACE, SERVICE_NAME, Dimension, LogKey, Metric
+from functions.names import (
+    METRICS_NAMESPACE,
+    SERVICE_NAME,
+    UNSTORED_ALARM_DAYS,
+    Dimension,
+    LogKey,
+    Metric,
+)
 from functions.postback.service import Status
 from infra.naming import physical_name, stage_of
 from infra.security import acknowledge
@@ -49,6 +57,7 @@ RECORDING_METRICS = (
     Metric.RECORDINGS_SKIPPED,
     Metric.RECORDING_JOBS_MALFORMED,
 )
+UNSTORED_WATCH_PERIOD = Duration.hours(1)
 
 
 SILENCE_PERIOD = Duration.hours(1)
@@ -65,6 +74,17 @@ def service_metric(
         dimensions_map={Dimension.SERVICE: SERVICE_NAME},
         statistic=statistic,
         period=period,
+    )
+
+
+def unstored_age() -> cloudwatch.Metric:
+    """Seconds the oldest body in unstored/ has waited, as the hourly watch publishes it."""
+    return cloudwatch.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name=Metric.OLDEST_UNSTORED_BODY_AGE,
+        dimensions_map={Dimension.SERVICE: SERVICE_NAME},
+        statistic="Maximum",
+        period=UNSTORED_WATCH_PERIOD,
     )
 
 
@@ -140,6 +160,7 @@ class Monitoring(Construct):
         existing_alarms: Sequence[cloudwatch.Alarm] = (),
         silence_alarm_hours: int = 0,
         extra_widgets: Sequence[cloudwatch.IWidget] = (),
+        key: kms.IKey | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(
@@ -147,13 +168,16 @@ class Monitoring(Construct):
             "AlarmTopic",
             display_name=f"CallFire receiver alarms ({stage_of(self)})",
             enforce_ssl=True,
+            master_key=key,
         )
-        acknowledge(
-            self.topic,
-            "AwsSolutions-SNS2",
-            "The topic carries alarm notifications only, never report data; CloudWatch cannot "
-            "publish to a topic encrypted with the AWS-managed SNS key.",
-        )
+        if key is None:
+            acknowledge(
+                self.topic,
+                "AwsSolutions-SNS2",
+                "The topic carries alarm notifications only, never report data; CloudWatch cannot "
+                "publish to a topic encrypted with the AWS-managed SNS key (kmsKeyArn encrypts "
+                "it with a customer key whose policy lets CloudWatch use it).",
+            )
         self.topic.add_to_resource_policy(alarms_may_publish(self.topic))
         if alarm_email:
             email = subscriptions.EmailSubscription(alarm_email)
@@ -176,6 +200,14 @@ class Monitoring(Construct):
             )
         if silence_alarm_hours:
             self._alarm_on_silence(silence_alarm_hours)
+        self._alarm(
+            "UnstoredBodiesWaiting",
+            unstored_age(),
+            threshold=UNSTORED_ALARM_DAYS * 24 * 60 * 60,
+            description=f"A body has waited in unstored/ for more than {UNSTORED_ALARM_DAYS} "
+            "days: replay it (`make replay ARGS='archived unstored --since ...'`), or delete it "
+            "if it should not be stored.",
+        )
         if not existing_alarms:
             self._alarm(
                 "DeadLetters",
@@ -328,6 +360,7 @@ class Monitoring(Construct):
             cloudwatch.GraphWidget(
                 title="Needs a person",
                 left=[service_metric(name) for name in AT_RISK_METRICS],
+                right=[unstored_age()],
                 width=8,
             ),
             cloudwatch.GraphWidget(

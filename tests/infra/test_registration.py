@@ -16,7 +16,7 @@ from functions.names import Env, Handler, Output, StatusObject, SubscriptionReso
 from local.callfire import StandInCallFire
 from local.resources import LocalResources
 from local.template import synthesize
-from tests.infra.test_stack import as_list, policy_statements, resources_of
+from tests.infra.test_stack import as_list, policy_statements, resources_of, token_secret_id
 
 API_KEY_SECRET_NAME = "callfire/api-key"
 HANDLER = Handler.REGISTRATION
@@ -39,11 +39,6 @@ def function_with_handler(template: dict[str, Any], handler: str) -> list[tuple[
         for logical_id, resource in resources_of(template, "AWS::Lambda::Function").items()
         if resource["Properties"].get("Handler") == handler
     ]
-
-
-def token_secret_id(template: dict[str, Any]) -> str:
-    (secret_id,) = resources_of(template, "AWS::SecretsManager::Secret")
-    return secret_id
 
 
 def arn(logical_id: str) -> str:

@@ -33,6 +33,13 @@ def resources(moto_aws: None, template: dict[str, Any]) -> LocalResources:
 
 
 @pytest.fixture(scope="session")
+def stewarded_resources(moto_aws: None, stewarded_template: dict[str, Any]) -> LocalResources:
+    """A second stack on the same moto: retention on for every kind of data, a customer key."""
+    session = boto3.session.Session(region_name=REGION)
+    return create_resources(stewarded_template, session.client, region=REGION, stack_name="kept")
+
+
+@pytest.fixture(scope="session")
 def aws(moto_aws: None) -> Callable[[str], Any]:
     """Test-side clients, separate from the ones the handler uses."""
     session = boto3.session.Session(region_name=REGION)
@@ -97,8 +104,7 @@ class PostbackClient:
         )
 
 
-@pytest.fixture
-def postback(
+def postback_client(
     resources: LocalResources, aws: Any, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[PostbackClient]:
     function = resources.function_for_handler(Handler.POSTBACK)
@@ -109,3 +115,10 @@ def postback(
     reset_function_state(keep_clients=True)
     yield PostbackClient(function, token, resources.outputs())
     reset_function_state(keep_clients=True)
+
+
+@pytest.fixture
+def postback(
+    resources: LocalResources, aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[PostbackClient]:
+    yield from postback_client(resources, aws, monkeypatch)

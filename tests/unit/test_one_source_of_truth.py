@@ -170,6 +170,7 @@ def reachable(start: str, modules: dict[str, set[str]]) -> set[str]:
     [
         (names.Handler.RECORDINGS, ("postback", "registration")),
         (names.Handler.REGISTRATION, ("postback", "recordings")),
+        (names.Handler.UNSTORED_WATCH, ("postback", "recordings", "registration")),
     ],
 )
 def test_a_function_s_handler_imports_nothing_of_another_function(

@@ -1,0 +1,51 @@
+"""Lambda entry point for the hourly unstored watch (an EventBridge schedule): publishes how long
+the oldest body in `unstored/` has waited for replay, for the `UnstoredBodiesWaiting` alarm."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.failures import ArchiveUnavailable
+from functions.names import METRICS_NAMESPACE, SERVICE_NAME, Metric
+from functions.wiring.unstored_watch import unstored_watch
+
+logger = Logger(service=SERVICE_NAME)
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+@metrics.log_metrics
+def lambda_handler(
+    event: dict[str, Any],  # noqa: ARG001 - the schedule's event says nothing the watch needs
+    context: LambdaContext,  # noqa: ARG001 - read by the decorators
+) -> dict[str, Any]:
+    metrics.clear_metrics()  # with POWERTOOLS_METRICS_DISABLED, Powertools never flushes them
+    try:
+        finding = unstored_watch().oldest_waiting()
+    except ArchiveUnavailable as error:
+        logger.error("unstored/ could not be read", extra={"error": error.code})
+        raise
+    metrics.add_metric(
+        name=Metric.OLDEST_UNSTORED_BODY_AGE,
+        unit=MetricUnit.Seconds,
+        value=finding.oldest_age_seconds,
+    )
+    answer = {
+        "oldestAgeSeconds": finding.oldest_age_seconds,
+        "oldestKey": finding.oldest_key,
+        "checked": finding.checked,
+        "undecided": finding.undecided,
+    }
+    if finding.undecided:
+        logger.warning(
+            "too many replayed bodies in unstored/ to find the oldest waiting one; "
+            "delete the bodies tagged replayed",
+            extra=answer,
+        )
+    else:
+        logger.info("unstored bodies checked", extra=answer)
+    return answer
