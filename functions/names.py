@@ -219,7 +219,11 @@ class RegistrationRecord:
 
 
 ARCHIVE_PREFIXES: Final = (Prefix.REJECTED, Prefix.UNSTORED)
-"""Where bodies are archived as received (and indexed under `archive-index/`)."""
+"""Where bodies are archived as received."""
+ARCHIVE_INDEX_PREFIXES: Final = {
+    prefix: f"{Prefix.ARCHIVE_INDEX}{prefix}" for prefix in ARCHIVE_PREFIXES
+}
+"""Where each archive's index markers live (`archive-index/rejected/`): they expire with it."""
 
 
 class ArchiveTag:

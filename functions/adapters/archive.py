@@ -16,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.adapters.aws import AwsService, error_code
 from functions.failures import ArchiveUnavailable, SecretUnavailable
-from functions.names import SERVICE_NAME, Prefix
+from functions.names import ARCHIVE_INDEX_PREFIXES, SERVICE_NAME, Prefix
 from functions.postback.ports import SecretValue
 from functions.reports.links import ReportLinks
 
@@ -36,7 +36,7 @@ def archive_key(prefix: str, received_at: datetime, request_id: str) -> str:
 
 def index_prefix(archive_prefix: str) -> str:
     """`archive-index/rejected/` for `rejected/`: markers expire with the bodies they find."""
-    return f"{Prefix.ARCHIVE_INDEX}{archive_prefix}"
+    return ARCHIVE_INDEX_PREFIXES.get(archive_prefix, f"{Prefix.ARCHIVE_INDEX}{archive_prefix}")
 
 
 def marker_key(archived_key: str, link_name: str) -> str:

@@ -12,8 +12,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from functions.adapters.archive import index_prefix
-from functions.names import CallsTable, CampaignsTable, Item, Prefix
+from functions.names import ARCHIVE_INDEX_PREFIXES, CallsTable, CampaignsTable, Item, Prefix
 from infra.security import acknowledge
 
 _STRING = dynamodb.AttributeType.STRING
@@ -146,7 +145,7 @@ def _lifecycle_rules(recording_days: int, rejected_days: int) -> list[s3.Lifecyc
     by_age = (
         ("ExpireRecordings", Prefix.RECORDINGS, recording_days),
         ("ExpireRejected", Prefix.REJECTED, rejected_days),
-        ("ExpireRejectedIndex", index_prefix(Prefix.REJECTED), rejected_days),
+        ("ExpireRejectedIndex", ARCHIVE_INDEX_PREFIXES[Prefix.REJECTED], rejected_days),
     )
     rules += [
         s3.LifecycleRule(
