@@ -220,6 +220,8 @@ class Eraser:
             plan.object_places.append(
                 f"{Prefix.RECORDINGS}{key_segment(subject.value, NO_CAMPAIGN)}/"
             )
+        if subject.kind is LinkKind.CALL:
+            plan.object_places += self._recording_folders_of_call(subject.value)
         for item in plan.items:
             plan.object_places += objects_of(item.attributes)
         plan.object_places = _without_nested(plan.object_places)
@@ -384,6 +386,16 @@ class Eraser:
             names = metadata.get(LINKS_METADATA, "").split()
             markers.update(marker_key(body, name) for name in names)
         return markers
+
+    def _recording_folders_of_call(self, call_id: str) -> list[str]:
+        """The call's recordings folder under every campaign folder: found even when its items
+        are gone (a copy that landed after an earlier erasure)."""
+        call = key_segment(call_id, "_")
+        pages = self._s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=Prefix.RECORDINGS, Delimiter="/"
+        )
+        campaigns = [entry["Prefix"] for page in pages for entry in page.get("CommonPrefixes", [])]
+        return [f"{campaign}{call}/" for campaign in campaigns if self._list(f"{campaign}{call}/")]
 
     def _list(self, prefix: str) -> list[str]:
         pages = self._s3.get_paginator("list_objects_v2").paginate(

@@ -329,3 +329,19 @@ def test_the_command_line_erases_writes_the_record_and_says_what_it_cannot_erase
     history_lines = output.split("erasedAt")[-1].splitlines()
     assert len([line for line in history_lines if "phone" in line]) == 1
     assert person.phone not in output.split("Erased:")[-1]
+
+
+def test_a_recording_that_landed_after_its_call_was_erased_is_found_by_the_call_id(
+    person: Person, aws: Callable[[str], Any], target: Target, salt: str
+) -> None:
+    eraser = Eraser(target, salt=salt, progress=quiet)
+    eraser.execute(eraser.plan(Subject(LinkKind.CALL, person.call_id), Options()))
+    late = f"{person.recording_folder}1.wav"
+    aws("s3").put_object(Bucket=target.bucket, Key=late, Body=b"RIFF late")
+
+    plan = eraser.plan(Subject(LinkKind.CALL, person.call_id), Options())
+    eraser.execute(plan)
+
+    assert plan.items == []
+    assert plan.object_places == [person.recording_folder]
+    assert not [key for key, _, _ in every_version(aws, str(target.bucket)) if key == late]
