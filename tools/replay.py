@@ -8,6 +8,7 @@ nothing the second time.
     python -m tools.replay recordings [--include-failed]
     python -m tools.replay redrive                                  (dead-lettered messages)
     python -m tools.replay events                 (what the events dead-letter queue names)
+    python -m tools.replay expiry        (after turning reportRetentionDays on)
 
 Add --dry-run to see what would happen. The target is chosen as for the query tool: the local
 system while `.local/endpoints.json` exists, else the deployed stack (--aws / --local to choose).
@@ -39,6 +40,7 @@ from functions.names import (
     ArchiveTag,
     CallAttribute,
     CallsTable,
+    CampaignsTable,
     Env,
     Item,
     Prefix,
@@ -306,6 +308,68 @@ def _rewrite(target: Target, table: str, old: dict[str, Any], new: ReportItem) -
     return "updated"
 
 
+def apply_retention(
+    target: Target,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[str, int], Progress] = Progress,
+) -> Counter[str]:
+    """Give every item written before the stack's retention was set the `expiresAt` it would
+    have been written with (counted from its arrival, so old items go soon after); an item that
+    already has one keeps it."""
+    retention = Retention(target.report_retention_days)
+    if retention.days <= 0:
+        raise TargetError("the stack keeps items for ever (reportRetentionDays is 0)")
+    dynamodb = target.client("dynamodb")
+    tallies: Counter[str] = Counter()
+    for table, key_names in (
+        (target.calls_table, (CallsTable.PARTITION_KEY, CallsTable.SORT_KEY)),
+        (target.campaigns_table, (CampaignsTable.PARTITION_KEY,)),
+    ):
+        bar = progress(f"expiry {table}", _item_count(dynamodb, table))
+        names = {f"#k{n}": name for n, name in enumerate(key_names)}
+        stored = items(
+            dynamodb,
+            "scan",
+            TableName=table,
+            ProjectionExpression=", ".join([*names, "#received", "#expires"]),
+            ExpressionAttributeNames={
+                **names,
+                "#received": Item.RECEIVED_AT,
+                "#expires": Item.EXPIRES_AT,
+            },
+        )
+        for item in stored:
+            if Item.EXPIRES_AT in item:
+                bar.step("expiring already")
+                continue
+            expiry = retention.expires_at(item.get(Item.RECEIVED_AT))
+            if dry_run:
+                bar.step("would expire")
+                continue
+            key = {name: item[name] for name in key_names}
+            bar.step(_set_expiry(dynamodb, table, key, expiry))
+        tallies += bar.finish()
+    return tallies
+
+
+def _set_expiry(dynamodb: Any, table: str, key: dict[str, Any], expiry: int | None) -> str:
+    try:
+        dynamodb.update_item(
+            TableName=table,
+            Key=serialize(key),
+            UpdateExpression="SET #expires = :expiry",
+            ConditionExpression="attribute_exists(#key) AND attribute_not_exists(#expires)",
+            ExpressionAttributeNames={"#expires": Item.EXPIRES_AT, "#key": next(iter(key))},
+            ExpressionAttributeValues={":expiry": {"N": str(expiry)}},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return "changed meanwhile (left alone)"
+        raise
+    return "expiry set"
+
+
 def requeue_recordings(
     target: Target,
     *,
@@ -546,6 +610,12 @@ def parser() -> argparse.ArgumentParser:
         "publish again what the events dead-letter queue names (within 24 h)",
         _add_options,
     )
+    command(
+        subparsers,
+        "expiry",
+        "give items written before reportRetentionDays was set their expiresAt",
+        _add_options,
+    )
     return top
 
 
@@ -577,6 +647,8 @@ def _run(options: argparse.Namespace, target: Target) -> Counter[str]:
             dry_run=options.dry_run,
             max_body_bytes=options.max_body_bytes,
         )
+    if options.command == "expiry":
+        return apply_retention(target, dry_run=options.dry_run)
     if options.command == "remap":
         since = options.since.isoformat() if options.since else ""
         until = options.until.isoformat() + "\uffff" if options.until else "\uffff"

@@ -38,6 +38,8 @@ CONTRACT_ENDPOINT_KEYS = {
     "callfire_url",
     "event_bus",
     "events_queue",
+    "report_retention_days",
+    "hash_salt_secret",
 }
 
 

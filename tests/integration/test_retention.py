@@ -12,13 +12,14 @@ from typing import Any
 import boto3
 import pytest
 
+from functions.adapters.dynamodb import serialize
 from functions.names import Item, Output, Prefix
 from local.faults import failing
 from local.resources import LocalResources
 from tests.helpers import REGION, STEWARDED_CONTEXT, event_body, new_id, quiet
 from tests.integration.conftest import PostbackClient, postback_client
 from tools import replay
-from tools.target import Target
+from tools.target import Target, TargetError
 
 DAYS = STEWARDED_CONTEXT["reportRetentionDays"]
 
@@ -89,6 +90,22 @@ def test_the_bucket_holds_the_template_s_lifecycle_rules(
     assert not [prefix for prefix in by_prefix if prefix.startswith(Prefix.UNSTORED)]
 
 
+def kept_target(kept: PostbackClient, days: int | None = None) -> Target:
+    """The replay tool's view of the stack with retention (or of `days` instead)."""
+    return Target(
+        session=boto3.session.Session(region_name=REGION),
+        endpoint_url=None,
+        calls_table=kept.outputs[Output.CALLS_TABLE],
+        campaigns_table=kept.outputs[Output.CAMPAIGNS_TABLE],
+        bucket=kept.outputs[Output.BUCKET],
+        recordings_queue=None,
+        description="moto",
+        report_retention_days=(
+            int(kept.outputs[Output.REPORT_RETENTION_DAYS]) if days is None else days
+        ),
+    )
+
+
 def test_a_replayed_body_expires_as_it_would_have_from_its_first_arrival(
     kept: PostbackClient, aws: Callable[[str], Any]
 ) -> None:
@@ -99,16 +116,7 @@ def test_a_replayed_body_expires_as_it_would_have_from_its_first_arrival(
             kept.post(event_body("call_finished.xml").replace(b"111111", call_id.encode())).status
             == 503
         )
-    target = Target(
-        session=boto3.session.Session(region_name=REGION),
-        endpoint_url=None,
-        calls_table=kept.outputs[Output.CALLS_TABLE],
-        campaigns_table=kept.outputs[Output.CAMPAIGNS_TABLE],
-        bucket=kept.outputs[Output.BUCKET],
-        recordings_queue=None,
-        description="moto",
-        report_retention_days=int(kept.outputs[Output.REPORT_RETENTION_DAYS]),
-    )
+    target = kept_target(kept)
     today = datetime.now(UTC).date()
 
     replay.replay_archived(target, Prefix.UNSTORED, today, today, progress=quiet)
@@ -131,3 +139,40 @@ def test_without_a_retention_nothing_is_written_to_expire(
         TableName=postback.outputs[Output.CALLS_TABLE]
     )
     assert described["TimeToLiveDescription"]["TimeToLiveStatus"] == "DISABLED"
+
+
+def test_replay_expiry_gives_items_from_before_the_retention_their_expiry(
+    kept: PostbackClient, aws: Callable[[str], Any]
+) -> None:
+    table = kept.outputs[Output.CALLS_TABLE]
+    older, expiring = new_id(), new_id()
+    for call_id, extra in ((older, {}), (expiring, {Item.EXPIRES_AT: 42})):
+        aws("dynamodb").put_item(
+            TableName=table,
+            Item=serialize(
+                {
+                    "callId": call_id,
+                    "eventType": "call",
+                    Item.RECEIVED_AT: "2020-01-01T00:00:00.000Z",
+                    Item.RAW: "<call-finished/>",
+                    **extra,
+                }
+            ),
+        )
+    target = kept_target(kept)
+
+    dry = replay.apply_retention(target, dry_run=True, progress=quiet)
+    dry_item = raw_item(aws, table, {"callId": older, "eventType": "call"})
+    first = replay.apply_retention(target, progress=quiet)
+    again = replay.apply_retention(target, progress=quiet)
+
+    assert dry["would expire"] >= 1
+    assert Item.EXPIRES_AT not in dry_item
+    assert first["expiry set"] >= 1
+    assert "expiry set" not in again
+    item = raw_item(aws, table, {"callId": older, "eventType": "call"})
+    assert int(item[Item.EXPIRES_AT]["N"]) == arrival(item) + DAYS * 86400
+    untouched = raw_item(aws, table, {"callId": expiring, "eventType": "call"})
+    assert untouched[Item.EXPIRES_AT] == {"N": "42"}
+    with pytest.raises(TargetError, match="reportRetentionDays"):
+        replay.apply_retention(kept_target(kept, days=0), progress=quiet)
