@@ -123,7 +123,8 @@ class StoredItem:
     attributes: dict[str, Any]
 
     def describe(self) -> str:
-        return " ".join(self.key.values())
+        order = (CallsTable.PARTITION_KEY, CallsTable.SORT_KEY, CampaignsTable.PARTITION_KEY)
+        return " ".join(self.key[name] for name in order if name in self.key)
 
 
 @dataclass
@@ -230,11 +231,12 @@ class Eraser:
                 "the hash salt could not be read: archived bodies are found by the call ids of "
                 "the items only (add --deep to read every archived body)"
             )
-        bodies = self._indexed_bodies(links_to_search(subject, plan.items, self._salt))
+        markers = self._index_markers(links_to_search(subject, plan.items, self._salt))
+        bodies = {archived_key_of(marker) for marker in markers}
         if options.deep:
             bodies |= self._bodies_mentioning(needles(subject, options))
         plan.archived_bodies = sorted(bodies)
-        plan.markers = sorted(self._markers_of(bodies, subject, plan.items))
+        plan.markers = sorted(markers | self._markers_named_by(bodies))
         return plan
 
     def _item_keys(self, subject: Subject, options: Options) -> set[ItemKey]:
@@ -344,13 +346,15 @@ class Eraser:
         }
         return StoredItem(table, key, attributes)
 
-    def _indexed_bodies(self, links: Sequence[str]) -> set[str]:
-        found = set()
-        for link in links:
-            for archive_prefix in ARCHIVE_PREFIXES:
-                for marker in self._list(f"{index_prefix(archive_prefix)}{link}/"):
-                    found.add(archived_key_of(marker))
-        return found
+    def _index_markers(self, links: Sequence[str]) -> set[str]:
+        """Every marker under the links' folders of every archive (a marker may outlive its
+        body: it is erased all the same)."""
+        return {
+            marker
+            for link in links
+            for archive_prefix in ARCHIVE_PREFIXES
+            for marker in self._list(f"{index_prefix(archive_prefix)}{link}/")
+        }
 
     def _bodies_mentioning(self, patterns: Sequence[re.Pattern[str]]) -> set[str]:
         keys = [key for prefix in ARCHIVE_PREFIXES for key in self._list(prefix)]
@@ -367,15 +371,10 @@ class Eraser:
         bar.finish()
         return found
 
-    def _markers_of(
-        self, bodies: Iterable[str], subject: Subject, found: Sequence[StoredItem]
-    ) -> set[str]:
-        """Every index marker of every body (named in its `links` metadata), and every marker
-        found under the subject's own links, even when its body is already gone."""
+    def _markers_named_by(self, bodies: Iterable[str]) -> set[str]:
+        """Every index marker of each body, by the link names in its `links` metadata: a body
+        found by its call id takes its phone-number markers with it."""
         markers = set()
-        for link in links_to_search(subject, found, self._salt):
-            for archive_prefix in ARCHIVE_PREFIXES:
-                markers.update(self._list(f"{index_prefix(archive_prefix)}{link}/"))
         for body in bodies:
             try:
                 metadata = self._s3.head_object(Bucket=self.bucket, Key=body)["Metadata"]
