@@ -10,6 +10,7 @@ import io
 import json
 import random
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -17,7 +18,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
 from functions.adapters.dynamodb import serialize
-from functions.names import ARCHIVE_PREFIXES, Env, Output, Prefix
+from functions.names import ARCHIVE_PREFIXES, Env, LocalEndpoint, Output, Prefix
 from functions.reports.links import LinkKind, canonical_phone, keyed_hash, phone_link
 from local.faults import failing
 from tests.helpers import REGION, event_body, new_id, quiet
@@ -299,25 +300,37 @@ def test_erasing_a_campaign_takes_its_item_and_every_call_in_it(
 
 
 @pytest.fixture
-def tool_target(target: Target, monkeypatch: pytest.MonkeyPatch) -> Target:
-    """The command line's own target choice, pointed at the moto of these tests."""
-    monkeypatch.setattr(erase, "chosen_target", lambda _: target)
-    return target
+def endpoints(target: Target, tmp_path: Path) -> Path:
+    """An endpoints file pointing the command line at the in-process moto (no endpoint URL)."""
+    path = tmp_path / "endpoints.json"
+    path.write_text(
+        json.dumps(
+            {
+                LocalEndpoint.ENDPOINT_URL: None,
+                LocalEndpoint.REGION: REGION,
+                LocalEndpoint.CALLS_TABLE: target.calls_table,
+                LocalEndpoint.CAMPAIGNS_TABLE: target.campaigns_table,
+                LocalEndpoint.BUCKET: target.bucket,
+                LocalEndpoint.HASH_SALT_SECRET: target.hash_salt_secret,
+            }
+        )
+    )
+    return path
 
 
 def test_the_command_line_erases_writes_the_record_and_says_what_it_cannot_erase(
     person: Person,
-    tool_target: Target,
-    aws: Callable[[str], Any],
+    endpoints: Path,
+    target: Target,
     salt: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    target = tool_target
+    local = ["--endpoints", str(endpoints)]
 
-    dry = erase.main(["--phone", person.phone, "--dry-run"])
-    refused = erase.main(["--phone", person.phone], stdin=io.StringIO("erase\n"))
-    done = erase.main(["--phone", person.phone, "--yes"])
-    history = erase.main(["--history", "--phone", person.phone])
+    dry = erase.main([*local, "--phone", person.phone, "--dry-run"])
+    refused = erase.main([*local, "--phone", person.phone], stdin=io.StringIO("erase\n"))
+    done = erase.main(["--phone", person.phone, "--yes", *local])
+    history = erase.main([*local, "--history", "--phone", person.phone])
 
     output = capsys.readouterr().out
     assert (dry, refused, done, history) == (0, 2, 0, 0)
@@ -325,7 +338,7 @@ def test_the_command_line_erases_writes_the_record_and_says_what_it_cannot_erase
     assert "point-in-time recovery" in output
     assert "CloudWatch Logs" in output
     assert "audit record: s3://" in output
-    assert traces(aws, target, person, salt) == {"items": [], "objects": []}
+    assert traces(target.client, target, person, salt) == {"items": [], "objects": []}
     history_lines = output.split("erasedAt")[-1].splitlines()
     assert len([line for line in history_lines if "phone" in line]) == 1
     assert person.phone not in output.split("Erased:")[-1]
