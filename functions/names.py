@@ -369,8 +369,8 @@ class Metric:
     EVENTS_NOT_PUBLISHED: Final = "EventsNotPublished"
     EVENTS_TRIMMED: Final = "EventsTrimmed"
     OLDEST_UNSTORED_BODY_AGE: Final = "OldestUnstoredBodyAge"
-    """Seconds since the oldest body in `unstored/` that was never replayed arrived; 0 when none
-    waits. Published by the unstored watch every hour."""
+    """Seconds since the oldest body in `unstored/` that was never replayed arrived. Published by
+    the unstored watch every hour while such a body waits (no data point when none does)."""
 
 
 class Dimension:

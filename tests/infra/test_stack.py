@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -340,19 +337,3 @@ def test_outputs_give_what_a_user_needs(template: dict[str, Any]) -> None:
     url = json.dumps(outputs[Output.POSTBACK_URL]["Value"])
     assert url.endswith('"/postbacks"]]}')
     assert "token" not in url.lower()
-
-
-def test_loading_the_stack_makes_no_function_logger() -> None:
-    """The local system synthesizes before it sets the functions' log level: a Powertools logger
-    made while the stack loads would keep the default level (`make demo` printed INFO lines)."""
-    code = (
-        "import logging, infra.stack; from functions.names import SERVICE_NAME; "
-        "print(SERVICE_NAME in logging.Logger.manager.loggerDict)"
-    )
-    root = Path(__file__).resolve().parents[2]
-
-    loaded = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
-    )
-
-    assert loaded.stdout.strip() == "False"

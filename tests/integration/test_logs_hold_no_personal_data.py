@@ -31,6 +31,7 @@ SMS_SENT = "Your appointment is at noon, Ms Alvarez"
 SMS_RECEIVED = "Please stop calling my mother"
 NOTES = "caller mentioned her diagnosis"
 PERSONAL = (PHONE, "1" + PHONE, OTHER_SIDE, SMS_SENT, SMS_RECEIVED, NOTES)
+DEBUG_LEVEL = ("POWERTOOLS_LOG_LEVEL", "DEBUG")
 
 
 def personal(sample: str, call_id: str, recording: str = "") -> bytes:
@@ -52,10 +53,14 @@ def personal(sample: str, call_id: str, recording: str = "") -> bytes:
 
 
 @pytest.fixture
-def everything_logged(log_output: list[str]) -> Iterator[list[str]]:
-    """Every line the functions log, DEBUG included."""
+def everything_logged(
+    log_output: list[str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[list[str]]:
+    """Every line the functions log, DEBUG included (the level follows the environment each time
+    the functions' state is reset)."""
     service_logger = logging.getLogger(SERVICE_NAME)
     level = service_logger.level
+    monkeypatch.setenv(DEBUG_LEVEL[0], DEBUG_LEVEL[1])
     service_logger.setLevel(logging.DEBUG)
     try:
         yield log_output
@@ -115,6 +120,7 @@ def run_recordings(
     function = resources.function_for_handler(Handler.RECORDINGS)
     for name, value in function.environment.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv(*DEBUG_LEVEL)
     host = callfire.url.split("//", 1)[1]
     monkeypatch.setenv(Env.RECORDING_LOOPBACK_ORIGINS, host)
     monkeypatch.setenv(Env.RECORDING_HOSTS, "127.0.0.1")
