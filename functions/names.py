@@ -188,6 +188,11 @@ class Prefix:
     """Bodies of stored reports whose items are too large to hold them, named by content."""
     STATUS: Final = "status/"
     """What the stack records about itself for `make status` (StatusObject)."""
+    ARCHIVE_INDEX: Final = "archive-index/"
+    """Empty marker objects that find archived bodies by phone number (keyed hash), call id or
+    campaign id: `archive-index/<archive prefix>/<phone|call|campaign>/<hash>/<YYYY/MM/DD/id>`."""
+    ERASURES: Final = "erasures/"
+    """The erasure tool's audit records, one JSON object per erasure."""
 
 
 class StatusObject:
@@ -211,11 +216,6 @@ class RegistrationRecord:
     PROPERTIES: Final = "properties"
     SUBSCRIBED: Final = "subscribed"
     FAILED: Final = "failed"
-    ARCHIVE_INDEX: Final = "archive-index/"
-    """Empty marker objects that find archived bodies by phone number (keyed hash), call id or
-    campaign id: `archive-index/<archive prefix>/<phone|call|campaign>/<hash>/<YYYY/MM/DD/id>`."""
-    ERASURES: Final = "erasures/"
-    """The erasure tool's audit records, one JSON object per erasure."""
 
 
 ARCHIVE_PREFIXES: Final = (Prefix.REJECTED, Prefix.UNSTORED)

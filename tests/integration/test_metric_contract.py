@@ -15,6 +15,7 @@ A new outcome, function or metric needs a scenario below: the coverage checks fa
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,7 +23,15 @@ from typing import Any
 
 import pytest
 
-from functions.names import METRIC_DIMENSION_SETS, METRICS_NAMESPACE, Env, Handler, LogKey, Metric
+from functions.names import (
+    METRIC_DIMENSION_SETS,
+    METRICS_NAMESPACE,
+    Env,
+    Handler,
+    LogKey,
+    Metric,
+    Prefix,
+)
 from functions.postback import body as body_module
 from functions.postback.service import Status
 from functions.recordings.jobs import jobs_for
@@ -232,6 +241,28 @@ def drive_events(
     reset_function_state(keep_clients=True)
 
 
+def drive_unstored_watch(
+    resources: LocalResources,
+    aws: Callable[[str], Any],
+    capture: Capture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The unstored watch with a body waiting (with none it publishes nothing), on a bucket of its
+    own: the session's holds other tests' bodies."""
+    function = resources.function_for_handler(Handler.UNSTORED_WATCH)
+    bucket = f"metric-contract-{uuid.uuid4().hex[:12]}"
+    aws("s3").create_bucket(Bucket=bucket)
+    aws("s3").put_object(Bucket=bucket, Key=f"{Prefix.UNSTORED}2026/11/28/r.xml", Body=b"<a/>")
+    with monkeypatch.context() as patch:
+        for name, value in function.environment.items():
+            patch.setenv(name, value)
+        patch.setenv(Env.BUCKET, bucket)
+        reset_function_state(keep_clients=True)
+        load_handler(function.handler)({}, lambda_context(function, REGION))
+    reset_function_state(keep_clients=True)
+    assert metric_names(capture.take(Handler.UNSTORED_WATCH)) == {Metric.OLDEST_UNSTORED_BODY_AGE}
+
+
 @pytest.fixture(scope="module")
 def runs() -> dict[str, Emitted]:
     return {}
@@ -247,6 +278,8 @@ def emitted(
     capsys: pytest.CaptureFixture[str],
     log_output: list[str],
     monkeypatch: pytest.MonkeyPatch,
+    resources: LocalResources,
+    aws: Callable[[str], Any],
 ) -> Emitted:
     """Every outcome of every function, run once for the module."""
     if "all" not in runs:
@@ -255,6 +288,7 @@ def emitted(
         drive_recordings(recordings, capture)  # first: the postbacks queue jobs of their own
         drive_postback(postback, capture, monkeypatch)
         drive_events(resources, capture, monkeypatch)
+        drive_unstored_watch(resources, aws, capture, monkeypatch)
         runs["all"] = capture.emitted
     return runs["all"]
 
