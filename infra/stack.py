@@ -116,7 +116,6 @@ class ReceiverStack(Stack):
                 self.postbacks.handler.function,
                 self.recordings.copier.function,
                 self.events.publisher.function,
-                self.unstored_watch.handler.function,
             ],
             postback_logs=self.postbacks.handler.log_group,
             tables=[self.storage.calls_table, self.storage.campaigns_table],
@@ -130,6 +129,7 @@ class ReceiverStack(Stack):
             silence_alarm_hours=config.silence_alarm_hours,
             extra_widgets=self.events.widgets(),
             key=self.key,
+            scheduled=[self.unstored_watch.handler.function],
         )
         for function in self.node.find_all():
             if isinstance(function, PythonFunction):

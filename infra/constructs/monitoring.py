@@ -161,7 +161,11 @@ class Monitoring(Construct):
         silence_alarm_hours: int = 0,
         extra_widgets: Sequence[cloudwatch.IWidget] = (),
         key: kms.IKey | None = None,
+        scheduled: Sequence[lambda_.IFunction] = (),
     ) -> None:
+        """`scheduled` functions get an Errors alarm only: they run once an hour, and a Lambda
+        concurrency exhausted for the account already raises the request path's Throttles alarm
+        (each alarm beyond the tenth is billed)."""
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(
             self,
@@ -192,6 +196,8 @@ class Monitoring(Construct):
         self._alarm_on_api(api)
         for function in functions:
             self._alarm_on_function(function)
+        for function in scheduled:
+            self._alarm_on_errors(function)
         for name, meaning in AT_RISK_METRICS.items():
             self._alarm(
                 name,
@@ -300,16 +306,20 @@ class Monitoring(Construct):
 
     def _alarm_on_function(self, function: lambda_.IFunction) -> None:
         name = _readable_name(function)
-        self._alarm(
-            f"{name}Errors",
-            function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
-            description=f"The {name} function failed (see its log group).",
-        )
+        self._alarm_on_errors(function)
         self._alarm(
             f"{name}Throttles",
             function.metric_throttles(period=FIVE_MINUTES, statistic="Sum"),
             description=f"The {name} function was throttled: the account's Lambda concurrency "
             "is exhausted.",
+        )
+
+    def _alarm_on_errors(self, function: lambda_.IFunction) -> None:
+        name = _readable_name(function)
+        self._alarm(
+            f"{name}Errors",
+            function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+            description=f"The {name} function failed (see its log group).",
         )
 
     def _dashboard(

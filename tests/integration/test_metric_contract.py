@@ -278,7 +278,6 @@ def emitted(
     capsys: pytest.CaptureFixture[str],
     log_output: list[str],
     monkeypatch: pytest.MonkeyPatch,
-    resources: LocalResources,
     aws: Callable[[str], Any],
 ) -> Emitted:
     """Every outcome of every function, run once for the module."""
