@@ -56,7 +56,10 @@ def read_salt(target: Target) -> str | None:
 def describe(plan: Plan) -> str:
     lines = [f"items: {len(plan.items)}"]
     lines += [f"  {item.table}: {item.describe()}" for item in plan.items]
-    lines.append(f"recording folders and keys (every version): {len(plan.object_places)}")
+    lines.append(
+        f"recordings and bodies kept in raw/ (every version): {len(plan.object_places)} "
+        "folders or keys"
+    )
     lines += [f"  {place}" for place in plan.object_places]
     lines.append(f"archived bodies (every version): {len(plan.archived_bodies)}")
     lines += [f"  {key}" for key in plan.archived_bodies]

@@ -36,6 +36,7 @@ from botocore.exceptions import ClientError
 from functions.adapters.archive import (
     CONTENT_ENCODING_METADATA,
     LINKS_METADATA,
+    RECEIVED_AT_METADATA,
     archived_key_of,
     index_prefix,
     marker_key,
@@ -52,7 +53,10 @@ from functions.names import (
     Prefix,
     RecordingEntry,
 )
+from functions.postback.body import read_postback
 from functions.recordings.naming import key_segment
+from functions.reports import ReportRejected
+from functions.reports.items import ReportItem
 from functions.reports.links import (
     LinkKind,
     call_link,
@@ -60,6 +64,7 @@ from functions.reports.links import (
     canonical_phone,
     id_hash,
     keyed_hash,
+    links_of,
     phone_link,
     phone_variants,
 )
@@ -144,14 +149,16 @@ class Plan:
 
 
 def objects_of(item: Mapping[str, Any]) -> list[str]:
-    """Every S3 place that holds part of a calls-table item: its recordings folder (also for a
-    copy that landed without its entry being marked) and each key its entries name. Another kind
-    of object kept beside an item is one more line here."""
+    """Every S3 place that holds part of an item: its body when kept in the bucket (`raw/`), and
+    for a call its recordings folder (also for a copy that landed without its entry being marked)
+    and each key its entries name. Another kind of object kept beside an item is one more line
+    here."""
+    places = [str(item[Item.RAW_S3_KEY])] if item.get(Item.RAW_S3_KEY) else []
     if CallsTable.PARTITION_KEY not in item:
-        return []
+        return places
     campaign = key_segment(item.get(CallAttribute.CAMPAIGN_ID), NO_CAMPAIGN)
     call = key_segment(item[CallsTable.PARTITION_KEY], "_")
-    places = [f"{Prefix.RECORDINGS}{campaign}/{call}/"]
+    places.append(f"{Prefix.RECORDINGS}{campaign}/{call}/")
     places += [
         str(entry[RecordingEntry.S3_KEY])
         for entry in item.get(CallAttribute.RECORDINGS, [])
@@ -236,7 +243,9 @@ class Eraser:
         if options.deep:
             bodies |= self._bodies_mentioning(needles(subject, options))
         plan.archived_bodies = sorted(bodies)
-        plan.markers = sorted(markers | self._markers_named_by(bodies))
+        left_markers, raw_copies = self._left_by(bodies, plan.items)
+        plan.markers = sorted(markers | left_markers)
+        plan.object_places = _without_nested([*plan.object_places, *sorted(raw_copies)])
         return plan
 
     def _item_keys(self, subject: Subject, options: Options) -> set[ItemKey]:
@@ -371,20 +380,48 @@ class Eraser:
         bar.finish()
         return found
 
-    def _markers_named_by(self, bodies: Iterable[str]) -> set[str]:
-        """Every index marker of each body, by the link names in its `links` metadata: a body
-        found by its call id takes its phone-number markers with it."""
-        markers = set()
+    def _left_by(
+        self, bodies: Iterable[str], found: Sequence[StoredItem]
+    ) -> tuple[set[str], set[str]]:
+        """What each archived body left elsewhere: its index markers, and the copy of its text in
+        `raw/` a conflicting delivery of a large body leaves. A body found by its call id takes
+        its phone-number markers with it: their names come from its `links` metadata, from its
+        own text read again (the phone links need the salt, which the archive may not have had
+        time for) and from the numbers of the items found."""
+        numbers = [
+            str(value)
+            for item in found
+            for name in NUMBER_ATTRIBUTES
+            if (value := item.attributes.get(name))
+        ]
+        markers: set[str] = set()
+        copies: set[str] = set()
         for body in bodies:
             try:
-                metadata = self._s3.head_object(Bucket=self.bucket, Key=body)["Metadata"]
+                archived = self._s3.get_object(Bucket=self.bucket, Key=body)
             except ClientError as error:
                 if error.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey"):
                     raise
                 continue
-            names = metadata.get(LINKS_METADATA, "").split()
-            markers.update(marker_key(body, name) for name in names)
-        return markers
+            metadata = archived.get("Metadata", {})
+            names = set(metadata.get(LINKS_METADATA, "").split())
+            if self._salt is not None:
+                names |= {phone_link(self._salt, number) for number in numbers}
+            item = _read_again(archived["Body"].read(), metadata, archived["LastModified"])
+            if item is not None:
+                names |= set(links_of(item).names(self._salt))
+                if item.attributes.get(Item.RAW_S3_KEY):
+                    copies.add(str(item.attributes[Item.RAW_S3_KEY]))
+            markers |= {marker_key(body, name) for name in names}
+        return (
+            {marker for marker in markers if self._exists(marker)},
+            {copy for copy in copies if self._exists(copy)},
+        )
+
+    def _exists(self, key: str) -> bool:
+        listing = self._s3.list_object_versions(Bucket=self.bucket, Prefix=key, MaxKeys=10)
+        entries = [*listing.get("Versions", []), *listing.get("DeleteMarkers", [])]
+        return any(entry["Key"] == key for entry in entries)
 
     def _recording_folders_of_call(self, call_id: str) -> list[str]:
         """The call's recordings folder under every campaign folder: found even when its items
@@ -518,6 +555,24 @@ def _without_nested(places: Sequence[str]) -> list[str]:
         for place in unique
         if place.endswith("/") or not any(place.startswith(folder) for folder in folders)
     ]
+
+
+def _read_again(
+    body: bytes, metadata: Mapping[str, str], last_modified: datetime
+) -> ReportItem | None:
+    """The item an archived body makes with today's parser, or None when it cannot be read."""
+    encoding = metadata.get(CONTENT_ENCODING_METADATA) or (
+        "gzip" if body.startswith(b"\x1f\x8b") else None
+    )
+    try:
+        received_at = datetime.fromisoformat(metadata[RECEIVED_AT_METADATA])
+    except (KeyError, ValueError):
+        received_at = last_modified
+    try:
+        _, item = read_postback(body, encoding, received_at, MAX_READ_BYTES)
+    except ReportRejected:
+        return None
+    return item
 
 
 def _as_text(body: bytes, metadata: Mapping[str, str]) -> str:

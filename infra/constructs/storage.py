@@ -73,7 +73,9 @@ class ReportStorage(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             enforce_ssl=True,
             versioned=True,
-            lifecycle_rules=_lifecycle_rules(recording_retention_days, rejected_retention_days),
+            lifecycle_rules=_lifecycle_rules(
+                report_retention_days, recording_retention_days, rejected_retention_days
+            ),
             removal_policy=removal,
             auto_delete_objects=not retain_data,
         )
@@ -129,11 +131,14 @@ class ReportStorage(Construct):
         )
 
 
-def _lifecycle_rules(recording_days: int, rejected_days: int) -> list[s3.LifecycleRule]:
+def _lifecycle_rules(
+    report_days: int, recording_days: int, rejected_days: int
+) -> list[s3.LifecycleRule]:
     """Old versions go after 30 days and delete markers once nothing is left behind them, for
-    the whole bucket. Recordings and refused bodies (with their index markers) expire by age when
-    configured, their last version a day later. `unstored/` never expires by age: those bodies
-    wait for replay (the `UnstoredBodiesWaiting` alarm watches them)."""
+    the whole bucket. Bodies kept beside their items (`raw/`) expire with the reports, recordings
+    and refused bodies (with their index markers) by their own settings, each last version a day
+    later. `unstored/` never expires by age: those bodies wait for replay (the
+    `UnstoredBodiesWaiting` alarm watches them)."""
     rules = [
         s3.LifecycleRule(
             id="ExpireOldVersions",
@@ -143,6 +148,7 @@ def _lifecycle_rules(recording_days: int, rejected_days: int) -> list[s3.Lifecyc
         )
     ]
     by_age = (
+        ("ExpireRawBodies", Prefix.RAW, report_days),
         ("ExpireRecordings", Prefix.RECORDINGS, recording_days),
         ("ExpireRejected", Prefix.REJECTED, rejected_days),
         ("ExpireRejectedIndex", ARCHIVE_INDEX_PREFIXES[Prefix.REJECTED], rejected_days),

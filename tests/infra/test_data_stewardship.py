@@ -68,7 +68,7 @@ def test_a_report_retention_turns_on_ttl_on_expires_at_for_both_tables(
     assert function["Properties"]["Environment"]["Variables"][Env.REPORT_RETENTION_DAYS] == "30"
 
 
-def test_recordings_and_refused_bodies_expire_by_age_with_their_versions(
+def test_kept_bodies_recordings_and_refused_bodies_expire_by_age_with_their_versions(
     stewarded_template: dict[str, Any],
 ) -> None:
     """A current version's expiry only adds a delete marker in a versioned bucket; the version it
@@ -79,6 +79,7 @@ def test_recordings_and_refused_bodies_expire_by_age_with_their_versions(
     by_age = {rule["Prefix"]: rule for rule in rules.values() if "ExpirationInDays" in rule}
 
     assert {prefix: rule["ExpirationInDays"] for prefix, rule in by_age.items()} == {
+        Prefix.RAW: STEWARDED_CONTEXT["reportRetentionDays"],
         Prefix.RECORDINGS: STEWARDED_CONTEXT["recordingRetentionDays"],
         Prefix.REJECTED: STEWARDED_CONTEXT["rejectedRetentionDays"],
         f"{Prefix.ARCHIVE_INDEX}{Prefix.REJECTED}": STEWARDED_CONTEXT["rejectedRetentionDays"],

@@ -358,3 +358,35 @@ def test_a_recording_that_landed_after_its_call_was_erased_is_found_by_the_call_
     assert plan.items == []
     assert plan.object_places == [person.recording_folder]
     assert not [key for key, _, _ in every_version(aws, str(target.bucket)) if key == late]
+
+
+def test_bodies_kept_in_raw_go_with_their_items_and_with_conflicting_deliveries(
+    postback: PostbackClient, aws: Callable[[str], Any], target: Target, salt: str
+) -> None:
+    """A report too large for its item keeps its body in `raw/`; a conflicting delivery of such a
+    body leaves its own copy there beside the one in `rejected/`."""
+    phone, call_id = new_number(), new_id()
+    notes = ("a long conversation " * 4000).encode()
+    large = call_body(call_id, phone).replace(
+        b"notes that a call center campaign will add to a call.", notes
+    )
+    assert postback.post(large).body["status"] == "stored"
+    assert postback.post(large.replace(b"TRANSFER", b"BUSY")).body["status"] == "conflict"
+    raw_keys = [
+        key
+        for key, _, body in every_version(aws, str(target.bucket))
+        if key.startswith(Prefix.RAW) and phone.encode() in body
+    ]
+    assert len(raw_keys) == 2
+    eraser = Eraser(target, salt=salt, progress=quiet)
+
+    plan = eraser.plan(Subject(LinkKind.PHONE, phone), Options())
+    eraser.execute(plan)
+
+    assert set(raw_keys) <= set(plan.object_places)
+    spellings = (phone.encode(), f"1{phone}".encode())
+    assert [
+        key
+        for key, _, body in every_version(aws, str(target.bucket))
+        if any(spelling in body for spelling in spellings)
+    ] == []

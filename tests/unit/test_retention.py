@@ -61,7 +61,7 @@ def test_a_remapped_item_keeps_when_it_expires() -> None:
         Item.EXPIRES_AT: 1234,
     }
 
-    new = remapped(old)
+    new = remapped(old, raw)
 
     assert new is not None
-    assert new[Item.EXPIRES_AT] == 1234
+    assert new.attributes[Item.EXPIRES_AT] == 1234
