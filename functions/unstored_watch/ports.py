@@ -1,4 +1,5 @@
-"""What the unstored watch needs from the bucket."""
+"""What the unstored watch needs from the bucket. Every call takes a deadline (a
+time.monotonic() value) it must end by."""
 
 from __future__ import annotations
 
@@ -16,11 +17,11 @@ class ArchivedBody:
 
 
 class UnstoredBodies(Protocol):
-    def listing(self) -> Iterable[ArchivedBody]:
+    def listing(self, *, deadline: float) -> Iterable[ArchivedBody]:
         """Every body under `unstored/`. Raises ArchiveUnavailable."""
         ...
 
-    def replayed(self, key: str) -> bool:
+    def replayed(self, key: str, *, deadline: float) -> bool:
         """Whether the replay tool has stored this body already (its `replayed` tag).
         Raises ArchiveUnavailable."""
         ...

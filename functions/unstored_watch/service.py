@@ -41,13 +41,14 @@ class UnstoredWatch:
         self._max_checks = max_checks
         self._clock = clock
 
-    def oldest_waiting(self) -> Finding:
+    def oldest_waiting(self, *, deadline: float) -> Finding:
+        """Raises ArchiveUnavailable when the bucket cannot be read in time."""
         now = self._clock()
-        ordered = sorted(self._bodies.listing(), key=lambda body: body.arrived)
+        ordered = sorted(self._bodies.listing(deadline=deadline), key=lambda body: body.arrived)
         for checked, body in enumerate(ordered):
             if checked >= self._max_checks:
                 return Finding(_age(body, now), body.key, checked, undecided=True)
-            if not self._bodies.replayed(body.key):
+            if not self._bodies.replayed(body.key, deadline=deadline):
                 return Finding(_age(body, now), body.key, checked + 1)
         return Finding(0, None, len(ordered))
 

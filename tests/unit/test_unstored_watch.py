@@ -10,6 +10,8 @@ from functions.unstored_watch.ports import ArchivedBody
 from functions.unstored_watch.service import UnstoredWatch
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+DEADLINE = 1e12
+"""The fakes answer at once: no deadline is ever near."""
 
 
 @dataclass
@@ -18,10 +20,10 @@ class Bodies:
     replayed_keys: set[str] = field(default_factory=set)
     tags_read: list[str] = field(default_factory=list)
 
-    def listing(self) -> list[ArchivedBody]:
+    def listing(self, *, deadline: float) -> list[ArchivedBody]:
         return list(self.bodies)
 
-    def replayed(self, key: str) -> bool:
+    def replayed(self, key: str, *, deadline: float) -> bool:
         self.tags_read.append(key)
         return key in self.replayed_keys
 
@@ -35,7 +37,7 @@ def watch(bodies: Bodies, max_checks: int = 500) -> UnstoredWatch:
 
 
 def test_nothing_waiting_is_age_zero() -> None:
-    finding = watch(Bodies([])).oldest_waiting()
+    finding = watch(Bodies([])).oldest_waiting(deadline=DEADLINE)
 
     assert (finding.oldest_age_seconds, finding.oldest_key, finding.checked) == (0, None, 0)
 
@@ -46,7 +48,7 @@ def test_the_oldest_body_not_yet_replayed_gives_the_age() -> None:
         replayed_keys={"unstored/replayed-old.xml", "unstored/replayed.xml"},
     )
 
-    finding = watch(bodies).oldest_waiting()
+    finding = watch(bodies).oldest_waiting(deadline=DEADLINE)
 
     assert finding.oldest_key == "unstored/waiting.xml"
     assert finding.oldest_age_seconds == 8 * 86400
@@ -63,7 +65,7 @@ def test_every_body_replayed_is_age_zero() -> None:
         [body("a", 3), body("b", 2)], replayed_keys={"unstored/a.xml", "unstored/b.xml"}
     )
 
-    finding = watch(bodies).oldest_waiting()
+    finding = watch(bodies).oldest_waiting(deadline=DEADLINE)
 
     assert (finding.oldest_age_seconds, finding.checked) == (0, 2)
 
@@ -74,7 +76,7 @@ def test_past_the_check_limit_the_next_body_s_age_is_given_and_marked_undecided(
         replayed_keys={f"unstored/r{n}.xml" for n in range(5)},
     )
 
-    finding = watch(bodies, max_checks=2).oldest_waiting()
+    finding = watch(bodies, max_checks=2).oldest_waiting(deadline=DEADLINE)
 
     assert finding.undecided
     assert finding.oldest_key == "unstored/r2.xml"
