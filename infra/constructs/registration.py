@@ -29,7 +29,7 @@ from functions.names import (
 from functions.registration.subscriptions import endpoints_for
 from infra.constructs.postbacks import PostbackApi
 from infra.constructs.python_function import LOG_RETENTION, PythonFunction, log_writing_role
-from infra.customer_key import DECRYPT, allow_key_use
+from infra.customer_key import DECRYPT, GENERATE_DATA_KEY, allow_key_use
 from infra.security import acknowledge, logical_id
 
 TIMEOUT = Duration.minutes(5)
@@ -85,6 +85,7 @@ class CallfireRegistration(Construct):
                 resources=[status_bucket.arn_for_objects(StatusObject.REGISTRATION)],
             )
         )
+        allow_key_use(self.handler.role, key, service="s3", actions=[GENERATE_DATA_KEY])
         self.provider_logs = logs.LogGroup(
             self, "ProviderLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
         )

@@ -155,7 +155,7 @@ def test_every_role_has_exactly_the_kms_grants_its_calls_need(
     services = {family: {service for service, _, _ in grants} for family, grants in checked.items()}
     assert services["PostbacksHandlerRole"] == {"dynamodb", "s3", "sqs", "secretsmanager"}
     assert services["RecordingsCopierRole"] == {"dynamodb", "s3", "sqs", "secretsmanager"}
-    assert services["RegistrationHandlerRole"] == {"secretsmanager"}
+    assert services["RegistrationHandlerRole"] == {"secretsmanager", "s3"}
     assert services["UnstoredWatchHandlerRole"] == set()
     assert services["RegistrationProviderRole"] == set()
 
