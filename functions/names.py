@@ -452,9 +452,10 @@ class EventDetail:
     BUCKET: Final = "bucket"
     TRUNCATED: Final = "truncated"
     """The attributes left out to keep the event under EventBridge's size limit (largest first)."""
-    LEFT_OUT: Final = (Item.RAW, Item.RAW_S3_KEY, Item.EXTRA, Item.DELIVERIES)
+    LEFT_OUT: Final = (Item.RAW, Item.RAW_S3_KEY, Item.EXTRA, Item.DELIVERIES, Item.EXPIRES_AT)
     """The body (`raw`, or its key in the bucket when the body is kept there), the unrecognised
-    elements and the delivery counter: bookkeeping, large, or changing without a new fact."""
+    elements, the delivery counter and the expiry (`reportRetentionDays`): bookkeeping, large,
+    or changing without a new fact."""
 
 
 STACK_NAME: Final = "CallfireReceiver"

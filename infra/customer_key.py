@@ -17,6 +17,9 @@ What each call needs (AWS documentation):
   `kms:Decrypt` (SQS Developer Guide, "Key management", producer and consumer permissions).
 - Secrets Manager GetSecretValue: `kms:Decrypt`, with the secret's ARN as encryption context
   `SecretARN` (Secrets Manager User Guide, "Secret encryption and decryption").
+- DynamoDB Streams GetRecords: `kms:Decrypt` ("DynamoDB Streams are always encrypted with the
+  table's key", encryption usage notes; aws-cdk issue 22796). No AWS page gives the ViaService
+  value of the streams endpoint, so both `dynamodb.` and `streams.dynamodb.` are allowed.
 """
 
 from __future__ import annotations
@@ -47,12 +50,17 @@ def allow_key_use(
     service: str,
     actions: Sequence[str],
     secret_arns: Sequence[str] = (),
+    also_via: Sequence[str] = (),
 ) -> None:
     """Let `role` make `service` use `key` for `actions` (nothing without a customer key). For
-    Secrets Manager, only to decrypt the secrets named in `secret_arns` (patterns allowed)."""
+    Secrets Manager, only to decrypt the secrets named in `secret_arns` (patterns allowed).
+    `also_via` names other endpoints of the same service the request may come through."""
     if key is None:
         return
-    conditions: dict[str, dict[str, object]] = {"StringEquals": {"kms:ViaService": via(service)}}
+    services = [via(name) for name in (service, *also_via)]
+    conditions: dict[str, dict[str, object]] = {
+        "StringEquals": {"kms:ViaService": services[0] if len(services) == 1 else services}
+    }
     if secret_arns:
         conditions["StringLike"] = {"kms:EncryptionContext:SecretARN": list(secret_arns)}
     role.add_to_principal_policy(

@@ -74,8 +74,9 @@ from tools.target import Target, items
 NOT_ERASED = (
     "point-in-time recovery of both tables: every item stays restorable for 35 days after it "
     "changed or was deleted (a restore into a new table brings it back)",
-    "DynamoDB Streams records (kept 24 hours) and the events already delivered from them to other "
-    "consumers or archives",
+    "DynamoDB Streams records (kept 24 hours), the events published from them (with numbers, "
+    "texts and notes) and kept in the event bus's archive for eventArchiveDays (30 by default; "
+    "an archive cannot drop single events), and what other consumers received from the bus",
     "CloudWatch Logs: the functions never write phone numbers or message texts there (a test "
     "checks every log line), so there is nothing of the person to erase",
     "copies outside this stack: CallFire's own records, exports, e-mails or downloads",

@@ -29,6 +29,10 @@ ENCRYPTED_BY = {
     "AWS::SecretsManager::Secret": lambda p: p.get("KmsKeyId"),
 }
 """Where each kind of resource names its KMS key in CloudFormation."""
+NO_REPORT_DATA = {"EventsDeadLetterQueue"}
+"""Resources that hold no report data and keep their own encryption: the events dead-letter
+queue holds stream positions only (shard and sequence numbers), and encrypting it would bring
+CDK's on-failure grant with wildcard KMS actions."""
 
 KMS_FOR_CALL = {
     "dynamodb": ({"kms:Decrypt"}, None),
@@ -51,7 +55,7 @@ def encrypted_resources(template: dict[str, Any]) -> dict[str, tuple[str, str | 
     return {
         logical_id: (resource["Type"], ENCRYPTED_BY[resource["Type"]](resource["Properties"]))
         for logical_id, resource in template["Resources"].items()
-        if resource["Type"] in ENCRYPTED_BY
+        if resource["Type"] in ENCRYPTED_BY and logical_id[:-8] not in NO_REPORT_DATA
     }
 
 
@@ -101,9 +105,11 @@ def granted(template: dict[str, Any], role_id: str) -> set[tuple[str, str, str]]
         assert statement["Effect"] == "Allow"
         assert statement["Resource"] == CUSTOMER_KEY_ARN
         conditions = statement["Condition"]
-        via = conditions["StringEquals"]["kms:ViaService"]["Fn::Join"][1]
-        assert via[1:] == [{"Ref": "AWS::Region"}, ".amazonaws.com"]
-        service = via[0].removesuffix(".")
+        endpoints = as_list(conditions["StringEquals"]["kms:ViaService"])
+        vias = [endpoint["Fn::Join"][1] for endpoint in endpoints]
+        assert all(via[1:] == [{"Ref": "AWS::Region"}, ".amazonaws.com"] for via in vias)
+        service = vias[0][0].removesuffix(".")
+        assert [via[0] for via in vias[1:]] in ([], ["streams.dynamodb."]), vias
         secrets = conditions.get("StringLike", {}).get("kms:EncryptionContext:SecretARN", [""])
         assert set(conditions) <= {"StringEquals", "StringLike"}
         assert (service == "secretsmanager") == (secrets != [""])
