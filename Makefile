@@ -15,7 +15,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 export JSII_NODE := $(CURDIR)/node_modules/.bin/node
 
 .PHONY: help venv node test test-fast test-e2e lint format synth deploy diff destroy local demo \
-	query replay smoke status bench clean
+	query replay smoke status erase bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) \
@@ -85,6 +85,9 @@ smoke: $(VENV)/.installed ## prove the receiver answers, checks the token and st
 
 status: $(VENV)/.installed ## one screen of health, with the command for what needs a person (ARGS=--aws)
 	$(PY) -m tools.status $(ARGS)
+
+erase: $(VENV)/.installed ## erase a person, a call or a campaign: ARGS='--phone 2132212289 --dry-run' (python -m tools.erase --help)
+	$(PY) -m tools.erase $(ARGS)
 
 bench: $(VENV)/.installed node_modules/.installed ## print the benchmarks (ARGS=--write records them in BENCHMARKS.md)
 	$(PY) -m bench $(ARGS)

@@ -120,13 +120,15 @@ EVENTS_PER_REPORT: dict[str, float] = {
     Metric.LOW_BALANCE_EVENTS: 0.0,
     Metric.WEBHOOKS_UNHEALTHY: 0.0,
     Metric.WEBHOOKS_REPAIRED: 0.0,
+    Metric.OLDEST_UNSTORED_BODY_AGE: (0.0001 + 0.00001) * 24,
 }
 """How often each metric gets a data point, per report (assumed). A custom metric is billed for
 each hour it receives data, so at low volume the rare ones cost a fraction of $0.30. A metric
 declared in names.py but not here is counted as receiving data every hour, even idle. The model
 prices the legacy postbacks: v2 webhook events of other resource types (EventsKept,
 LowBalanceEvents) do not come with postbacks, and the hourly webhook check (WebhooksUnhealthy, one
-data point an hour: $0.30 a month) runs only with `callfireApi` v2 or both."""
+data point an hour: $0.30 a month) runs only with `callfireApi` v2 or both. The unstored watch
+publishes once an hour while a body answered 503 or 500 waits: assumed a day each."""
 
 VOLUMES = {
     "idle": 0,

@@ -32,6 +32,10 @@ class Env:
     RECORDING_CONNECT_TIMEOUT: Final = "RECORDING_CONNECT_TIMEOUT_SECONDS"
     RECORDING_READ_TIMEOUT: Final = "RECORDING_READ_TIMEOUT_SECONDS"
     RECORDING_MAX_RECEIVES: Final = "RECORDING_MAX_RECEIVES"
+    REPORT_RETENTION_DAYS: Final = "REPORT_RETENTION_DAYS"
+    """Days a stored report's item lives (DynamoDB TTL on `expiresAt`); 0 or absent: forever."""
+    HASH_SALT_SECRET_ARN: Final = "HASH_SALT_SECRET_ARN"  # noqa: S105 - a variable name
+    """The secret whose value keys the hashes of phone numbers in the archive index."""
     RECORDING_LOOPBACK_ORIGINS: Final = "RECORDING_LOOPBACK_ORIGINS"
     """Exact `host:port` pairs (comma-separated) that the recordings function may fetch over http
     and only on a loopback address: the stand-in CallFire of the tests and the local system. The
@@ -63,6 +67,8 @@ class Item:
     """When the item was last replaced by a new version or merged into (absent on version 1)."""
     SOURCE: Final = "source"
     """Which generation of CallFire's reports the item's `raw` came from (`Source`)."""
+    EXPIRES_AT: Final = "expiresAt"
+    """Epoch seconds after which DynamoDB's TTL deletes the item; only with a report retention."""
 
 
 class Source:
@@ -181,6 +187,17 @@ class CallsTable:
     """Each index: its partition key and sort key."""
 
 
+NUMBER_ATTRIBUTES: Final = (
+    CallAttribute.PHONE_NUMBER,
+    CallAttribute.DNIS,
+    "fromNumber",
+    "toNumber",
+)
+"""Every call-item attribute that can hold a person's phone number: the contact's side
+(`phoneNumber`, also on the `byPhoneNumber` index) and the other side (`dnis` on legacy items,
+`fromNumber`/`toNumber` on v2 items). Erasure and the archive index look in each."""
+
+
 class CampaignsTable:
     PARTITION_KEY: Final = CampaignAttribute.CAMPAIGN_ID
 
@@ -224,6 +241,11 @@ class Prefix:
     """v2 webhook events of resource types the tables do not take, kept as received."""
     STATUS: Final = "status/"
     """What the stack records about itself for `make status` (StatusObject)."""
+    ARCHIVE_INDEX: Final = "archive-index/"
+    """Empty marker objects that find archived bodies by phone number (keyed hash), call id or
+    campaign id: `archive-index/<archive prefix>/<phone|call|campaign>/<hash>/<YYYY/MM/DD/id>`."""
+    ERASURES: Final = "erasures/"
+    """The erasure tool's audit records, one JSON object per erasure."""
 
 
 class StatusObject:
@@ -247,6 +269,14 @@ class RegistrationRecord:
     PROPERTIES: Final = "properties"
     SUBSCRIBED: Final = "subscribed"
     FAILED: Final = "failed"
+
+
+ARCHIVE_PREFIXES: Final = (Prefix.REJECTED, Prefix.UNSTORED)
+"""Where bodies are archived as received."""
+ARCHIVE_INDEX_PREFIXES: Final = {
+    prefix: f"{Prefix.ARCHIVE_INDEX}{prefix}" for prefix in ARCHIVE_PREFIXES
+}
+"""Where each archive's index markers live (`archive-index/rejected/`): they expire with it."""
 
 
 class ArchiveTag:
@@ -371,6 +401,10 @@ class Context:
     EVENT_BUS_ARN: Final = "eventBusArn"
     EVENT_ARCHIVE_DAYS: Final = "eventArchiveDays"
     EVENT_SOURCE: Final = "eventSource"
+    REPORT_RETENTION_DAYS: Final = "reportRetentionDays"
+    RECORDING_RETENTION_DAYS: Final = "recordingRetentionDays"
+    REJECTED_RETENTION_DAYS: Final = "rejectedRetentionDays"
+    KMS_KEY_ARN: Final = "kmsKeyArn"
 
 
 class LocalEndpoint:
@@ -394,6 +428,8 @@ class LocalEndpoint:
     EVENTS_QUEUE: Final = "events_queue"
     """A local-only queue that a catch-all rule on the local bus feeds, to watch the events."""
     EVENTS_DEAD_LETTER_QUEUE: Final = "events_dead_letter_queue"
+    REPORT_RETENTION_DAYS: Final = "report_retention_days"
+    HASH_SALT_SECRET: Final = "hash_salt_secret"  # noqa: S105 - a key name
 
 
 class Handler:
@@ -406,6 +442,7 @@ class Handler:
     WEBHOOKS: Final = "functions.handlers.webhooks.lambda_handler"
     WEBHOOK_REGISTRATION: Final = "functions.handlers.webhook_registration.lambda_handler"
     WEBHOOK_HEALTH: Final = "functions.handlers.webhook_health.lambda_handler"
+    UNSTORED_WATCH: Final = "functions.handlers.unstored_watch.lambda_handler"
 
 
 class Output:
@@ -426,6 +463,8 @@ class Output:
     EVENT_BUS_NAME: Final = "EventBusName"
     EVENTS_DEAD_LETTER_QUEUE: Final = "EventsDeadLetterQueueUrl"
     CALLFIRE_WEBHOOKS: Final = "CallfireWebhooks"
+    REPORT_RETENTION_DAYS: Final = "ReportRetentionDays"
+    HASH_SALT_SECRET_ARN: Final = "HashSaltSecretArn"  # noqa: S105 - an output name
 
 
 class Metric:
@@ -458,6 +497,9 @@ class Metric:
     WEBHOOKS_UNHEALTHY: Final = "WebhooksUnhealthy"
     """The stack's webhooks found missing, disabled or otherwise wrong by the hourly check."""
     WEBHOOKS_REPAIRED: Final = "WebhooksRepaired"
+    OLDEST_UNSTORED_BODY_AGE: Final = "OldestUnstoredBodyAge"
+    """Seconds since the oldest body in `unstored/` that was never replayed arrived. Published by
+    the unstored watch every hour while such a body waits (no data point when none does)."""
 
 
 class Dimension:
@@ -510,6 +552,7 @@ METRIC_DIMENSION_SETS: Final[dict[str, tuple[tuple[str, ...], ...]]] = dict.from
         Metric.LOW_BALANCE_EVENTS,
         Metric.WEBHOOKS_UNHEALTHY,
         Metric.WEBHOOKS_REPAIRED,
+        Metric.OLDEST_UNSTORED_BODY_AGE,
     ),
     ((Dimension.SERVICE,),),
 )
@@ -549,12 +592,13 @@ class EventDetail:
         Item.RAW_S3_KEY,
         Item.EXTRA,
         Item.DELIVERIES,
+        Item.EXPIRES_AT,
         CampaignAttribute.POSTBACK_RAW,
         CampaignAttribute.POSTBACK_RAW_S3_KEY,
     )
     """The body (`raw`, or its key in the bucket when the body is kept there; on a campaign both
-    generations reported, the legacy body too), the unrecognised elements and the delivery
-    counter: bookkeeping, large, or changing without a new fact."""
+    generations reported, the legacy body too), the unrecognised elements, the delivery counter
+    and the expiry (`reportRetentionDays`): bookkeeping, large, or changing without a new fact."""
 
 
 STACK_NAME: Final = "CallfireReceiver"
@@ -590,6 +634,8 @@ DEFAULT_RECORDING_MAX_BYTES: Final = 512 * 1024 * 1024
 DEFAULT_RECORDING_CONNECT_TIMEOUT: Final = 5.0
 DEFAULT_RECORDING_READ_TIMEOUT: Final = 30.0
 DEFAULT_RECORDING_MAX_RECEIVES: Final = 5
+UNSTORED_ALARM_DAYS: Final = 7
+"""A body waiting in `unstored/` longer than this raises the `UnstoredBodiesWaiting` alarm."""
 SERVICE_NAME: Final = "callfire-receiver"
 METRICS_NAMESPACE: Final = "CallFireReceiver"
 DEFAULT_EVENT_SOURCE: Final = "callfire.receiver"

@@ -45,6 +45,9 @@ MAX_SILENCE_ALARM_HOURS = 168
 _EVENT_BUS_ARN = re.compile(r"^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[A-Za-z0-9._/-]+$")
 _EVENT_SOURCE = re.compile(r"^[A-Za-z0-9._-]{1,256}$")
 MAX_ARCHIVE_DAYS = 3650
+MAX_RETENTION_DAYS = 36500
+_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
+"""A key ARN, not an alias: IAM grants on a key name the key's own ARN."""
 
 
 class ConfigError(ValueError):
@@ -83,6 +86,16 @@ class ReceiverConfig:
     @property
     def registers_webhooks(self) -> bool:
         return self.callfire_api in (CallfireApiChoice.V2, CallfireApiChoice.BOTH)
+
+    report_retention_days: int = 0
+    """0 keeps items for ever; else DynamoDB's TTL deletes each item this long after arrival."""
+    recording_retention_days: int = 0
+    """0 keeps recordings for ever; else S3 lifecycle expires them this long after the copy."""
+    rejected_retention_days: int = 0
+    """0 keeps refused and conflicting bodies (`rejected/`) for ever; else as for recordings."""
+    kms_key_arn: str | None = None
+    """A customer-managed KMS key for the tables, bucket, queues, topic and the stack's secrets;
+    absent: each keeps the encryption it had (AWS owned or S3/SQS-managed keys)."""
 
     @classmethod
     def from_context(cls, node: Node) -> ReceiverConfig:
@@ -125,6 +138,16 @@ class ReceiverConfig:
             ).rstrip("/"),
             callfire_api=str(get(Context.CALLFIRE_API) or defaults.callfire_api).strip().lower(),
             repair_webhooks=_boolean(get(Context.REPAIR_WEBHOOKS), defaults.repair_webhooks),
+            report_retention_days=_retention_days(
+                get(Context.REPORT_RETENTION_DAYS), "reportRetentionDays"
+            ),
+            recording_retention_days=_retention_days(
+                get(Context.RECORDING_RETENTION_DAYS), "recordingRetentionDays"
+            ),
+            rejected_retention_days=_retention_days(
+                get(Context.REJECTED_RETENTION_DAYS), "rejectedRetentionDays"
+            ),
+            kms_key_arn=str(get(Context.KMS_KEY_ARN) or "").strip() or None,
         )
         config.validate()
         return config
@@ -168,6 +191,11 @@ class ReceiverConfig:
         for campaign_id in self.subscribe_campaign_ids:
             if not campaign_id.isdigit():
                 raise ConfigError(f"subscribeCampaignIds holds a non-numeric id: {campaign_id!r}")
+        if self.kms_key_arn is not None and not _KEY_ARN.match(self.kms_key_arn):
+            raise ConfigError(
+                "kmsKeyArn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), not an alias "
+                f"or key id: {self.kms_key_arn!r}"
+            )
 
     def _validate_callfire(self) -> None:
         """CallFire's URLs, which API generation the stack registers with, and what that needs."""
@@ -220,6 +248,19 @@ def _days(value: Any, default: int, name: str) -> int:
         return int(str(value).strip())
     except ValueError:
         raise ConfigError(f"{name} must be a whole number of days: {value!r}") from None
+
+
+def _retention_days(value: Any, name: str) -> int:
+    """A whole number of days from 0 (keep for ever) to MAX_RETENTION_DAYS."""
+    if value is None or value == "":
+        return 0
+    try:
+        days = int(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number of days, got {value!r}") from None
+    if not 0 <= days <= MAX_RETENTION_DAYS:
+        raise ConfigError(f"{name} must be between 0 (keep) and {MAX_RETENTION_DAYS} days")
+    return days
 
 
 def _boolean(value: Any, default: bool) -> bool:

@@ -17,9 +17,11 @@ from infra.constructs.python_function import PythonFunction
 from infra.constructs.recordings import Recordings
 from infra.constructs.registration import CallfireRegistration, manual_subscribe_command
 from infra.constructs.storage import ReportStorage
+from infra.constructs.unstored_watch import UnstoredWatch
 from infra.constructs.webhook_health import WebhookHealth
 from infra.constructs.webhook_registration import WebhookRegistration
 from infra.constructs.webhooks import WebhookApi
+from infra.customer_key import imported_key
 from infra.naming import NameAlarmsByStage
 
 STACK_NAME = stack_name(DEFAULT_STAGE)
@@ -54,7 +56,17 @@ class ReceiverStack(Stack):
         )
         """CallFire's v2 API credentials (JSON username, password), created by the user
         beforehand (`callfireApiCredentialsSecretName`)."""
-        self.storage = ReportStorage(self, "Storage", retain_data=config.retain_data)
+        self.key = imported_key(self, config.kms_key_arn)
+        """The customer's KMS key (`kmsKeyArn`), or None for the default encryption."""
+        self.storage = ReportStorage(
+            self,
+            "Storage",
+            retain_data=config.retain_data,
+            report_retention_days=config.report_retention_days,
+            recording_retention_days=config.recording_retention_days,
+            rejected_retention_days=config.rejected_retention_days,
+            key=self.key,
+        )
         self.recordings = Recordings(
             self,
             "Recordings",
@@ -77,6 +89,7 @@ class ReceiverStack(Stack):
             rate_limit=config.api_rate_limit,
             burst_limit=config.api_burst_limit,
             tracing=config.tracing,
+            report_retention_days=config.report_retention_days,
         )
         self.events = EventsOut(
             self,
@@ -97,6 +110,7 @@ class ReceiverStack(Stack):
             recordings_queue=self.recordings.queue,
             max_body_bytes=config.max_body_bytes,
             tracing=config.tracing,
+            report_retention_days=config.report_retention_days,
         )
         self.registration = (
             CallfireRegistration(
@@ -109,6 +123,7 @@ class ReceiverStack(Stack):
                 campaign_ids=config.subscribe_campaign_ids,
                 tracing=config.tracing,
                 status_bucket=self.storage.bucket,
+                key=self.key,
             )
             if self.callfire_api_key and config.registers_legacy
             else None
@@ -124,6 +139,7 @@ class ReceiverStack(Stack):
                 credentials=self.callfire_credentials,
                 base_url=config.callfire_v2_base_url,
                 tracing=config.tracing,
+                key=self.key,
             )
             if self.callfire_credentials and config.registers_webhooks
             else None
@@ -139,9 +155,13 @@ class ReceiverStack(Stack):
                 base_url=config.callfire_v2_base_url,
                 repair=config.repair_webhooks,
                 tracing=config.tracing,
+                key=self.key,
             )
             if self.callfire_credentials and config.registers_webhooks
             else None
+        )
+        self.unstored_watch = UnstoredWatch(
+            self, "UnstoredWatch", code=code, storage=self.storage, tracing=config.tracing
         )
         self.monitoring = Monitoring(
             self,
@@ -167,13 +187,15 @@ class ReceiverStack(Stack):
             ],
             silence_alarm_hours=config.silence_alarm_hours,
             extra_widgets=self.events.widgets(),
+            key=self.key,
+            scheduled=[self.unstored_watch.handler.function],
         )
-        self.webhooks.notify_through(self.monitoring.topic)
+        self.webhooks.notify_through(self.monitoring.topic, self.key)
         for function in self.node.find_all():
             if isinstance(function, PythonFunction):
                 function.log_at(config.log_level)
         Aspects.of(self).add(NameAlarmsByStage())
-        self._outputs()
+        self._outputs(config)
         self._subscription_output(config)
 
     def _subscription_output(self, config: ReceiverConfig) -> None:
@@ -207,7 +229,7 @@ class ReceiverStack(Stack):
             "to your CallFire API key in your shell, then run this line.",
         )
 
-    def _outputs(self) -> None:
+    def _outputs(self, config: ReceiverConfig) -> None:
         outputs = {
             Output.POSTBACK_URL: (
                 self.postbacks.postback_url,
@@ -254,6 +276,14 @@ class ReceiverStack(Stack):
                 self.webhooks.secret.secret_arn,
                 "The secret CallFire's v2 webhooks sign with: aws secretsmanager "
                 "get-secret-value --secret-id <this ARN>",
+            ),
+            Output.REPORT_RETENTION_DAYS: (
+                str(config.report_retention_days),
+                "Days each item lives (0: for ever); the replay tool writes items with it too.",
+            ),
+            Output.HASH_SALT_SECRET_ARN: (
+                self.storage.hash_salt.secret_arn,
+                "Keys the hashes of phone numbers in the archive index (read by tools.erase).",
             ),
         }
         for name, (value, description) in outputs.items():

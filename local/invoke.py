@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import logging
+import os
 import sys
 import time
 import uuid
@@ -10,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from functions.names import SERVICE_NAME
 from local.resources import ACCOUNT_ID, LocalFunction
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -28,6 +31,16 @@ def reset_function_state(*, keep_clients: bool = False) -> None:
             if keep_clients and (name, attribute) in _CLIENT_CACHES:
                 continue
             value.cache_clear()
+    _log_level_from_environment()
+
+
+def _log_level_from_environment() -> None:
+    """Powertools gives the functions' one logger its level from POWERTOOLS_LOG_LEVEL once, when
+    the first Logger is made, and that may be before the functions' environment was set: the
+    stack imports function code while it is synthesized (`make demo` printed INFO lines)."""
+    level = os.environ.get("POWERTOOLS_LOG_LEVEL")
+    if level:
+        logging.getLogger(SERVICE_NAME).setLevel(level.strip().upper())
 
 
 _CLIENT_CACHES = {("functions.adapters.aws", "aws_service"), ("functions.adapters.aws", "_session")}

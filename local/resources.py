@@ -420,6 +420,10 @@ def _create_table(
             **properties["StreamSpecification"],
         }
     description = client("dynamodb").create_table(**arguments)["TableDescription"]
+    if properties.get("TimeToLiveSpecification"):
+        client("dynamodb").update_time_to_live(
+            TableName=name, TimeToLiveSpecification=properties["TimeToLiveSpecification"]
+        )
     resources.refs[logical_id] = name
     resources.attributes[logical_id] = {"Arn": description["TableArn"]}
     if "LatestStreamArn" in description:
@@ -441,11 +445,43 @@ def _create_bucket(
         s3.put_bucket_versioning(
             Bucket=name, VersioningConfiguration=properties["VersioningConfiguration"]
         )
+    if properties.get("LifecycleConfiguration"):
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=name,
+            LifecycleConfiguration={
+                "Rules": [
+                    _lifecycle_rule(rule) for rule in properties["LifecycleConfiguration"]["Rules"]
+                ]
+            },
+        )
     resources.refs[logical_id] = name
     resources.attributes[logical_id] = {
         "Arn": f"arn:aws:s3:::{name}",
         "DomainName": f"{name}.s3.amazonaws.com",
     }
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A CloudFormation lifecycle rule as S3's API spells it (moto keeps rules, never runs them)."""
+    expiration = {
+        api: rule[cloudformation]
+        for cloudformation, api in (
+            ("ExpirationInDays", "Days"),
+            ("ExpiredObjectDeleteMarker", "ExpiredObjectDeleteMarker"),
+        )
+        if cloudformation in rule
+    }
+    translated: dict[str, Any] = {
+        "ID": rule["Id"],
+        "Status": rule["Status"],
+        "Filter": {"Prefix": rule.get("Prefix", "")},
+    }
+    if expiration:
+        translated["Expiration"] = expiration
+    for name in ("NoncurrentVersionExpiration", "AbortIncompleteMultipartUpload"):
+        if name in rule:
+            translated[name] = rule[name]
+    return translated
 
 
 _QUEUE_ATTRIBUTES = (

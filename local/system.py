@@ -150,6 +150,8 @@ class LocalSystem:
             description=f"local, stage {self.stage} ({self.endpoint_url})",
             stage=self.stage,
             endpoints=self.endpoints,
+            report_retention_days=int(self.endpoints[LocalEndpoint.REPORT_RETENTION_DAYS]),
+            hash_salt_secret=self.endpoints[LocalEndpoint.HASH_SALT_SECRET],
         )
 
     def __enter__(self) -> LocalSystem:
@@ -306,6 +308,8 @@ class LocalSystem:
             LocalEndpoint.EVENTS_DEAD_LETTER_QUEUE: outputs[Output.EVENTS_DEAD_LETTER_QUEUE],
             LocalEndpoint.WEBHOOK_URL: self.webhook_url,
             LocalEndpoint.WEBHOOK_SECRET: webhook_secret,
+            LocalEndpoint.REPORT_RETENTION_DAYS: outputs[Output.REPORT_RETENTION_DAYS],
+            LocalEndpoint.HASH_SALT_SECRET: outputs[Output.HASH_SALT_SECRET_ARN],
         }
 
     def stop(self) -> None:

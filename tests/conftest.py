@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from infra.toolchain import prefer_project_node
-from tests.helpers import REGION
+from tests.helpers import REGION, STEWARDED_CONTEXT
 
 prefer_project_node()
 
@@ -71,3 +71,19 @@ def v2_template() -> dict[str, Any]:
     from local.template import synthesize
 
     return synthesize(V2_CONTEXT)
+
+
+@pytest.fixture(scope="session")
+def stewarded_template() -> dict[str, Any]:
+    """The template with retention for every kind of data and a customer-managed key."""
+    from local.template import synthesize
+
+    return synthesize(STEWARDED_CONTEXT)
+
+
+@pytest.fixture(scope="session")
+def v2_stewarded_template() -> dict[str, Any]:
+    """Both generations registered, with retention and a customer-managed key."""
+    from local.template import synthesize
+
+    return synthesize({**V2_CONTEXT, **STEWARDED_CONTEXT})

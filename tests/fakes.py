@@ -28,6 +28,7 @@ from functions.recordings.jobs import RecordingJob
 from functions.recordings.ports import CannotCopy, Readable, StoredRecording
 from functions.registration.ports import HttpAnswer, NoAnswer
 from functions.reports.items import ReportItem
+from functions.reports.links import Links
 
 
 @dataclass
@@ -132,6 +133,8 @@ class InMemoryArchive:
     kept: list[tuple[str, bytes, str]] = field(default_factory=list)
     """(prefix, body, reason) of every body kept."""
     details: list[str] = field(default_factory=list)
+    links: list[Links | None] = field(default_factory=list)
+    """The links each body was kept with, in the same order."""
     down: bool = False
     deadlines: list[float] = field(default_factory=list)
 
@@ -147,12 +150,14 @@ class InMemoryArchive:
         detail: str,
         deadline: float,
         extension: str = "xml",
+        links: Links | None = None,
     ) -> str:
         self.deadlines.append(deadline)
         if self.down:
             raise ArchiveUnavailable("SlowDown")
         self.kept.append((prefix, body, reason))
         self.details.append(detail)
+        self.links.append(links)
         return f"{prefix}{received_at:%Y/%m/%d}/{request_id}.{extension}"
 
 

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import io
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tools.progress import Progress
+
 REGION = "us-east-1"
 EVENTS = Path(__file__).parent / "events"
+CUSTOMER_KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+STEWARDED_CONTEXT = {
+    "kmsKeyArn": CUSTOMER_KEY_ARN,
+    "reportRetentionDays": 30,
+    "recordingRetentionDays": 90,
+    "rejectedRetentionDays": 14,
+    "callfireApiKeySecretName": "callfire/api-key",
+}
+"""Every data-stewardship setting on at once (with the registration, whose role reads a secret):
+one synth that the infra and integration tests of retention and customer keys share."""
 
 
 def event_body(name: str) -> bytes:
@@ -66,3 +80,13 @@ def recording_queue(client: Callable[[str], Any], queue_url: str) -> Any:
     from functions.adapters.queue import SqsRecordingQueue
 
     return SqsRecordingQueue(AwsService.over(client("sqs")), queue_url)
+
+
+def new_id() -> str:
+    """A call or campaign id no other test uses (the tests of a session share one moto)."""
+    return str(uuid.uuid4().int)[:12]
+
+
+def quiet(label: str, total: int) -> Progress:
+    """A tool's progress bar that writes nowhere."""
+    return Progress(label, total, stream=io.StringIO())

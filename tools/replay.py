@@ -9,6 +9,7 @@ nothing the second time.
     python -m tools.replay recordings [--include-failed]
     python -m tools.replay redrive                                  (dead-lettered messages)
     python -m tools.replay events                 (what the events dead-letter queue names)
+    python -m tools.replay expiry        (after turning reportRetentionDays on)
 
 Add --dry-run to see what would happen. The target is chosen as for the query tool: the local
 system while `.local/endpoints.json` exists, else the deployed stack (--aws / --local to choose).
@@ -24,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TextIO
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -46,6 +47,7 @@ from functions.names import (
     CallAttribute,
     CallsTable,
     CampaignAttribute,
+    CampaignsTable,
     Env,
     Item,
     Prefix,
@@ -64,9 +66,11 @@ from functions.reports import (
     read_report,
 )
 from functions.reports.items import ReportItem, Table, body_sha256, fit_item, to_item
+from functions.reports.retention import Retention
 from functions.reports.versions import is_v2, with_legacy_campaign
 from functions.reports.webhook_json import read_event
 from tools.cli import check_period, command, commands, day, default
+from tools.progress import Progress
 from tools.streams import read_range
 from tools.target import (
     CALL_SECONDS,
@@ -80,42 +84,6 @@ from tools.target import (
 )
 
 GZIP_MAGIC = b"\x1f\x8b"
-
-
-class Progress:
-    """A progress bar on a terminal, a line per tenth of the work elsewhere (CI logs)."""
-
-    def __init__(self, label: str, total: int, stream: TextIO = sys.stderr) -> None:
-        self._label = label
-        self._total = max(total, 0)
-        self._stream = stream
-        self._done = 0
-        self._last_tenth = 0
-        self.tally: Counter[str] = Counter()
-
-    def step(self, outcome: str) -> None:
-        self._done += 1
-        self.tally[outcome] += 1
-        if self._stream.isatty():
-            self._stream.write("\r" + self._line())
-            self._stream.flush()
-        elif self._total and (tenth := self._done * 10 // self._total) != self._last_tenth:
-            self._last_tenth = tenth
-            self._stream.write(self._line() + "\n")
-
-    def finish(self) -> Counter[str]:
-        if self._stream.isatty():
-            self._stream.write("\r" + self._line() + "\n")
-        elif not self._total:
-            self._stream.write(self._line() + "\n")
-        return self.tally
-
-    def _line(self) -> str:
-        width = 30
-        filled = width * self._done // self._total if self._total else width
-        counts = ", ".join(f"{name} {count}" for name, count in sorted(self.tally.items()))
-        bar = "#" * filled + "." * (width - filled)
-        return f"{self._label} [{bar}] {self._done}/{self._total} {counts}"
 
 
 def _days(since: date, until: date) -> Iterator[date]:
@@ -337,10 +305,13 @@ def _replayed_before(s3: Any, bucket: str, key: str) -> bool:
 
 
 def _store(target: Target) -> DynamoReportStore:
+    """The postback function's own store, with the stack's retention: a replayed item expires as
+    it would have, counted from when its body arrived."""
     return DynamoReportStore(
         target.service("dynamodb"),
         {Table.CALLS: target.calls_table, Table.CAMPAIGNS: target.campaigns_table},
         target.raw_bodies(),
+        Retention(target.report_retention_days),
     )
 
 
@@ -359,13 +330,13 @@ def remapped(old: dict[str, Any], raw: str, postback_raw: str | None = None) -> 
     """The item that the current readers make of `old`'s body `raw` (on the item or in the
     bucket; and, on a campaign both generations reported, of its legacy body `postback_raw`),
     keeping what happened to it since (deliveries, versions, the campaign's events, recording
-    copies); None when the key itself would change."""
+    copies) and when it expires; None when the key itself would change."""
     item = _read_again(raw, old[Item.RECEIVED_AT], v2=is_v2(old))
     new = item.attributes
     if any(value != old.get(name) for name, value in item.key.items()):
         return None
     new[Item.DELIVERIES] = old.get(Item.DELIVERIES, 1)
-    for name in (Item.VERSION, Item.UPDATED_AT):
+    for name in (Item.VERSION, Item.UPDATED_AT, Item.EXPIRES_AT):
         if name in old:
             new[name] = old[name]
     if CampaignAttribute.EVENTS in old:
@@ -480,6 +451,68 @@ def _rewrite(target: Target, table: str, old: dict[str, Any], new: ReportItem) -
             return "changed meanwhile (left alone)"
         raise
     return "updated"
+
+
+def apply_retention(
+    target: Target,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[str, int], Progress] = Progress,
+) -> Counter[str]:
+    """Give every item written before the stack's retention was set the `expiresAt` it would
+    have been written with (counted from its arrival, so old items go soon after); an item that
+    already has one keeps it."""
+    retention = Retention(target.report_retention_days)
+    if retention.days <= 0:
+        raise TargetError("the stack keeps items for ever (reportRetentionDays is 0)")
+    dynamodb = target.client("dynamodb")
+    tallies: Counter[str] = Counter()
+    for table, key_names in (
+        (target.calls_table, (CallsTable.PARTITION_KEY, CallsTable.SORT_KEY)),
+        (target.campaigns_table, (CampaignsTable.PARTITION_KEY,)),
+    ):
+        bar = progress(f"expiry {table}", _item_count(dynamodb, table))
+        names = {f"#k{n}": name for n, name in enumerate(key_names)}
+        stored = items(
+            dynamodb,
+            "scan",
+            TableName=table,
+            ProjectionExpression=", ".join([*names, "#received", "#expires"]),
+            ExpressionAttributeNames={
+                **names,
+                "#received": Item.RECEIVED_AT,
+                "#expires": Item.EXPIRES_AT,
+            },
+        )
+        for item in stored:
+            if Item.EXPIRES_AT in item:
+                bar.step("expiring already")
+                continue
+            expiry = retention.expires_at(item.get(Item.RECEIVED_AT))
+            if dry_run:
+                bar.step("would expire")
+                continue
+            key = {name: item[name] for name in key_names}
+            bar.step(_set_expiry(dynamodb, table, key, expiry))
+        tallies += bar.finish()
+    return tallies
+
+
+def _set_expiry(dynamodb: Any, table: str, key: dict[str, Any], expiry: int | None) -> str:
+    try:
+        dynamodb.update_item(
+            TableName=table,
+            Key=serialize(key),
+            UpdateExpression="SET #expires = :expiry",
+            ConditionExpression="attribute_exists(#key) AND attribute_not_exists(#expires)",
+            ExpressionAttributeNames={"#expires": Item.EXPIRES_AT, "#key": next(iter(key))},
+            ExpressionAttributeValues={":expiry": {"N": str(expiry)}},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return "changed meanwhile (left alone)"
+        raise
+    return "expiry set"
 
 
 def requeue_recordings(
@@ -722,6 +755,12 @@ def parser() -> argparse.ArgumentParser:
         "publish again what the events dead-letter queue names (within 24 h)",
         _add_options,
     )
+    command(
+        subparsers,
+        "expiry",
+        "give items written before reportRetentionDays was set their expiresAt",
+        _add_options,
+    )
     return top
 
 
@@ -753,6 +792,8 @@ def _run(options: argparse.Namespace, target: Target) -> Counter[str]:
             dry_run=options.dry_run,
             max_body_bytes=options.max_body_bytes,
         )
+    if options.command == "expiry":
+        return apply_retention(target, dry_run=options.dry_run)
     if options.command == "remap":
         since = options.since.isoformat() if options.since else ""
         until = options.until.isoformat() + "\uffff" if options.until else "\uffff"

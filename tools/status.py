@@ -33,10 +33,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from functions.adapters.unstored_bodies import S3UnstoredBodies
 from functions.names import (
     DEFAULT_STAGE,
     METRICS_NAMESPACE,
     SERVICE_NAME,
+    UNSTORED_ALARM_DAYS,
     ArchiveTag,
     CallAttribute,
     CallsTable,
@@ -57,6 +59,7 @@ from functions.names import (
 )
 from functions.postback.service import Status as Outcome
 from functions.reports.smoke import is_smoke_item
+from functions.unstored_watch.service import UnstoredWatch
 from tools.cli import day
 from tools.target import (
     ENDPOINTS_FILE,
@@ -75,6 +78,8 @@ LAST_REPORT_LOOKBACK = timedelta(days=14)
 QUERY_WAIT_SECONDS = 30.0
 TAG_READS = 100
 """At most this many `unstored/` bodies are asked whether they were replayed (one call each)."""
+WATCH_SECONDS = 60.0
+"""How long finding the oldest body not replayed may take (a listing and the tags it reads)."""
 REPORT_HANDLERS = (Handler.POSTBACK,)
 """The functions whose logs carry each report's outcome and kind (LogKey)."""
 RECEIVED_OUTCOMES = (Outcome.STORED, Outcome.UPDATED, Outcome.DUPLICATE, Outcome.CONFLICT)
@@ -602,7 +607,32 @@ class Status:
         else:
             replayed = ", all replayed" if keys else ""
             checks.append(Check("unstored", State.OK, text + replayed, data=data))
-        return checks
+        waited = self.waited_too_long()
+        return [*checks, waited] if waited else checks
+
+    def waited_too_long(self) -> Check | None:
+        """A body not yet replayed that has waited in `unstored/` longer than the
+        `UnstoredBodiesWaiting` alarm allows, whatever `--since` says: those bodies never expire,
+        so the oldest may be far older than the days shown."""
+        if self.target.bucket is None:
+            return None
+        watch = UnstoredWatch(
+            S3UnstoredBodies(self.target.service("s3"), self.target.bucket),
+            max_checks=TAG_READS,
+            clock=lambda: self.now,
+        )
+        finding = watch.oldest_waiting(deadline=time.monotonic() + WATCH_SECONDS)
+        if finding.oldest_key is None or finding.oldest_age_seconds < UNSTORED_ALARM_DAYS * 86400:
+            return None
+        days = finding.oldest_age_seconds // 86400
+        arrived = (self.now - timedelta(seconds=finding.oldest_age_seconds)).date().isoformat()
+        return Check(
+            "unstored age",
+            State.ACTION,
+            f"a body not replayed has waited {days} days ({finding.oldest_key})",
+            self.commands.make("replay", "archived", "unstored", "--since", arrived),
+            {"oldestKey": finding.oldest_key, "ageSeconds": finding.oldest_age_seconds},
+        )
 
     def archived_by_day(self, prefix: str) -> dict[date, list[str]]:
         s3 = self.target.client("s3")

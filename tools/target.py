@@ -63,6 +63,10 @@ class Target:
     """The deployed stack's outputs (Output), every one of them."""
     endpoints: Mapping[str, Any] = field(default_factory=dict)
     """The local system's `.local/endpoints.json` (LocalEndpoint), every key of it."""
+    report_retention_days: int = 0
+    """What the stack writes items with (`reportRetentionDays`): the replay tool does the same."""
+    hash_salt_secret: str | None = None
+    """The secret keying the archive index's phone-number hashes (the erasure tool reads it)."""
 
     def client(self, service: str) -> Any:
         config = client_config(service)
@@ -135,6 +139,8 @@ def local_target(path: Path = ENDPOINTS_FILE, stage: str | None = None) -> Targe
         description=f"local, stage {running} ({endpoints[LocalEndpoint.ENDPOINT_URL]})",
         stage=running,
         endpoints=endpoints,
+        report_retention_days=int(endpoints.get(LocalEndpoint.REPORT_RETENTION_DAYS) or 0),
+        hash_salt_secret=endpoints.get(LocalEndpoint.HASH_SALT_SECRET),
     )
 
 
@@ -162,6 +168,8 @@ def aws_target(
         stack_name=stack_name,
         stage=stage or _stage_in(stack.get("Description", "")),
         outputs=outputs,
+        report_retention_days=int(outputs.get(Output.REPORT_RETENTION_DAYS) or 0),
+        hash_salt_secret=outputs.get(Output.HASH_SALT_SECRET_ARN),
     )
 
 

@@ -1,5 +1,7 @@
 """The report tables: one conditional write per report, a counter for repeated deliveries. A body
-too large for its item goes to the bucket first, so that no item names a body that is not there."""
+too large for its item goes to the bucket first, so that no item names a body that is not there.
+Every item, of every format, is written with its expiry here: the store is where all write paths
+meet (the postback function, replay)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from functions.adapters.raw_bodies import S3RawBodies
 from functions.failures import StorageUnavailable
 from functions.names import CallAttribute, Item
 from functions.reports.items import ReportItem, Table, body_sha256
+from functions.reports.retention import Retention
 
 _deserializer = TypeDeserializer()
 
@@ -47,11 +50,17 @@ _BODY_ATTRIBUTES = (Item.RAW, Item.RAW_S3_KEY)
 
 class DynamoReportStore:
     def __init__(
-        self, dynamodb: AwsService, table_names: Mapping[Table, str], bodies: S3RawBodies
+        self,
+        dynamodb: AwsService,
+        table_names: Mapping[Table, str],
+        bodies: S3RawBodies,
+        retention: Retention | None = None,
     ) -> None:
+        """`retention` sets the `expiresAt` of every item written (none: kept for ever)."""
         self._dynamodb = dynamodb
         self.table_names = dict(table_names)
         self._bodies = bodies
+        self._retention = retention or Retention()
 
     def insert(self, item: ReportItem, *, deadline: float) -> str | None:
         if item.body_in_bucket is not None:
@@ -63,7 +72,7 @@ class DynamoReportStore:
                 "put_item",
                 deadline,
                 TableName=self.table_names[item.table],
-                Item=serialize(item.attributes),
+                Item=serialize(self._retention.applied(item.attributes)),
                 ConditionExpression="attribute_not_exists(#key)",
                 ExpressionAttributeNames={"#key": item.partition_key},
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",

@@ -13,7 +13,8 @@ from functions.postback.body import iso_utc, unwrap_body
 from functions.postback.ports import EventArchive, ReportStore
 from functions.postback.store_once import Stored, store_once
 from functions.reports import Report, ReportRejected
-from functions.reports.items import fit_item, to_item
+from functions.reports.items import ReportItem, fit_item, to_item
+from functions.reports.links import LinkSet, links_of
 from functions.reports.webhook_json import (
     Delivery,
     DeliveryEvent,
@@ -65,6 +66,25 @@ class EventOutcome:
 def read_webhook(body: bytes | str, content_encoding: str | None, limit: int) -> Delivery:
     """The delivery in a body as received. Raises ReportRejected for the whole body."""
     return read_delivery(decode_json(unwrap_body(body, content_encoding, limit)))
+
+
+def delivery_items(delivery: Delivery, received_at: datetime) -> list[ReportItem]:
+    """The item each readable report of `delivery` makes (events of other resource types and
+    refused ones make none)."""
+    items = []
+    for event in delivery.events:
+        if isinstance(event.content, OtherEvent | RefusedEvent):
+            continue
+        try:
+            items.append(to_item(event.content, raw=event.raw, received_at=iso_utc(received_at)))
+        except ReportRejected:
+            continue
+    return items
+
+
+def delivery_links(delivery: Delivery, received_at: datetime) -> LinkSet:
+    """What the delivery's body is indexed by when it is archived: every report's links."""
+    return LinkSet(tuple(links_of(item) for item in delivery_items(delivery, received_at)))
 
 
 def event_key(other: OtherEvent, index: int, received_at: datetime) -> str:

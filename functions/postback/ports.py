@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from functions.recordings.jobs import RecordingJob
 from functions.reports.items import ReportItem
+from functions.reports.links import Links
 
 
 class SecretValue(Protocol):
@@ -60,11 +61,12 @@ class BodyArchive(Protocol):
         detail: str,
         deadline: float,
         extension: str = "xml",
+        links: Links | None = None,
     ) -> str:
         """Store `body` (as received, still encoded) under `prefix`, with the reason and what
         replaying it needs in its metadata; the object key. `extension` says what the body is
-        (`xml` from /postbacks, `json` from /webhooks).
-        Raises ArchiveUnavailable."""
+        (`xml` from /postbacks, `json` from /webhooks); `links` (when the report could be read)
+        index the body for erasure. Raises ArchiveUnavailable."""
         ...
 
 

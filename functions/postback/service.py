@@ -31,6 +31,7 @@ from functions.postback.store_once import Stored, store_once
 from functions.recordings.jobs import jobs_for
 from functions.reports import CallReport, RejectReason, Report, ReportRejected
 from functions.reports.items import ReportItem
+from functions.reports.links import links_of
 
 logger = Logger(service=SERVICE_NAME)
 
@@ -140,7 +141,7 @@ class PostbackService:
         except StorageUnavailable as error:
             logger.error("report not stored", extra={"error": error.code})
             return self._archive_unstored(
-                postback, error.code, Status.UNAVAILABLE, deadlines, report
+                postback, error.code, Status.UNAVAILABLE, deadlines, report=report, item=item
             )
         if stored is Stored.NEW:
             return self._queue_recordings(report, deadlines.work)
@@ -148,7 +149,7 @@ class PostbackService:
             logger.info("report merged into the stored item")
             return Outcome(Status.UPDATED, report)
         if stored is Stored.CONFLICT:
-            return self._keep_conflict(postback, report, deadlines)
+            return self._keep_conflict(postback, report, item, deadlines)
         logger.info("duplicate report")
         return Outcome(Status.DUPLICATE, report)
 
@@ -168,10 +169,14 @@ class PostbackService:
         logger.info("report stored", extra={"recordings": len(jobs)})
         return Outcome(Status.STORED, report, recordings_queued=len(jobs))
 
-    def _keep_conflict(self, postback: Postback, report: Report, deadlines: _Deadlines) -> Outcome:
+    def _keep_conflict(
+        self, postback: Postback, report: Report, item: ReportItem, deadlines: _Deadlines
+    ) -> Outcome:
         detail = "a report with this key and different content is already stored"
         try:
-            self._keep(postback, Prefix.REJECTED, CONFLICTING_DUPLICATE, detail, deadlines)
+            self._keep(
+                postback, Prefix.REJECTED, CONFLICTING_DUPLICATE, detail, deadlines, item=item
+            )
         except ArchiveUnavailable:
             return Outcome(Status.UNAVAILABLE, report, detail="the body cannot be archived")
         logger.warning("conflicting report archived; the stored item is unchanged")
@@ -183,19 +188,34 @@ class PostbackService:
         cause: str,
         status: Status,
         deadlines: _Deadlines,
+        *,
         report: Report | None = None,
+        item: ReportItem | None = None,
     ) -> Outcome:
         try:
             self._keep(
-                postback, Prefix.UNSTORED, cause, "the report could not be stored", deadlines
+                postback,
+                Prefix.UNSTORED,
+                cause,
+                "the report could not be stored",
+                deadlines,
+                item=item,
             )
         except ArchiveUnavailable as error:
             logger.error("body neither stored nor archived", extra={"error": error.code})
         return Outcome(status, report, detail="the report could not be stored; retry later")
 
     def _keep(
-        self, postback: Postback, prefix: str, reason: str, detail: str, deadlines: _Deadlines
+        self,
+        postback: Postback,
+        prefix: str,
+        reason: str,
+        detail: str,
+        deadlines: _Deadlines,
+        *,
+        item: ReportItem | None = None,
     ) -> str:
+        """`item`, when the report could be read, indexes the archived body for erasure."""
         return self._archive.keep(
             prefix,
             as_bytes(postback.body),
@@ -205,6 +225,7 @@ class PostbackService:
             reason=reason,
             detail=detail,
             deadline=deadlines.archive,
+            links=links_of(item) if item is not None else None,
         )
 
 

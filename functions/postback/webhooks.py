@@ -37,6 +37,7 @@ from functions.postback.delivery import (
     DeliveryStore,
     EventOutcome,
     EventResult,
+    delivery_links,
     read_webhook,
 )
 from functions.postback.ports import (
@@ -52,6 +53,7 @@ from functions.postback.signature import signature_matches
 from functions.recordings.jobs import jobs_for
 from functions.reports import CallReport, RejectReason, ReportRejected
 from functions.reports.smoke import is_smoke_delivery
+from functions.reports.webhook_json import Delivery
 
 logger = Logger(service=SERVICE_NAME)
 
@@ -159,7 +161,9 @@ class WebhookService:
         for event in delivery.events:
             if self._clock() >= work:
                 logger.error("out of time; the rest waits for the delivery to be sent again")
-                return self._archive_unstored(request, OUT_OF_TIME, DeliveryStatus.UNAVAILABLE)
+                return self._archive_unstored(
+                    request, OUT_OF_TIME, DeliveryStatus.UNAVAILABLE, delivery
+                )
             try:
                 outcome = self._delivery_store.store_event(
                     event, received_at=request.received_at, deadline=work
@@ -167,13 +171,15 @@ class WebhookService:
                 self._follow_up(outcome, tally, work)
             except (StorageUnavailable, ArchiveUnavailable, NotificationUnavailable) as error:
                 logger.error("event not stored", extra={"error": error.code, "event": event.index})
-                return self._archive_unstored(request, error.code, DeliveryStatus.UNAVAILABLE)
+                return self._archive_unstored(
+                    request, error.code, DeliveryStatus.UNAVAILABLE, delivery
+                )
             outcomes.append(outcome)
             tally.results[outcome.result] += 1
         tally.smoke = is_smoke_delivery(
             delivery.webhook_name, [event.content for event in delivery.events]
         )
-        return self._answer(request, outcomes, tally)
+        return self._answer(request, delivery, outcomes, tally)
 
     def _follow_up(self, outcome: EventOutcome, tally: _Tally, deadline: float) -> None:
         """What a stored event asks for next: its recordings queued, a low balance told."""
@@ -215,7 +221,11 @@ class WebhookService:
         logger.warning("low balance told", extra={"s3Key": outcome.key})
 
     def _answer(
-        self, request: WebhookRequest, outcomes: list[EventOutcome], tally: _Tally
+        self,
+        request: WebhookRequest,
+        delivery: Delivery,
+        outcomes: list[EventOutcome],
+        tally: _Tally,
     ) -> DeliveryOutcome:
         kept_aside = [
             outcome
@@ -225,7 +235,7 @@ class WebhookService:
         if kept_aside:
             reason, detail = _why(kept_aside)
             try:
-                self._keep(request, Prefix.REJECTED, reason, detail)
+                self._keep(request, Prefix.REJECTED, reason, detail, delivery)
             except ArchiveUnavailable:
                 return DeliveryOutcome(
                     DeliveryStatus.UNAVAILABLE, detail="the delivery cannot be archived"
@@ -267,15 +277,29 @@ class WebhookService:
         )
 
     def _archive_unstored(
-        self, request: WebhookRequest, cause: str, status: DeliveryStatus
+        self,
+        request: WebhookRequest,
+        cause: str,
+        status: DeliveryStatus,
+        delivery: Delivery | None = None,
     ) -> DeliveryOutcome:
         try:
-            self._keep(request, Prefix.UNSTORED, cause, "the delivery could not be stored")
+            self._keep(
+                request, Prefix.UNSTORED, cause, "the delivery could not be stored", delivery
+            )
         except ArchiveUnavailable as error:
             logger.error("delivery neither stored nor archived", extra={"error": error.code})
         return DeliveryOutcome(status, detail="the delivery could not be stored; retry later")
 
-    def _keep(self, request: WebhookRequest, prefix: str, reason: str, detail: str) -> str:
+    def _keep(
+        self,
+        request: WebhookRequest,
+        prefix: str,
+        reason: str,
+        detail: str,
+        delivery: Delivery | None = None,
+    ) -> str:
+        """`delivery`, when the body could be read, indexes the archived body for erasure."""
         return self._archive.keep(
             prefix,
             as_bytes(request.body),
@@ -286,6 +310,7 @@ class WebhookService:
             detail=detail,
             deadline=request.deadline,
             extension=JSON,
+            links=delivery_links(delivery, request.received_at) if delivery else None,
         )
 
 

@@ -14,6 +14,7 @@ from functions.adapters.secrets import CachedSecret
 from functions.names import DEFAULT_MAX_BODY_BYTES, Env
 from functions.postback.service import PostbackService
 from functions.reports.items import Table
+from functions.reports.retention import Retention
 
 ANSWER_SECONDS = 0.5
 """Kept back from the invocation's remaining time to answer, log and publish the metrics."""
@@ -43,8 +44,17 @@ def postback_service() -> PostbackService:
             aws_service("dynamodb"),
             {Table.CALLS: env[Env.CALLS_TABLE], Table.CAMPAIGNS: env[Env.CAMPAIGNS_TABLE]},
             S3RawBodies(s3, env[Env.BUCKET]),
+            Retention.from_setting(env.get(Env.REPORT_RETENTION_DAYS)),
         ),
-        archive=S3BodyArchive(s3, env[Env.BUCKET]),
+        archive=S3BodyArchive(
+            s3,
+            env[Env.BUCKET],
+            salt=(
+                CachedSecret(aws_service("secretsmanager"), env[Env.HASH_SALT_SECRET_ARN])
+                if env.get(Env.HASH_SALT_SECRET_ARN)
+                else None
+            ),
+        ),
         queue=SqsRecordingQueue(aws_service("sqs"), env[Env.RECORDINGS_QUEUE_URL]),
         max_body_bytes=int(env.get(Env.MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES)),
         archive_seconds=ARCHIVE_SECONDS,

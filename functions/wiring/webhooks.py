@@ -15,6 +15,7 @@ from functions.adapters.secrets import CachedSecret
 from functions.names import DEFAULT_MAX_BODY_BYTES, Env
 from functions.postback.webhooks import WebhookService
 from functions.reports.items import Table
+from functions.reports.retention import Retention
 
 ANSWER_SECONDS = 0.5
 """Kept back from the invocation's remaining time to answer, log and publish the metrics."""
@@ -40,13 +41,22 @@ def worst_case_seconds() -> float:
 def webhook_service() -> WebhookService:
     env = os.environ
     s3 = aws_service("s3")
-    archive = S3BodyArchive(s3, env[Env.BUCKET])
+    archive = S3BodyArchive(
+        s3,
+        env[Env.BUCKET],
+        salt=(
+            CachedSecret(aws_service("secretsmanager"), env[Env.HASH_SALT_SECRET_ARN])
+            if env.get(Env.HASH_SALT_SECRET_ARN)
+            else None
+        ),
+    )
     return WebhookService(
         secret=CachedSecret(aws_service("secretsmanager"), env[Env.WEBHOOK_SECRET_ARN]),
         store=DynamoReportStore(
             aws_service("dynamodb"),
             {Table.CALLS: env[Env.CALLS_TABLE], Table.CAMPAIGNS: env[Env.CAMPAIGNS_TABLE]},
             S3RawBodies(s3, env[Env.BUCKET]),
+            Retention.from_setting(env.get(Env.REPORT_RETENTION_DAYS)),
         ),
         archive=archive,
         events=archive,

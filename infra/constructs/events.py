@@ -28,6 +28,7 @@ from functions.names import DEFAULT_EVENTS_RETRY_SECONDS, Env, Handler, Metric
 from infra.constructs.monitoring import service_metric
 from infra.constructs.python_function import PythonFunction
 from infra.constructs.storage import ReportStorage
+from infra.customer_key import DECRYPT, allow_key_use
 from infra.naming import physical_name
 from infra.security import acknowledge
 
@@ -84,6 +85,8 @@ class EventsOut(Construct):
             )
         )
         """An existing bus belongs to whoever created it, and so does its archive."""
+        # SQS-managed even with kmsKeyArn: it holds stream positions, never report data, and
+        # the on-failure destination's own grant would add wildcard KMS actions to the role.
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetterQueue",
@@ -112,6 +115,13 @@ class EventsOut(Construct):
         tables = (storage.calls_table, storage.campaigns_table)
         self.stream_sources = [self._stream_source(table) for table in tables]
         self._grant(tables)
+        allow_key_use(
+            self.publisher.role,
+            storage.key,
+            service="dynamodb",
+            also_via=["streams.dynamodb"],
+            actions=[DECRYPT],
+        )
         self.dead_letter_alarm = self._alarm(
             "DeadLetterAlarm",
             self.dead_letter_queue.metric_approximate_number_of_messages_visible(

@@ -11,6 +11,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
@@ -18,7 +19,14 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from functions.names import METRICS_NAMESPACE, SERVICE_NAME, Dimension, LogKey, Metric
+from functions.names import (
+    METRICS_NAMESPACE,
+    SERVICE_NAME,
+    UNSTORED_ALARM_DAYS,
+    Dimension,
+    LogKey,
+    Metric,
+)
 from functions.postback.service import Status
 from infra.naming import physical_name, stage_of
 from infra.security import acknowledge
@@ -49,6 +57,7 @@ RECORDING_METRICS = (
     Metric.RECORDINGS_SKIPPED,
     Metric.RECORDING_JOBS_MALFORMED,
 )
+UNSTORED_WATCH_PERIOD = Duration.hours(1)
 
 
 SILENCE_PERIOD = Duration.hours(1)
@@ -65,6 +74,17 @@ def service_metric(
         dimensions_map={Dimension.SERVICE: SERVICE_NAME},
         statistic=statistic,
         period=period,
+    )
+
+
+def unstored_age() -> cloudwatch.Metric:
+    """Seconds the oldest body in unstored/ has waited, as the hourly watch publishes it."""
+    return cloudwatch.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name=Metric.OLDEST_UNSTORED_BODY_AGE,
+        dimensions_map={Dimension.SERVICE: SERVICE_NAME},
+        statistic="Maximum",
+        period=UNSTORED_WATCH_PERIOD,
     )
 
 
@@ -140,20 +160,28 @@ class Monitoring(Construct):
         existing_alarms: Sequence[cloudwatch.Alarm] = (),
         silence_alarm_hours: int = 0,
         extra_widgets: Sequence[cloudwatch.IWidget] = (),
+        key: kms.IKey | None = None,
+        scheduled: Sequence[lambda_.IFunction] = (),
     ) -> None:
+        """`scheduled` functions get an Errors alarm only: they run once an hour, and a Lambda
+        concurrency exhausted for the account already raises the request path's Throttles alarm
+        (each alarm beyond the tenth is billed)."""
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(
             self,
             "AlarmTopic",
             display_name=f"CallFire receiver alarms ({stage_of(self)})",
             enforce_ssl=True,
+            master_key=key,
         )
-        acknowledge(
-            self.topic,
-            "AwsSolutions-SNS2",
-            "The topic carries alarm notifications only, never report data; CloudWatch cannot "
-            "publish to a topic encrypted with the AWS-managed SNS key.",
-        )
+        if key is None:
+            acknowledge(
+                self.topic,
+                "AwsSolutions-SNS2",
+                "The topic carries alarm notifications only, never report data; CloudWatch cannot "
+                "publish to a topic encrypted with the AWS-managed SNS key (kmsKeyArn encrypts "
+                "it with a customer key whose policy lets CloudWatch use it).",
+            )
         self.topic.add_to_resource_policy(alarms_may_publish(self.topic))
         if alarm_email:
             email = subscriptions.EmailSubscription(alarm_email)
@@ -168,6 +196,8 @@ class Monitoring(Construct):
         self._alarm_on_api(api)
         for function in functions:
             self._alarm_on_function(function)
+        for function in scheduled:
+            self._alarm_on_errors(function)
         for name, meaning in AT_RISK_METRICS.items():
             self._alarm(
                 name,
@@ -176,6 +206,14 @@ class Monitoring(Construct):
             )
         if silence_alarm_hours:
             self._alarm_on_silence(silence_alarm_hours)
+        self._alarm(
+            "UnstoredBodiesWaiting",
+            unstored_age(),
+            threshold=UNSTORED_ALARM_DAYS * 24 * 60 * 60,
+            description=f"A body has waited in unstored/ for more than {UNSTORED_ALARM_DAYS} "
+            "days: replay it (`make replay ARGS='archived unstored --since ...'`), or delete it "
+            "if it should not be stored.",
+        )
         if not existing_alarms:
             self._alarm(
                 "DeadLetters",
@@ -268,16 +306,20 @@ class Monitoring(Construct):
 
     def _alarm_on_function(self, function: lambda_.IFunction) -> None:
         name = _readable_name(function)
-        self._alarm(
-            f"{name}Errors",
-            function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
-            description=f"The {name} function failed (see its log group).",
-        )
+        self._alarm_on_errors(function)
         self._alarm(
             f"{name}Throttles",
             function.metric_throttles(period=FIVE_MINUTES, statistic="Sum"),
             description=f"The {name} function was throttled: the account's Lambda concurrency "
             "is exhausted.",
+        )
+
+    def _alarm_on_errors(self, function: lambda_.IFunction) -> None:
+        name = _readable_name(function)
+        self._alarm(
+            f"{name}Errors",
+            function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+            description=f"The {name} function failed (see its log group).",
         )
 
     def _dashboard(
@@ -328,6 +370,7 @@ class Monitoring(Construct):
             cloudwatch.GraphWidget(
                 title="Needs a person",
                 left=[service_metric(name) for name in AT_RISK_METRICS],
+                right=[unstored_age()],
                 width=8,
             ),
             cloudwatch.GraphWidget(
@@ -368,12 +411,8 @@ class Monitoring(Construct):
                     left=[
                         function.metric_invocations(period=FIVE_MINUTES),
                         function.metric_errors(period=FIVE_MINUTES),
-                        function.metric_throttles(period=FIVE_MINUTES),
                     ],
-                    right=[
-                        function.metric_duration(period=FIVE_MINUTES, statistic="p50"),
-                        function.metric_duration(period=FIVE_MINUTES, statistic="p99"),
-                    ],
+                    right=[function.metric_duration(period=FIVE_MINUTES, statistic="p99")],
                     width=8,
                 )
                 for function in functions

@@ -17,6 +17,7 @@ from constructs import Construct
 from functions.names import Env, Handler, Prefix, Route
 from infra.constructs.python_function import LOG_RETENTION, PythonFunction
 from infra.constructs.storage import ReportStorage
+from infra.customer_key import DECRYPT, GENERATE_DATA_KEY, allow_key_use
 from infra.naming import physical_name
 from infra.security import acknowledge, logical_id
 
@@ -73,6 +74,7 @@ class PostbackApi(Construct):
         rate_limit: int,
         burst_limit: int,
         tracing: bool,
+        report_retention_days: int = 0,
     ) -> None:
         super().__init__(scope, construct_id)
         self._bucket = storage.bucket
@@ -83,6 +85,7 @@ class PostbackApi(Construct):
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 password_length=TOKEN_LENGTH, exclude_punctuation=True, include_space=False
             ),
+            encryption_key=storage.key,
         )
         self.handler = PythonFunction(
             self,
@@ -97,6 +100,8 @@ class PostbackApi(Construct):
                 Env.RECORDINGS_QUEUE_URL: recordings_queue.queue_url,
                 Env.TOKEN_SECRET_ARN: self.token_secret.secret_arn,
                 Env.MAX_BODY_BYTES: str(max_body_bytes),
+                Env.REPORT_RETENTION_DAYS: str(report_retention_days),
+                Env.HASH_SALT_SECRET_ARN: storage.hash_salt.secret_arn,
             },
             memory_size=256,
             timeout=TIMEOUT,
@@ -157,17 +162,22 @@ class PostbackApi(Construct):
                     storage.bucket.arn_for_objects(f"{Prefix.REJECTED}*"),
                     storage.bucket.arn_for_objects(f"{Prefix.UNSTORED}*"),
                     storage.bucket.arn_for_objects(f"{Prefix.RAW}*"),
+                    storage.bucket.arn_for_objects(f"{Prefix.ARCHIVE_INDEX}*"),
                 ],
             )
         )
         role.add_to_policy(
             iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[recordings_queue.queue_arn])
         )
+        secrets = [self.token_secret.secret_arn, storage.hash_salt.secret_arn]
         role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["secretsmanager:GetSecretValue"], resources=[self.token_secret.secret_arn]
-            )
+            iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=secrets)
         )
+        key = storage.key
+        allow_key_use(role, key, service="dynamodb", actions=[DECRYPT])
+        allow_key_use(role, key, service="s3", actions=[GENERATE_DATA_KEY])
+        allow_key_use(role, key, service="sqs", actions=[GENERATE_DATA_KEY, DECRYPT])
+        allow_key_use(role, key, service="secretsmanager", actions=[DECRYPT], secret_arns=secrets)
 
     def _acknowledge(self) -> None:
         acknowledge(
@@ -189,6 +199,12 @@ class PostbackApi(Construct):
             f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{Prefix.RAW}*]",
             f"Bodies too large for their items are named by their SHA-256 at run time; writing is "
             f"limited to the {Prefix.RAW} prefix and to PutObject.",
+        )
+        acknowledge(
+            self.handler.role,
+            f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{Prefix.ARCHIVE_INDEX}*]",
+            "Index markers are named by link hash, day and request id at run time; writing is "
+            f"limited to the {Prefix.ARCHIVE_INDEX} prefix and to PutObject.",
         )
         acknowledge(
             self.route,

@@ -24,6 +24,7 @@ from functions.names import (
 )
 from infra.constructs.python_function import PythonFunction
 from infra.constructs.storage import ReportStorage
+from infra.customer_key import DECRYPT, GENERATE_DATA_KEY, allow_key_use
 from infra.security import acknowledge, logical_id
 
 MAX_RECEIVES = 5
@@ -54,11 +55,13 @@ class Recordings(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._bucket = storage.bucket
+        encryption = sqs.QueueEncryption.KMS if storage.key else sqs.QueueEncryption.SQS_MANAGED
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetterQueue",
             retention_period=Duration.days(14),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            encryption=encryption,
+            encryption_master_key=storage.key,
             enforce_ssl=True,
         )
         self.queue = sqs.Queue(
@@ -66,7 +69,8 @@ class Recordings(Construct):
             "Queue",
             visibility_timeout=VISIBILITY_TIMEOUT,
             retention_period=Duration.days(4),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            encryption=encryption,
+            encryption_master_key=storage.key,
             enforce_ssl=True,
             dead_letter_queue=sqs.DeadLetterQueue(
                 max_receive_count=MAX_RECEIVES, queue=self.dead_letter_queue
@@ -128,7 +132,6 @@ class Recordings(Construct):
             max_concurrency=MAX_CONCURRENCY,
             report_batch_item_failures=True,
         )
-        self.queue.grant_consume_messages(self.copier.role)
         self._acknowledge()
 
     def _grant(
@@ -150,14 +153,36 @@ class Recordings(Construct):
                 resources=[storage.bucket.arn_for_objects(f"{Prefix.RECORDINGS}*")],
             )
         )
-        for secret in (api_key_secret, credentials_secret):
-            if secret is not None:
-                role.add_to_policy(
-                    iam.PolicyStatement(
-                        actions=["secretsmanager:GetSecretValue"],
-                        resources=[f"{secret.secret_arn}-??????"],
-                    )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "sqs:ReceiveMessage",
+                    "sqs:ChangeMessageVisibility",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                    "sqs:GetQueueUrl",
+                ],
+                resources=[self.queue.queue_arn],
+            )
+        )
+        key = storage.key
+        allow_key_use(role, key, service="dynamodb", actions=[DECRYPT])
+        allow_key_use(role, key, service="s3", actions=[GENERATE_DATA_KEY, DECRYPT])
+        allow_key_use(role, key, service="sqs", actions=[DECRYPT])
+        secret_arns = [
+            f"{secret.secret_arn}-??????"
+            for secret in (api_key_secret, credentials_secret)
+            if secret is not None
+        ]
+        if secret_arns:
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["secretsmanager:GetSecretValue"], resources=secret_arns
                 )
+            )
+            allow_key_use(
+                role, key, service="secretsmanager", actions=[DECRYPT], secret_arns=secret_arns
+            )
 
     def _acknowledge(self) -> None:
         acknowledge(

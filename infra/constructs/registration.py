@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from aws_cdk import Aws, CustomResource, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -28,6 +29,7 @@ from functions.names import (
 from functions.registration.subscriptions import endpoints_for
 from infra.constructs.postbacks import PostbackApi
 from infra.constructs.python_function import LOG_RETENTION, PythonFunction, log_writing_role
+from infra.customer_key import DECRYPT, GENERATE_DATA_KEY, allow_key_use
 from infra.security import acknowledge, logical_id
 
 TIMEOUT = Duration.minutes(5)
@@ -52,6 +54,7 @@ class CallfireRegistration(Construct):
         campaign_ids: Sequence[str],
         tracing: bool,
         status_bucket: s3.IBucket,
+        key: kms.IKey | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.handler = PythonFunction(
@@ -64,11 +67,16 @@ class CallfireRegistration(Construct):
             timeout=TIMEOUT,
             tracing=tracing,
         )
+        secrets = [postbacks.token_secret.secret_arn, _policy_arn(api_key)]
         self.handler.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["secretsmanager:GetSecretValue"],
-                resources=[postbacks.token_secret.secret_arn, _policy_arn(api_key)],
-            )
+            iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=secrets)
+        )
+        allow_key_use(
+            self.handler.role,
+            key,
+            service="secretsmanager",
+            actions=[DECRYPT],
+            secret_arns=secrets,
         )
         # Its last result, for `make status`: that one object, written and nothing else.
         self.handler.role.add_to_policy(
@@ -77,6 +85,7 @@ class CallfireRegistration(Construct):
                 resources=[status_bucket.arn_for_objects(StatusObject.REGISTRATION)],
             )
         )
+        allow_key_use(self.handler.role, key, service="s3", actions=[GENERATE_DATA_KEY])
         self.provider_logs = logs.LogGroup(
             self, "ProviderLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
         )

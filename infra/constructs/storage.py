@@ -1,30 +1,49 @@
-"""Where reports live: the calls and campaigns tables, and the one bucket. Each table has a
-stream of its changes, with both images (what changed is what becomes an event)."""
+"""Where reports live: the calls and campaigns tables, the one bucket, and how long each kind of
+data stays there (`reportRetentionDays`, `recordingRetentionDays`, `rejectedRetentionDays`). Each
+table has a stream of its changes, with both images (what changed is what becomes an event)."""
 
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from functions.names import CallsTable, CampaignsTable
+from functions.names import ARCHIVE_INDEX_PREFIXES, CallsTable, CampaignsTable, Item, Prefix
 from infra.security import acknowledge
 
 _STRING = dynamodb.AttributeType.STRING
+EXPIRED_VERSION_DAYS = 1
+"""How long an expired recording or body stays as a noncurrent version before S3 removes it."""
+SALT_LENGTH = 64
 
 
 class ReportStorage(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, retain_data: bool) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        retain_data: bool,
+        report_retention_days: int = 0,
+        recording_retention_days: int = 0,
+        rejected_retention_days: int = 0,
+        key: kms.IKey | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
         removal = RemovalPolicy.RETAIN if retain_data else RemovalPolicy.DESTROY
+        self.key = key
+        expiring = report_retention_days > 0
         self.calls_table = self._table(
             "CallsTable",
             partition_key=CallsTable.PARTITION_KEY,
             sort_key=CallsTable.SORT_KEY,
             removal=removal,
             protect=retain_data,
+            expiring=expiring,
         )
         for index_name, (partition_key, sort_key) in CallsTable.INDEXES.items():
             self.calls_table.add_global_secondary_index(
@@ -42,22 +61,21 @@ class ReportStorage(Construct):
             sort_key=None,
             removal=removal,
             protect=retain_data,
+            expiring=expiring,
         )
         self.bucket = s3.Bucket(
             self,
             "Bucket",
-            encryption=s3.BucketEncryption.S3_MANAGED,
+            encryption=s3.BucketEncryption.KMS if key else s3.BucketEncryption.S3_MANAGED,
+            encryption_key=key,
+            bucket_key_enabled=True if key else None,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             enforce_ssl=True,
             versioned=True,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="ExpireOldVersions",
-                    noncurrent_version_expiration=Duration.days(30),
-                    abort_incomplete_multipart_upload_after=Duration.days(2),
-                )
-            ],
+            lifecycle_rules=_lifecycle_rules(
+                report_retention_days, recording_retention_days, rejected_retention_days
+            ),
             removal_policy=removal,
             auto_delete_objects=not retain_data,
         )
@@ -66,6 +84,22 @@ class ReportStorage(Construct):
             "AwsSolutions-S1",
             "Only this stack's functions write here and objects are versioned; an audit trail of "
             "reads is better served by CloudTrail S3 data events than by a second bucket of logs.",
+        )
+        self.hash_salt = secretsmanager.Secret(
+            self,
+            "HashSalt",
+            description="Keys the hashes of phone numbers in the archive index and erasures.",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=SALT_LENGTH, exclude_punctuation=True, include_space=False
+            ),
+            encryption_key=key,
+            removal_policy=removal,
+        )
+        acknowledge(
+            self.hash_salt,
+            "AwsSolutions-SMG4",
+            "The salt keys the hashes already written into the archive index and the erasure "
+            "audit records; a new value would leave every earlier one unfindable.",
         )
 
     def _table(
@@ -76,6 +110,7 @@ class ReportStorage(Construct):
         sort_key: str | None,
         removal: RemovalPolicy,
         protect: bool,
+        expiring: bool,
     ) -> dynamodb.Table:
         return dynamodb.Table(
             self,
@@ -86,11 +121,51 @@ class ReportStorage(Construct):
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
+            time_to_live_attribute=Item.EXPIRES_AT if expiring else None,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED if self.key else None,
+            encryption_key=self.key,
             deletion_protection=protect,
             removal_policy=removal,
             resource_policy=_tls_only(),
             stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
         )
+
+
+def _lifecycle_rules(
+    report_days: int, recording_days: int, rejected_days: int
+) -> list[s3.LifecycleRule]:
+    """Old versions go after 30 days and delete markers once nothing is left behind them, for
+    the whole bucket. Bodies kept beside their items (`raw/`) and the v2 events of other resource
+    types (`events/`) expire with the reports, recordings
+    and refused bodies (with their index markers) by their own settings, each last version a day
+    later. `unstored/` never expires by age: those bodies wait for replay (the
+    `UnstoredBodiesWaiting` alarm watches them)."""
+    rules = [
+        s3.LifecycleRule(
+            id="ExpireOldVersions",
+            noncurrent_version_expiration=Duration.days(30),
+            abort_incomplete_multipart_upload_after=Duration.days(2),
+            expired_object_delete_marker=True,
+        )
+    ]
+    by_age = (
+        ("ExpireRawBodies", Prefix.RAW, report_days),
+        ("ExpireOtherEvents", Prefix.EVENTS, report_days),
+        ("ExpireRecordings", Prefix.RECORDINGS, recording_days),
+        ("ExpireRejected", Prefix.REJECTED, rejected_days),
+        ("ExpireRejectedIndex", ARCHIVE_INDEX_PREFIXES[Prefix.REJECTED], rejected_days),
+    )
+    rules += [
+        s3.LifecycleRule(
+            id=rule_id,
+            prefix=prefix,
+            expiration=Duration.days(days),
+            noncurrent_version_expiration=Duration.days(EXPIRED_VERSION_DAYS),
+        )
+        for rule_id, prefix, days in by_age
+        if days > 0
+    ]
+    return rules
 
 
 def _tls_only() -> iam.PolicyDocument:

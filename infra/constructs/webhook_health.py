@@ -8,6 +8,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
@@ -23,6 +24,7 @@ from functions.names import (
 from infra.constructs.python_function import PythonFunction
 from infra.constructs.webhook_registration import secret_policy_arn
 from infra.constructs.webhooks import WebhookApi
+from infra.customer_key import DECRYPT, allow_key_use
 from infra.security import acknowledge
 
 SCHEDULE = Duration.hours(1)
@@ -41,6 +43,7 @@ class WebhookHealth(Construct):
         base_url: str,
         repair: bool,
         tracing: bool,
+        key: kms.IKey | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         environment = {
@@ -68,6 +71,13 @@ class WebhookHealth(Construct):
             readable.append(webhooks.secret.secret_arn)
         self.handler.role.add_to_policy(
             iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=readable)
+        )
+        allow_key_use(
+            self.handler.role,
+            key,
+            service="secretsmanager",
+            actions=[DECRYPT],
+            secret_arns=readable,
         )
         self.schedule = events.Rule(
             self,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -15,6 +16,7 @@ from constructs import Construct
 from functions.names import WEBHOOK_SUBSCRIPTIONS, Handler, WebhookResource
 from infra.constructs.python_function import LOG_RETENTION, PythonFunction, log_writing_role
 from infra.constructs.webhooks import WebhookApi
+from infra.customer_key import DECRYPT, allow_key_use
 from infra.security import acknowledge, logical_id
 
 TIMEOUT = Duration.minutes(5)
@@ -38,6 +40,7 @@ class WebhookRegistration(Construct):
         credentials: secretsmanager.ISecret,
         base_url: str,
         tracing: bool,
+        key: kms.IKey | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.handler = PythonFunction(
@@ -50,11 +53,16 @@ class WebhookRegistration(Construct):
             timeout=TIMEOUT,
             tracing=tracing,
         )
+        readable = [webhooks.secret.secret_arn, secret_policy_arn(credentials)]
         self.handler.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["secretsmanager:GetSecretValue"],
-                resources=[webhooks.secret.secret_arn, secret_policy_arn(credentials)],
-            )
+            iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=readable)
+        )
+        allow_key_use(
+            self.handler.role,
+            key,
+            service="secretsmanager",
+            actions=[DECRYPT],
+            secret_arns=readable,
         )
         self.provider_logs = logs.LogGroup(
             self, "ProviderLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY

@@ -16,6 +16,7 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
@@ -27,6 +28,7 @@ from functions.names import Env, Handler, Prefix, Route
 from infra.constructs.postbacks import TOKEN_LENGTH, PostbackApi
 from infra.constructs.python_function import PythonFunction
 from infra.constructs.storage import ReportStorage
+from infra.customer_key import DECRYPT, GENERATE_DATA_KEY, allow_key_use
 from infra.security import acknowledge, logical_id
 
 TIMEOUT = Duration.seconds(25)
@@ -34,6 +36,15 @@ TIMEOUT = Duration.seconds(25)
 is slow (functions.wiring.webhooks.worst_case_seconds; tests/infra/test_aws_limits.py checks it),
 and stops storing events early enough to archive the body in unstored/ and answer 503 before its
 own timeout (sent again: the rest)."""
+WRITTEN_PREFIXES = (
+    Prefix.REJECTED,
+    Prefix.UNSTORED,
+    Prefix.EVENTS,
+    Prefix.RAW,
+    Prefix.ARCHIVE_INDEX,
+)
+"""Kept bodies, other resource types' events, events too large for their items (`raw/`) and the
+archive index's markers."""
 
 
 class WebhookApi(Construct):
@@ -48,6 +59,7 @@ class WebhookApi(Construct):
         recordings_queue: sqs.IQueue,
         max_body_bytes: int,
         tracing: bool,
+        report_retention_days: int = 0,
     ) -> None:
         super().__init__(scope, construct_id)
         self._bucket = storage.bucket
@@ -59,6 +71,7 @@ class WebhookApi(Construct):
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 password_length=TOKEN_LENGTH, exclude_punctuation=True, include_space=False
             ),
+            encryption_key=storage.key,
         )
         self.handler = PythonFunction(
             self,
@@ -73,6 +86,8 @@ class WebhookApi(Construct):
                 Env.RECORDINGS_QUEUE_URL: recordings_queue.queue_url,
                 Env.WEBHOOK_SECRET_ARN: self.secret.secret_arn,
                 Env.MAX_BODY_BYTES: str(max_body_bytes),
+                Env.REPORT_RETENTION_DAYS: str(report_retention_days),
+                Env.HASH_SALT_SECRET_ARN: storage.hash_salt.secret_arn,
             },
             memory_size=256,
             timeout=TIMEOUT,
@@ -91,12 +106,16 @@ class WebhookApi(Construct):
         self.webhook_url = f"{postbacks.stage.url}{Route.WEBHOOKS.lstrip('/')}"
         self._acknowledge()
 
-    def notify_through(self, topic: sns.ITopic) -> None:
-        """LowBalance events are told on `topic` (the alarm topic people watch)."""
+    def notify_through(self, topic: sns.ITopic, key: kms.IKey | None) -> None:
+        """LowBalance events are told on `topic` (the alarm topic people watch). A publisher to a
+        topic encrypted with a customer key needs `kms:GenerateDataKey*` and `kms:Decrypt` of it
+        (SNS Developer Guide, "Data encryption": "Enable compatibility between event sources
+        from AWS services and encrypted topics", and the publisher's permissions)."""
         self.handler.function.add_environment(Env.ALARM_TOPIC_ARN, topic.topic_arn)
         self.handler.role.add_to_policy(
             iam.PolicyStatement(actions=["sns:Publish"], resources=[topic.topic_arn])
         )
+        allow_key_use(self.handler.role, key, service="sns", actions=[GENERATE_DATA_KEY, DECRYPT])
 
     def _grant(self, storage: ReportStorage, recordings_queue: sqs.IQueue) -> None:
         role = self.handler.role
@@ -110,19 +129,22 @@ class WebhookApi(Construct):
             iam.PolicyStatement(
                 actions=["s3:PutObject"],
                 resources=[
-                    storage.bucket.arn_for_objects(f"{prefix}*")
-                    for prefix in (Prefix.REJECTED, Prefix.UNSTORED, Prefix.EVENTS)
+                    storage.bucket.arn_for_objects(f"{prefix}*") for prefix in WRITTEN_PREFIXES
                 ],
             )
         )
         role.add_to_policy(
             iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[recordings_queue.queue_arn])
         )
+        secrets = [self.secret.secret_arn, storage.hash_salt.secret_arn]
         role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["secretsmanager:GetSecretValue"], resources=[self.secret.secret_arn]
-            )
+            iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=secrets)
         )
+        key = storage.key
+        allow_key_use(role, key, service="dynamodb", actions=[DECRYPT])
+        allow_key_use(role, key, service="s3", actions=[GENERATE_DATA_KEY])
+        allow_key_use(role, key, service="sqs", actions=[GENERATE_DATA_KEY, DECRYPT])
+        allow_key_use(role, key, service="secretsmanager", actions=[DECRYPT], secret_arns=secrets)
 
     def _acknowledge(self) -> None:
         acknowledge(
@@ -132,12 +154,13 @@ class WebhookApi(Construct):
             "the webhooks are updated with it, so it is rotated deliberately (see the README).",
         )
         bucket = logical_id(self._bucket)
-        for prefix in (Prefix.REJECTED, Prefix.UNSTORED, Prefix.EVENTS):
+        for prefix in WRITTEN_PREFIXES:
             acknowledge(
                 self.handler.role,
                 f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{prefix}*]",
-                f"Kept bodies and events are named by day and request or event at run time; "
-                f"writing is limited to the {prefix} prefix and to PutObject.",
+                "Kept bodies, events, large events and index markers are named at run time (by "
+                "day and request or event, SHA-256 or link hash); writing is limited to the "
+                f"{prefix} prefix and to PutObject.",
             )
         acknowledge(
             self.route,

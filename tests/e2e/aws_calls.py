@@ -76,13 +76,15 @@ def every_call() -> list[Call]:
     from functions.adapters.raw_bodies import S3RawBodies
     from functions.adapters.recording_entries import DynamoRecordingEntries
     from functions.adapters.recording_store import S3RecordingStore, source_digest
-    from functions.adapters.secrets import SecretsManagerValues
+    from functions.adapters.secrets import CachedSecret, SecretsManagerValues
+    from functions.adapters.unstored_bodies import S3UnstoredBodies
     from functions.adapters.visibility import SqsMessageVisibility
     from functions.events.mapping import BusEvent
     from functions.postback.body import read_postback
     from functions.recordings.jobs import RecordingJob
     from functions.recordings.ports import StoredRecording
     from functions.reports.items import Table
+    from functions.reports.links import ReportLinks
 
     calls: list[Call] = []
     deadline = time.monotonic() + 60
@@ -158,6 +160,37 @@ def every_call() -> list[Call]:
         deadline=deadline,
     )
     _webhook_calls(service(dynamodb), service(s3), service(KeepingClient("sns", calls)), now)
+    index_s3 = KeepingClient("s3", calls)
+    salt = KeepingClient("secretsmanager", calls, {"get_secret_value": [{"SecretString": "s"}]})
+    S3BodyArchive(service(index_s3), "bucket", salt=CachedSecret(service(salt), "arn:salt")).keep(
+        "rejected/",
+        sample,
+        request_id="r",
+        received_at=now,
+        content_encoding=None,
+        reason="conflicting_duplicate",
+        detail="d",
+        deadline=deadline,
+        links=ReportLinks(("2132212289",), "111111", "22222"),
+    )
+    listed = KeepingClient(
+        "s3",
+        calls,
+        {
+            "list_objects_v2": [
+                {
+                    "Contents": [{"Key": "unstored/2026/11/28/r.xml", "LastModified": now}],
+                    "IsTruncated": True,
+                    "NextContinuationToken": "next",
+                },
+                {"Contents": []},
+            ],
+            "get_object_tagging": [{"TagSet": []}],
+        },
+    )
+    unstored = S3UnstoredBodies(service(listed), "bucket")
+    for body in unstored.listing(deadline=deadline):
+        unstored.replayed(body.key, deadline=deadline)
     return calls
 
 

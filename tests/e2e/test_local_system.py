@@ -42,6 +42,8 @@ CONTRACT_ENDPOINT_KEYS = {
     "events_queue",
     "webhook_url",
     "webhook_secret",
+    "report_retention_days",
+    "hash_salt_secret",
 }
 
 

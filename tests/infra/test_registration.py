@@ -16,7 +16,7 @@ from functions.names import Env, Handler, Output, Route, StatusObject, Subscript
 from local.callfire import StandInCallFire
 from local.resources import LocalResources
 from local.template import synthesize
-from tests.infra.test_stack import as_list, policy_statements, resources_of
+from tests.infra.test_stack import as_list, policy_statements, resources_of, token_secret_id
 
 API_KEY_SECRET_NAME = "callfire/api-key"
 HANDLER = Handler.REGISTRATION
@@ -39,16 +39,6 @@ def function_with_handler(template: dict[str, Any], handler: str) -> list[tuple[
         for logical_id, resource in resources_of(template, "AWS::Lambda::Function").items()
         if resource["Properties"].get("Handler") == handler
     ]
-
-
-def token_secret_id(template: dict[str, Any]) -> str:
-    (postback,) = [
-        resource
-        for resource in resources_of(template, "AWS::Lambda::Function").values()
-        if resource["Properties"].get("Handler") == Handler.POSTBACK
-    ]
-    secret_id: str = postback["Properties"]["Environment"]["Variables"][Env.TOKEN_SECRET_ARN]["Ref"]
-    return secret_id
 
 
 def arn(logical_id: str) -> str:

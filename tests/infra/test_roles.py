@@ -11,12 +11,14 @@ import pytest
 
 from local.template import synthesize
 from tests.conftest import V2_CONTEXT
+from tests.helpers import STEWARDED_CONTEXT
 
 CONFIGURATIONS = {
     "defaults": {},
     "registration-traced": {"callfireApiKeySecretName": "callfire/api-key", "tracing": True},
     "disposable-data": {"retainData": False},
     "v2": V2_CONTEXT,
+    "customer-key-and-retention": STEWARDED_CONTEXT,
 }
 ROLES_WITH_EXACT_GRANT_TESTS = {
     "PostbacksHandlerRole",
@@ -28,6 +30,7 @@ ROLES_WITH_EXACT_GRANT_TESTS = {
     "WebhookRegistrationHandlerRole",
     "WebhookRegistrationProviderRole",
     "WebhookHealthHandlerRole",
+    "UnstoredWatchHandlerRole",
 }
 CDK_MANAGED_ROLES = {"CustomS3AutoDeleteObjectsCustomResourceProviderRole"}
 """aws-cdk-lib's own provider for `retainData=false` (it empties the bucket before deletion)."""
@@ -59,12 +62,19 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-@pytest.mark.parametrize("context", CONFIGURATIONS.values(), ids=CONFIGURATIONS.keys())
+@pytest.mark.parametrize("configuration", CONFIGURATIONS)
 def test_every_role_is_known_and_least_privilege(
-    context: dict[str, Any], template: dict[str, Any], v2_template: dict[str, Any]
+    configuration: str,
+    template: dict[str, Any],
+    v2_template: dict[str, Any],
+    stewarded_template: dict[str, Any],
 ) -> None:
-    given = {"": template, str(V2_CONTEXT): v2_template}
-    synthesized = given.get(str(context)) or synthesize(context)
+    shared = {
+        "defaults": template,
+        "v2": v2_template,
+        "customer-key-and-retention": stewarded_template,
+    }
+    synthesized = shared.get(configuration) or synthesize(CONFIGURATIONS[configuration])
 
     for role_id, role in roles(synthesized).items():
         family = role_id[:-8]  # the logical id less CDK's 8-character hash

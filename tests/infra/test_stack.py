@@ -43,6 +43,19 @@ def postback_function(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return only(template, "AWS::Lambda::Function", Handler=Handler.POSTBACK)
 
 
+def token_secret_id(template: dict[str, Any]) -> str:
+    """The postback token's secret (the stack holds another: the hash salt)."""
+    _, function = postback_function(template)
+    secret: str = function["Properties"]["Environment"]["Variables"][Env.TOKEN_SECRET_ARN]["Ref"]
+    return secret
+
+
+def hash_salt_id(template: dict[str, Any]) -> str:
+    """The secret that keys the archive index's phone-number hashes (a stack output)."""
+    salt: str = template["Outputs"][Output.HASH_SALT_SECRET_ARN]["Value"]["Ref"]
+    return salt
+
+
 def calls_table(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     for logical_id, resource in resources_of(template, "AWS::DynamoDB::Table").items():
         if resource["Properties"]["KeySchema"][0]["AttributeName"] == CallsTable.PARTITION_KEY:
@@ -252,7 +265,8 @@ def test_postback_role_can_do_exactly_what_the_function_needs(template: dict[str
     calls_id, _ = calls_table(template)
     (campaigns_id,) = [i for i in resources_of(template, "AWS::DynamoDB::Table") if i != calls_id]
     (bucket_id,) = resources_of(template, "AWS::S3::Bucket")
-    secret_id = function["Properties"]["Environment"]["Variables"][Env.TOKEN_SECRET_ARN]["Ref"]
+    secret_id = token_secret_id(template)
+    salt_id = hash_salt_id(template)
     queue_ids = [
         i
         for i, q in resources_of(template, "AWS::SQS::Queue").items()
@@ -288,13 +302,17 @@ def test_postback_role_can_do_exactly_what_the_function_needs(template: dict[str
         ("s3:PutObject", prefix(Prefix.REJECTED)),
         ("s3:PutObject", prefix(Prefix.UNSTORED)),
         ("s3:PutObject", prefix(Prefix.RAW)),
+        ("s3:PutObject", prefix(Prefix.ARCHIVE_INDEX)),
         ("sqs:SendMessage", arn(queue_ids[0])),
         ("secretsmanager:GetSecretValue", json.dumps({"Ref": secret_id})),
+        ("secretsmanager:GetSecretValue", json.dumps({"Ref": salt_id})),
     }
 
 
 def test_no_secret_value_reaches_the_template(template: dict[str, Any]) -> None:
     secrets = resources_of(template, "AWS::SecretsManager::Secret")
+    webhook_secret_id = template["Outputs"][Output.WEBHOOK_SECRET_ARN]["Value"]["Ref"]
+    assert set(secrets) == {token_secret_id(template), hash_salt_id(template), webhook_secret_id}
     for secret in secrets.values():
         assert "SecretString" not in secret["Properties"]
         assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
@@ -302,8 +320,9 @@ def test_no_secret_value_reaches_the_template(template: dict[str, Any]) -> None:
     assert "resolve:secretsmanager" not in text
     assert '"SecretString"' not in text
     _, function = postback_function(template)
-    token = function["Properties"]["Environment"]["Variables"][Env.TOKEN_SECRET_ARN]
-    assert token["Ref"] in secrets
+    variables = function["Properties"]["Environment"]["Variables"]
+    assert variables[Env.TOKEN_SECRET_ARN] == {"Ref": token_secret_id(template)}
+    assert variables[Env.HASH_SALT_SECRET_ARN] == {"Ref": hash_salt_id(template)}
 
 
 def test_outputs_give_what_a_user_needs(template: dict[str, Any]) -> None:

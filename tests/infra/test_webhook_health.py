@@ -39,7 +39,11 @@ def test_no_health_check_without_v2_webhooks(template: dict[str, Any]) -> None:
 
 def test_it_runs_every_hour_without_retries(v2_template: dict[str, Any]) -> None:
     function_id, _ = health_function(v2_template)
-    (rule,) = resources_of(v2_template, "AWS::Events::Rule").values()
+    (rule,) = [
+        resource
+        for resource in resources_of(v2_template, "AWS::Events::Rule").values()
+        if resource["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    ]
 
     assert rule["Properties"]["ScheduleExpression"] == "rate(1 hour)"
     (target,) = rule["Properties"]["Targets"]

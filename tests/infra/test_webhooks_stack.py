@@ -116,10 +116,16 @@ def test_webhook_role_can_do_exactly_what_the_function_needs(template: dict[str,
         ("s3:PutObject", prefix(Prefix.REJECTED)),
         ("s3:PutObject", prefix(Prefix.UNSTORED)),
         ("s3:PutObject", prefix(Prefix.EVENTS)),
+        ("s3:PutObject", prefix(Prefix.RAW)),
+        ("s3:PutObject", prefix(Prefix.ARCHIVE_INDEX)),
         ("sqs:SendMessage", arn(queue_id)),
         (
             "secretsmanager:GetSecretValue",
             json.dumps({"Ref": variables[Env.WEBHOOK_SECRET_ARN]["Ref"]}),
+        ),
+        (
+            "secretsmanager:GetSecretValue",
+            json.dumps({"Ref": variables[Env.HASH_SALT_SECRET_ARN]["Ref"]}),
         ),
         ("sns:Publish", json.dumps({"Ref": topic_id})),
     }

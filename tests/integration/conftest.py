@@ -34,6 +34,13 @@ def resources(moto_aws: None, template: dict[str, Any]) -> LocalResources:
 
 
 @pytest.fixture(scope="session")
+def stewarded_resources(moto_aws: None, stewarded_template: dict[str, Any]) -> LocalResources:
+    """A second stack on the same moto: retention on for every kind of data, a customer key."""
+    session = boto3.session.Session(region_name=REGION)
+    return create_resources(stewarded_template, session.client, region=REGION, stack_name="kept")
+
+
+@pytest.fixture(scope="session")
 def aws(moto_aws: None) -> Callable[[str], Any]:
     """Test-side clients, separate from the ones the handler uses."""
     session = boto3.session.Session(region_name=REGION)
@@ -98,8 +105,7 @@ class PostbackClient:
         )
 
 
-@pytest.fixture
-def postback(
+def postback_client(
     resources: LocalResources, aws: Any, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[PostbackClient]:
     function = resources.function_for_handler(Handler.POSTBACK)
@@ -164,6 +170,12 @@ class WebhookClient:
 def webhooks(
     resources: LocalResources, aws: Any, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[WebhookClient]:
+    yield from webhook_client(resources, aws, monkeypatch)
+
+
+def webhook_client(
+    resources: LocalResources, aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[WebhookClient]:
     function = resources.function_for_handler(Handler.WEBHOOKS)
     for name, value in function.environment.items():
         monkeypatch.setenv(name, value)
@@ -172,3 +184,10 @@ def webhooks(
     reset_function_state(keep_clients=True)
     yield WebhookClient(function, secret, resources.outputs())
     reset_function_state(keep_clients=True)
+
+
+@pytest.fixture
+def postback(
+    resources: LocalResources, aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[PostbackClient]:
+    yield from postback_client(resources, aws, monkeypatch)

@@ -15,6 +15,7 @@ A new outcome, function or metric needs a scenario below: the coverage checks fa
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,7 +23,15 @@ from typing import Any
 
 import pytest
 
-from functions.names import METRIC_DIMENSION_SETS, METRICS_NAMESPACE, Env, Handler, LogKey, Metric
+from functions.names import (
+    METRIC_DIMENSION_SETS,
+    METRICS_NAMESPACE,
+    Env,
+    Handler,
+    LogKey,
+    Metric,
+    Prefix,
+)
 from functions.postback import body as body_module
 from functions.postback.delivery import EventResult
 from functions.postback.service import Status
@@ -343,6 +352,28 @@ def drive_health(
     assert {Metric.WEBHOOKS_UNHEALTHY, Metric.WEBHOOKS_REPAIRED} <= names
 
 
+def drive_unstored_watch(
+    resources: LocalResources,
+    aws: Callable[[str], Any],
+    capture: Capture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The unstored watch with a body waiting (with none it publishes nothing), on a bucket of its
+    own: the session's holds other tests' bodies."""
+    function = resources.function_for_handler(Handler.UNSTORED_WATCH)
+    bucket = f"metric-contract-{uuid.uuid4().hex[:12]}"
+    aws("s3").create_bucket(Bucket=bucket)
+    aws("s3").put_object(Bucket=bucket, Key=f"{Prefix.UNSTORED}2026/11/28/r.xml", Body=b"<a/>")
+    with monkeypatch.context() as patch:
+        for name, value in function.environment.items():
+            patch.setenv(name, value)
+        patch.setenv(Env.BUCKET, bucket)
+        reset_function_state(keep_clients=True)
+        load_handler(function.handler)({}, lambda_context(function, REGION))
+    reset_function_state(keep_clients=True)
+    assert metric_names(capture.take(Handler.UNSTORED_WATCH)) == {Metric.OLDEST_UNSTORED_BODY_AGE}
+
+
 @pytest.fixture(scope="module")
 def runs() -> dict[str, Emitted]:
     return {}
@@ -370,6 +401,7 @@ def emitted(
         drive_events(resources, capture, monkeypatch)
         drive_webhooks(webhooks, postback, capture, monkeypatch)
         drive_health(webhooks, recordings, capture, aws, monkeypatch)
+        drive_unstored_watch(resources, aws, capture, monkeypatch)
         runs["all"] = capture.emitted
     return runs["all"]
 

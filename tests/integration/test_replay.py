@@ -203,18 +203,6 @@ def test_pending_recordings_are_queued_again(
     ]
 
 
-def test_progress_reports_every_tenth_off_a_terminal() -> None:
-    stream = io.StringIO()
-    bar = replay.Progress("replay", 20, stream=stream)
-    for _ in range(20):
-        bar.step("stored")
-
-    assert bar.finish() == {"stored": 20}
-    lines = stream.getvalue().splitlines()
-    assert len(lines) == 10
-    assert lines[-1].startswith("replay [##############################] 20/20 stored 20")
-
-
 # v2 webhook deliveries and items.
 
 

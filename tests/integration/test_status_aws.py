@@ -515,3 +515,45 @@ def test_redrive_moves_back_only_what_has_one_source_and_a_dry_run_moves_nothing
     assert done == {"moved back": 1, "no single source queue (left alone)": 1}
     assert [m["Body"] for m in sqs.receive_message(QueueUrl=stack.queue)["Messages"]] == ["job"]
     assert [m["Body"] for m in sqs.receive_message(QueueUrl=orphan)["Messages"]] == ["job"]
+
+
+def test_a_body_waiting_in_unstored_past_the_alarm_s_days_needs_a_person(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`unstored/` never expires by age, so the oldest body can be older than any `--since`; the
+    status says so from the seventh day, as the `UnstoredBodiesWaiting` alarm does."""
+    key = S3BodyArchive(AwsService.over(stack.aws("s3")), stack.bucket).keep(
+        Prefix.UNSTORED,
+        event_body("call_minimal.xml"),
+        request_id=f"waits-{uuid.uuid4().hex[:8]}",
+        received_at=NOW,
+        content_encoding=None,
+        reason="ProvisionedThroughputExceededException",
+        detail="the report could not be stored",
+        deadline=time.monotonic() + 60,
+    )
+    arrived = stack.aws("s3").head_object(Bucket=stack.bucket, Key=key)["LastModified"]
+    try:
+        soon_after = status_at(stack, arrived + timedelta(days=2), capsys)
+        much_later = status_at(stack, arrived + timedelta(days=8), capsys)
+    finally:
+        versions = stack.aws("s3").list_object_versions(Bucket=stack.bucket, Prefix=key)
+        for version in versions.get("Versions", []):
+            stack.aws("s3").delete_object(
+                Bucket=stack.bucket, Key=key, VersionId=version["VersionId"]
+            )
+
+    assert checks(soon_after, "unstored age") == []
+    waited = only(much_later, "unstored age")
+    assert waited["state"] == "action"
+    assert waited["data"]["oldestKey"] == key
+    assert waited["data"]["ageSeconds"] == 8 * 86400
+    assert "replay" in waited["command"]
+    assert "unstored" in waited["command"]
+
+
+def status_at(stack: Stack, now: datetime, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    capsys.readouterr()
+    assert status.main(["--aws", "--stack", stack.name, "--json"], now=now) == 0
+    answer: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return answer

@@ -172,6 +172,10 @@ def reachable(start: str, modules: dict[str, set[str]]) -> set[str]:
         (names.Handler.REGISTRATION, ("postback", "recordings", "webhook_registration")),
         (names.Handler.WEBHOOKS, ("registration", "webhook_registration")),
         (names.Handler.WEBHOOK_REGISTRATION, ("postback", "recordings", "registration")),
+        (
+            names.Handler.UNSTORED_WATCH,
+            ("postback", "recordings", "registration", "webhook_registration"),
+        ),
     ],
 )
 def test_a_function_s_handler_imports_nothing_of_another_function(

@@ -10,6 +10,7 @@ import pytest
 from functions.postback.service import Outcome, Postback, PostbackService, Status
 from functions.recordings.jobs import RecordingJob
 from functions.reports import RejectReason
+from functions.reports.links import ReportLinks
 from tests.fakes import FakeSecret, InMemoryArchive, InMemoryQueue, InMemoryReportStore
 from tests.helpers import event_body
 
@@ -183,3 +184,23 @@ def test_unexpected_error_keeps_the_body_for_replay(
 
     assert outcome.status is Status.FAILED
     assert world.archive.kept == [("unstored/", CALL, "internal_error")]
+
+
+def test_archived_bodies_whose_report_was_read_carry_its_links(world: World) -> None:
+    """Erasure finds these bodies by phone number, call id or campaign id without reading them."""
+    world.receive(CALL, request_id="first")
+    world.receive(CALL.replace(b"TRANSFER", b"LA"), request_id="conflict")
+    world.store.down = True
+    world.receive(CALL.replace(b"111111", b"222222"), request_id="unstored")
+
+    assert [kept[0] for kept in world.archive.kept] == ["rejected/", "unstored/"]
+    assert world.archive.links == [
+        ReportLinks(("2132212289", "8778973473"), "111111", "22222"),
+        ReportLinks(("2132212289", "8778973473"), "222222", "22222"),
+    ]
+
+
+def test_a_body_that_could_not_be_read_is_archived_without_links(world: World) -> None:
+    world.receive(b"<call-finished><callid>1</callid>")
+
+    assert world.archive.links == [None]
