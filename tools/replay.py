@@ -395,7 +395,10 @@ def remap(
     for table in (target.calls_table, target.campaigns_table):
         bar = progress(f"remap {table}", _item_count(dynamodb, table))
         for old in items(dynamodb, "scan", TableName=table):
-            received = str(old.get(Item.RECEIVED_AT, ""))
+            if Item.RECEIVED_AT not in old or not ({Item.RAW, Item.RAW_S3_KEY} & set(old)):
+                bar.step("not a stored report (left alone)")
+                continue
+            received = str(old[Item.RECEIVED_AT])
             if not since <= received <= until:
                 bar.step("outside the dates")
                 continue

@@ -1,6 +1,7 @@
 """The erasure tool on moto built from the template: reports stored by the real postback handler
 (items, a conflicting delivery in `rejected/`, an unstored body, index markers), recordings with
-several versions and a delete marker, a v2-style item naming the number on the other side; after
+several versions and a delete marker, a v2 call (through the real webhooks handler) naming the
+number on the other side; after
 erasing the number nothing of it is left in the tables or the bucket, in any version, and what
 belongs to other people is untouched."""
 
@@ -17,7 +18,6 @@ import boto3
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
-from functions.adapters.dynamodb import serialize
 from functions.names import ARCHIVE_PREFIXES, Env, LocalEndpoint, Output, Prefix
 from functions.reports.links import LinkKind, canonical_phone, keyed_hash, phone_link
 from local.faults import failing
@@ -46,6 +46,15 @@ def call_body(
     )
 
 
+def v2_call(call_id: str, phone: str, **changes: Any) -> bytes:
+    """CallFire's sample outbound call as a v2 delivery, to `phone` (with its country code, as
+    the v2 API writes numbers: the contact's own phones too)."""
+    sample = (EVENTS / "v2" / "outbound_call_finished.json").read_text()
+    delivery = json.loads(sample.replace("12132041238", f"1{phone}"))
+    delivery["events"][0]["resource"].update(id=int(call_id), **changes)
+    return json.dumps(delivery).encode()
+
+
 @pytest.fixture
 def target(postback: PostbackClient) -> Target:
     return Target(
@@ -71,7 +80,13 @@ def salt(target: Target, aws: Callable[[str], Any]) -> str:
 class Person:
     """Everything a person left in the stack, made through the real postback handler."""
 
-    def __init__(self, postback: PostbackClient, aws: Callable[[str], Any], target: Target) -> None:
+    def __init__(
+        self,
+        postback: PostbackClient,
+        webhooks: WebhookClient,
+        aws: Callable[[str], Any],
+        target: Target,
+    ) -> None:
         self.phone = new_number()
         self.call_id = new_id()
         self.other_side_call = new_id()
@@ -103,20 +118,8 @@ class Person:
         with failing("dynamodb", "PutItem"):
             unstored = postback.post(call_body(self.unstored_call, self.phone))
         assert unstored.status == 503
-        aws("dynamodb").put_item(
-            TableName=target.calls_table,
-            Item=serialize(
-                {
-                    "callId": self.v2_call,
-                    "eventType": "call",
-                    "phoneNumber": "12135550000",
-                    "fromNumber": "1" + self.phone,
-                    "toNumber": "12135550000",
-                    "callStart": "2026-11-28T00:00:00",
-                    "raw": "{}",
-                }
-            ),
-        )
+        other_side = v2_call(self.v2_call, "2135550000", fromNumber=f"1{self.phone}")
+        assert webhooks.post(other_side).body["status"] == "stored"
         self.recording_folder = f"recordings/22222/{self.call_id}/"
         self.put_versions(f"{self.recording_folder}0.wav")
 
@@ -172,8 +175,10 @@ def traces(
 
 
 @pytest.fixture
-def person(postback: PostbackClient, aws: Callable[[str], Any], target: Target) -> Person:
-    return Person(postback, aws, target)
+def person(
+    postback: PostbackClient, webhooks: WebhookClient, aws: Callable[[str], Any], target: Target
+) -> Person:
+    return Person(postback, webhooks, aws, target)
 
 
 def test_before_erasure_the_number_is_everywhere_the_test_expects(
@@ -190,9 +195,15 @@ def test_before_erasure_the_number_is_everywhere_the_test_expects(
 
 
 def test_erasing_a_number_leaves_nothing_of_it_in_the_tables_or_the_bucket(
-    person: Person, postback: PostbackClient, aws: Callable[[str], Any], target: Target, salt: str
+    *,
+    person: Person,
+    postback: PostbackClient,
+    webhooks: WebhookClient,
+    aws: Callable[[str], Any],
+    target: Target,
+    salt: str,
 ) -> None:
-    bystander = Person(postback, aws, target)
+    bystander = Person(postback, webhooks, aws, target)
     eraser = Eraser(target, salt=salt, progress=quiet)
 
     plan = eraser.plan(Subject(LinkKind.PHONE, person.phone), Options())
@@ -390,15 +401,6 @@ def test_bodies_kept_in_raw_go_with_their_items_and_with_conflicting_deliveries(
         for key, _, body in every_version(aws, str(target.bucket))
         if any(spelling in body for spelling in spellings)
     ] == []
-
-
-def v2_call(call_id: str, phone: str, **changes: Any) -> bytes:
-    """CallFire's sample outbound call as a v2 delivery, to `phone` (with its country code, as
-    the v2 API writes numbers: the contact's own phones too)."""
-    sample = (EVENTS / "v2" / "outbound_call_finished.json").read_text()
-    delivery = json.loads(sample.replace("12132041238", f"1{phone}"))
-    delivery["events"][0]["resource"].update(id=int(call_id), **changes)
-    return json.dumps(delivery).encode()
 
 
 def test_v2_items_and_their_archived_deliveries_go_with_the_number(

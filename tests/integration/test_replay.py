@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -263,7 +264,7 @@ def test_remap_reads_v2_items_again_and_keeps_their_history(
     assert first["updated"] >= 2
     assert second["updated"] == 0
     call = aws("dynamodb").get_item(TableName=target.calls_table, Key=call_key)["Item"]
-    assert (call["disposition"], call["version"]) == ({"S": "AM"}, {"N": "2"})
+    assert (call["disposition"], call["version"]) == ({"S": "AM"}, {"N": "3"})  # remap: a version
     assert "updatedAt" in call
     stored = aws("dynamodb").get_item(TableName=target.campaigns_table, Key=campaign_key)["Item"]
     assert stored["noAnswer"] == {"N": "12"}
@@ -307,3 +308,15 @@ def test_remap_reads_v2_bodies_and_legacy_campaign_bodies_kept_in_the_bucket(
     stored = aws("dynamodb").get_item(TableName=target.campaigns_table, Key=campaign_key)["Item"]
     assert stored["noAnswer"] == {"N": "12"}
     assert "postbackRaw" not in stored
+
+
+def test_remap_leaves_alone_an_item_the_receiver_did_not_write(target: Target, aws: Any) -> None:
+    """An item put by hand (no `receivedAt`, no body) once stopped the whole remap (KeyError)."""
+    key = {"callId": {"S": f"by-hand-{uuid.uuid4().hex}"}, "eventType": {"S": "call"}}
+    aws("dynamodb").put_item(TableName=target.calls_table, Item={**key, "note": {"S": "mine"}})
+
+    tallies = replay.remap(target, progress=quiet)
+
+    assert tallies["not a stored report (left alone)"] >= 1
+    item = aws("dynamodb").get_item(TableName=target.calls_table, Key=key)["Item"]
+    assert item == {**key, "note": {"S": "mine"}}
