@@ -76,6 +76,8 @@ class LoadResult:
     latencies: list[float] = field(default_factory=list)
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
+    resent_on_new_connection: int = 0
+    """Requests sent again because the kept-alive connection they went out on had been closed."""
 
     @property
     def per_second(self) -> float:
@@ -170,57 +172,85 @@ def plan(
 def send_all(
     routes: Routes | str, sends: list[Send], *, senders: int = 16, timeout: float = 30
 ) -> LoadResult:
-    routes = routes if isinstance(routes, Routes) else Routes(routes)
-    parts = urlsplit(routes.postback_url)
-    pending = list(reversed(sends))
-    lock = threading.Lock()
-    result = LoadResult()
-
-    def worker() -> None:
-        connection: http.client.HTTPConnection | None = None
-        while True:
-            with lock:
-                if not pending:
-                    break
-                send = pending.pop()
-            target, headers = routes.request(send.report)
-            if send.cut_off:
-                host = parts.hostname or "127.0.0.1"
-                _cut_off(host, parts.port or 80, target, headers, send.report.body)
-                record("cut off", None)
-                continue
-            for _ in range(2 if send.retry else 1):
-                started = time.perf_counter()
-                try:
-                    if connection is None:
-                        connection = http.client.HTTPConnection(
-                            parts.hostname, parts.port, timeout=timeout
-                        )
-                    connection.request("POST", target, body=send.report.body, headers=headers)
-                    response = connection.getresponse()
-                    response.read()
-                    record(str(response.status), time.perf_counter() - started)
-                except (OSError, http.client.HTTPException) as error:
-                    connection = None
-                    record("error", None, repr(error))
-
-    def record(status: str, latency: float | None, error: str | None = None) -> None:
-        with lock:
-            result.sent += 1
-            result.statuses[status] += 1
-            if latency is not None:
-                result.latencies.append(latency)
-            if error:
-                result.errors.append(error)
-
+    sender = _Sender(routes if isinstance(routes, Routes) else Routes(routes), sends, timeout)
     started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(senders)]
+    threads = [threading.Thread(target=sender.work) for _ in range(senders)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    result.seconds = time.perf_counter() - started
-    return result
+    sender.result.seconds = time.perf_counter() - started
+    return sender.result
+
+
+class _Sender:
+    """What the sending threads share: the sends left, the result, and how to reach the routes."""
+
+    def __init__(self, routes: Routes, sends: list[Send], timeout: float) -> None:
+        self.routes = routes
+        self.parts = urlsplit(routes.postback_url)
+        self.pending = list(reversed(sends))
+        self.timeout = timeout
+        self.lock = threading.Lock()
+        self.result = LoadResult()
+
+    def work(self) -> None:
+        connection: http.client.HTTPConnection | None = None
+        while True:
+            with self.lock:
+                if not self.pending:
+                    break
+                send = self.pending.pop()
+            target, headers = self.routes.request(send.report)
+            if send.cut_off:
+                host = self.parts.hostname or "127.0.0.1"
+                _cut_off(host, self.parts.port or 80, target, headers, send.report.body)
+                self.record("cut off", None)
+                continue
+            for _ in range(2 if send.retry else 1):
+                connection = self.post(connection, target, headers, send.report.body)
+
+    def post(
+        self,
+        connection: http.client.HTTPConnection | None,
+        target: str,
+        headers: dict[str, str],
+        body: bytes,
+    ) -> http.client.HTTPConnection | None:
+        """One request; the connection to reuse next. A connection the server closed while it
+        sat idle fails on reuse before any answer: the request is sent once more on a new one,
+        as HTTP clients do (RFC 9112, section 9.3.1). Any other failure is an `error`."""
+        reused = connection is not None
+        started = time.perf_counter()
+        try:
+            if connection is None:
+                connection = http.client.HTTPConnection(
+                    self.parts.hostname, self.parts.port, timeout=self.timeout
+                )
+            connection.request("POST", target, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+        except (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected) as error:
+            if not reused:
+                self.record("error", None, repr(error))
+                return None
+            with self.lock:
+                self.result.resent_on_new_connection += 1
+            return self.post(None, target, headers, body)
+        except (OSError, http.client.HTTPException) as error:
+            self.record("error", None, repr(error))
+            return None
+        self.record(str(response.status), time.perf_counter() - started)
+        return None if response.will_close else connection
+
+    def record(self, status: str, latency: float | None, error: str | None = None) -> None:
+        with self.lock:
+            self.result.sent += 1
+            self.result.statuses[status] += 1
+            if latency is not None:
+                self.result.latencies.append(latency)
+            if error:
+                self.result.errors.append(error)
 
 
 def _cut_off(host: str, port: int, target: str, headers: dict[str, str], body: bytes) -> None:

@@ -434,6 +434,9 @@ class EndToEnd:
     events: int = 0
     """Item events published on the local bus for this run's reports (one per stored report)."""
     distinct_events: int = 0
+    errors: tuple[str, ...] = ()
+    """The sender's failures (no answer), first ones first: what an `error` status was."""
+    resent_on_new_connection: int = 0
 
 
 V2_SHARE = 0.25
@@ -536,6 +539,8 @@ def end_to_end(
         seconds=result.seconds,
         events=published.item_events,
         distinct_events=published.distinct,
+        errors=tuple(result.errors[:10]),
+        resent_on_new_connection=result.resent_on_new_connection,
     )
 
 

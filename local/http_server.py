@@ -17,9 +17,15 @@ _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 _DIGITS = re.compile(r"[0-9]{1,20}")
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128
+    """Connections the kernel holds until they are accepted (socketserver's default is 5): a
+    burst of senders opening connections at once must wait for a thread, not be refused."""
+
+
 class BackgroundHttpServer:
     def __init__(self, handler: type[BaseHTTPRequestHandler], host: str, port: int) -> None:
-        self._server = ThreadingHTTPServer((host, port), handler)
+        self._server = _Server((host, port), handler)
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
