@@ -40,6 +40,12 @@ class Env:
     """Exact `host:port` pairs (comma-separated) that the recordings function may fetch over http
     and only on a loopback address: the stand-in CallFire of the tests and the local system. The
     stack never sets it; every other URL must be https and reach public addresses only."""
+    RECORDING_STAND_INS: Final = "RECORDING_STAND_INS"
+    """`host=origin` pairs (comma-separated, e.g. `callfire.com=127.0.0.1:8081`): a recording URL
+    on `host` (or a subdomain of it) that passes every rule for its own URL is fetched from
+    `origin` instead, over http and on a loopback address only. The local system sets it so that
+    CallFire's documented recording URLs are served by its stand-in CallFire; the stack never
+    sets it."""
     EVENT_BUS: Final = "EVENT_BUS"
     """The bus the events function puts events on: its ARN (a name also works in the same
     account)."""

@@ -240,6 +240,8 @@ class LocalSystem:
             **merged_environment(self.resources.functions()),
             # The stand-in speaks http on loopback; only its exact host:port is let through.
             Env.RECORDING_LOOPBACK_ORIGINS: urlsplit(self.callfire.url).netloc,
+            # CallFire's own recording URLs (as its samples print them) are served by the stand-in.
+            Env.RECORDING_STAND_INS: f"{CALLFIRE_DOMAIN}={urlsplit(self.callfire.url).netloc}",
             **self._extra_environment,
         }
 

@@ -8,7 +8,7 @@ to an address that passed.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, unquote_plus, urlsplit
 
@@ -41,7 +41,8 @@ class FetchTarget:
     request_target: str
     """Path and query, as sent on the request line."""
     loopback_only: bool
-    """An origin named in RECORDING_LOOPBACK_ORIGINS: it may be reached on loopback only."""
+    """An origin named in RECORDING_LOOPBACK_ORIGINS, or a stand-in named in
+    RECORDING_STAND_INS: it may be reached on loopback only."""
     callfire: bool
     """A CallFire host: the API key is added to the query."""
 
@@ -70,6 +71,20 @@ def parse_origins(text: str) -> frozenset[tuple[str, int]]:
     return frozenset(origins)
 
 
+def parse_stand_ins(text: str) -> dict[str, tuple[str, int]]:
+    """`host=address:port,...` as a map from host to origin; a malformed entry is an error."""
+    stand_ins = {}
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        host, separator, origin = entry.partition("=")
+        if not separator or not normalize_host(host):
+            raise ValueError(f"expected host=address:port, got {entry!r}")
+        ((address, port),) = parse_origins(origin)
+        stand_ins[normalize_host(host)] = (address, port)
+    return stand_ins
+
+
 class UrlPolicy:
     def __init__(
         self,
@@ -77,10 +92,14 @@ class UrlPolicy:
         allowed_hosts: Iterable[str],
         callfire_hosts: Iterable[str] = (CALLFIRE_DOMAIN,),
         loopback_origins: Iterable[tuple[str, int]] = (),
+        stand_ins: Mapping[str, tuple[str, int]] | None = None,
     ) -> None:
+        """`stand_ins` maps a host (and its subdomains) to the loopback origin that serves its
+        URLs instead: the local system's stand-in CallFire. The URL itself is checked first."""
         self.allowed_hosts = tuple(h for h in map(normalize_host, allowed_hosts) if h)
         self.callfire_hosts = tuple(h for h in map(normalize_host, callfire_hosts) if h)
         self.loopback_origins = frozenset(loopback_origins)
+        self.stand_ins = dict(stand_ins or {})
 
     def check(self, url: str) -> FetchTarget:
         """The target of `url`, or Refused with the reason: not https, not an allowed host,
@@ -106,15 +125,25 @@ class UrlPolicy:
         if not host_on(host, self.allowed_hosts):
             raise Refused(f"host {host} is not on recordingHosts")
         path = parts.path or "/"
+        request_target = f"{path}?{parts.query}" if parts.query else path
+        callfire = host_on(host, self.callfire_hosts)
+        stand_in = self._stand_in_for(host)
+        if stand_in is not None:
+            scheme, (host, port), loopback_only = "http", stand_in, True
         return FetchTarget(
             url=url,
             scheme=scheme,
             host=host,
             port=port,
-            request_target=f"{path}?{parts.query}" if parts.query else path,
+            request_target=request_target,
             loopback_only=loopback_only,
-            callfire=host_on(host, self.callfire_hosts),
+            callfire=callfire,
         )
+
+    def _stand_in_for(self, host: str) -> tuple[str, int] | None:
+        """The origin standing in for `host`: the most specific entry it is on, if any."""
+        entries = sorted((entry for entry in self.stand_ins if host_on(host, [entry])), key=len)
+        return self.stand_ins[entries[-1]] if entries else None
 
 
 def address_refusal(address: IPAddress, *, loopback_only: bool = False) -> str | None:

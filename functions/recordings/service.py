@@ -4,8 +4,8 @@ the item; and when that cannot be done now, decide when the queue tries again.
 Every step can be repeated: a message delivered twice (or retried after a failure half-way) finds
 the entry COPIED, or the object already in the bucket, and creates neither a second object
 (version) nor a second entry. Permanent failures mark the entry FAILED with the reason; transient
-ones hide the message for a back-off that grows with each attempt, until the last attempt sends it
-to the dead-letter queue.
+ones hide the message for a back-off that grows with each attempt, until the last attempt marks
+the entry FAILED too and sends the message to the dead-letter queue.
 
 Time: `handle` is given the moment its outcome must be known. The transfer (the entry read, the
 download, the upload) must end `reserve_seconds` earlier, so that a copy cut short still has the
@@ -74,10 +74,13 @@ class CopyOutcome:
     stored: StoredRecording | None = None
     reason: str = ""
     retry_in_seconds: int | None = None
+    to_dead_letters: bool = False
+    """The last attempt failed for a transient reason: the message comes back at once and moves
+    to the dead-letter queue."""
 
     @property
     def returns_to_queue(self) -> bool:
-        return self.result in (CopyResult.RETRYING, CopyResult.MALFORMED)
+        return self.to_dead_letters or self.result in (CopyResult.RETRYING, CopyResult.MALFORMED)
 
 
 class RecordingCopier:
@@ -120,10 +123,10 @@ class RecordingCopier:
         try:
             return self.copy(job, deadline=deadline)
         except RetryLater as error:
-            return self._retry_later(message, error.reason, error.retry_after, deadline)
+            return self._retry_later(job, message, error.reason, error.retry_after, deadline)
         except Exception:
             logger.exception("unexpected failure copying a recording")
-            return self._retry_later(message, "unexpected failure", None, deadline)
+            return self._retry_later(job, message, "unexpected failure", None, deadline)
         finally:
             logger.remove_keys(list(_JOB_KEYS))
 
@@ -162,8 +165,15 @@ class RecordingCopier:
         return f"{self._v2_recordings_url}/{recording_id}.mp3"
 
     def _retry_later(
-        self, message: QueuedJob, reason: str, retry_after: float | None, deadline: float
+        self,
+        job: RecordingJob,
+        message: QueuedJob,
+        reason: str,
+        retry_after: float | None,
+        deadline: float,
     ) -> CopyOutcome:
+        if message.receive_count >= self._max_receives:
+            return self._give_up(job, message, reason, deadline)
         delay = retry_delay(message.receive_count, self._max_receives, retry_after=retry_after)
         self._visibility.hide(message.receipt_handle, delay, deadline=deadline)
         logger.warning(
@@ -171,6 +181,26 @@ class RecordingCopier:
             extra={"reason": reason, "retryInSeconds": delay, "maxAttempts": self._max_receives},
         )
         return CopyOutcome(CopyResult.RETRYING, reason=reason, retry_in_seconds=delay)
+
+    def _give_up(
+        self, job: RecordingJob, message: QueuedJob, reason: str, deadline: float
+    ) -> CopyOutcome:
+        """The last attempt failed too: the entry becomes FAILED (unless it was copied
+        meanwhile), and the message comes back at once, so that the queue moves it to the
+        dead-letter queue and its alarm fires."""
+        reason = f"not copied after {message.receive_count} attempts: {reason}"
+        try:
+            marked = self._entries.mark_failed(job, reason, deadline=deadline)
+        except Exception:
+            logger.exception("the entry could not be marked FAILED; it stays PENDING")
+            marked = False
+        self._visibility.hide(message.receipt_handle, 0, deadline=deadline)
+        logger.error(
+            "recording not copied after its last attempt; it goes to the dead-letter queue",
+            extra={"reason": reason, "url": redact_url(job.url), "marked": marked},
+        )
+        result = CopyResult.FAILED if marked else CopyResult.RETRYING
+        return CopyOutcome(result, reason=reason, retry_in_seconds=0, to_dead_letters=True)
 
     def _transfer(self, job: RecordingJob, url: str, deadline: float) -> StoredRecording:
         with self._source.open(url, deadline=deadline) as download:

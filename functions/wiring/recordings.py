@@ -27,7 +27,7 @@ from functions.names import (
     CallfireV2,
     Env,
 )
-from functions.recordings.policy import UrlPolicy, parse_origins
+from functions.recordings.policy import UrlPolicy, parse_origins, parse_stand_ins
 from functions.recordings.service import RecordingCopier
 
 logger = Logger(service=SERVICE_NAME)
@@ -95,10 +95,17 @@ def url_policy(env: Mapping[str, str]) -> UrlPolicy:
             "loopback origins may be fetched over http: a test or local setting",
             extra={"origins": sorted(f"{host}:{port}" for host, port in loopback_origins)},
         )
+    stand_ins = parse_stand_ins(env.get(Env.RECORDING_STAND_INS, ""))
+    if stand_ins:
+        logger.warning(
+            "recordings of these hosts are fetched from a stand-in: a test or local setting",
+            extra={"standIns": {host: f"{a}:{p}" for host, (a, p) in sorted(stand_ins.items())}},
+        )
     return UrlPolicy(
         allowed_hosts=env[Env.RECORDING_HOSTS].split(","),
         callfire_hosts=(CALLFIRE_DOMAIN, *base_hosts),
         loopback_origins=loopback_origins,
+        stand_ins=stand_ins,
     )
 
 

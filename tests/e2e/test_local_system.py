@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,6 +21,9 @@ import pytest
 from functions.adapters.archive import archive_key
 from functions.names import WEBHOOK_SUBSCRIPTIONS
 from functions.postback.signature import signature_of
+from functions.recordings import service as recordings_service
+from functions.recordings.backoff import retry_delay
+from local.callfire import Canned
 from local.bus import take_events
 from local.system import LocalSystem, Ports
 from tests.events_out import validate_event
@@ -271,6 +275,87 @@ def test_a_recording_is_copied_from_the_stand_in_callfire_into_the_bucket(
     )
     assert stored["Body"].read()[:3] == b"ID3"
     assert recording["bytes"] == stored["ContentLength"]
+
+
+def recording_after_pending(system: LocalSystem, call_id: str) -> dict[str, Any]:
+    """The call's recording entry once it is no longer PENDING (or when the wait is over)."""
+    deadline = time.monotonic() + 60
+    while True:
+        (item,) = query.calls_by_id(target(system), call_id)
+        (recording,) = item["recordings"]
+        if recording["status"] != "PENDING" or time.monotonic() > deadline:
+            return dict(recording)
+        time.sleep(0.2)
+
+
+README_SEND = re.compile(r"^curl .*@tests/events/call_finished\.xml.*$", re.MULTILINE)
+
+
+def test_the_readmes_sample_report_reaches_copied(system: LocalSystem, tmp_path: Path) -> None:
+    """The README's command, run as printed (from a folder laid out as the project's), posts
+    CallFire's sample as it is: its recording URL is CallFire's own, which the local system
+    serves from the stand-in CallFire (`RECORDING_STAND_INS`, never set by the stack)."""
+    (command,) = README_SEND.findall((ROOT / "README.md").read_text())
+    body, call_id = fresh(event_body("call_finished.xml"), b"111111")
+    assert b"https://www.callfire.com/cloud/1/files/recording/" in body
+    (tmp_path / "tests" / "events").mkdir(parents=True)
+    (tmp_path / "tests" / "events" / "call_finished.xml").write_bytes(body)
+    (tmp_path / ".local").mkdir()
+    (tmp_path / ".local" / "endpoints.json").write_text(json.dumps(system.endpoints))
+
+    sent = subprocess.run(
+        ["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+
+    assert sent.returncode == 0, sent.stderr
+    assert json.loads(sent.stdout)["status"] == "stored"
+    recording = recording_after_pending(system, call_id)
+    assert recording["status"] == "COPIED", recording
+    assert recording["s3Key"] == f"recordings/22222/{call_id}/0.wav"
+    (request,) = [r for r in system.callfire.requests if r.path == "/cloud/1/files/recording/"]
+    assert request.query["apikey"] == ["local-api-key"]
+    assert "RECORDING_STAND_INS" not in json.dumps(system.template)
+
+
+def test_a_recording_callfire_never_serves_ends_failed_after_its_retries(
+    system: LocalSystem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every attempt is answered 503. The back-off's delays are computed as always, but the
+    message is made visible again at once (the passing of time, injected): after the queue's
+    last attempt the entry is FAILED and the message is in the dead-letter queue."""
+    delays: list[int] = []
+
+    def no_wait(receive_count: int, max_receives: int, **options: Any) -> int:
+        delays.append(retry_delay(receive_count, max_receives, **options))
+        return 0
+
+    monkeypatch.setattr(recordings_service, "retry_delay", no_wait)
+    body, call_id = fresh(event_body("call_finished.xml"), b"111111")
+    path = f"/cloud/1/files/recording/down-{call_id}"
+    body = body.replace(b"/cloud/1/files/recording/", path.encode())
+    system.callfire.answer("GET", path, Canned(status=503))
+
+    assert post(system.endpoints["postback_url"], body)[1]["status"] == "stored"
+    recording = recording_after_pending(system, call_id)
+
+    assert recording["status"] == "FAILED", recording
+    assert recording["reason"].startswith("not copied after 5 attempts: HTTP 503 from http")
+    assert len([r for r in system.callfire.requests if r.path == path]) == 5
+    assert len(delays) == 4
+    assert all(delay > 0 for delay in delays)
+    assert call_id in dead_letters(system)
+
+
+def dead_letters(system: LocalSystem) -> list[str]:
+    """The call ids of the recordings dead-letter queue's messages (taken off the queue)."""
+    sqs, queue = system.client("sqs"), system.endpoints["dead_letter_queue"]
+    found: list[str] = []
+    deadline = time.monotonic() + 30
+    while not found and time.monotonic() < deadline:
+        for message in sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages", []):
+            found.append(json.loads(message["Body"])["callId"])
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+    return found
 
 
 def events_for(system: LocalSystem, key: str, count: int) -> list[dict[str, Any]]:

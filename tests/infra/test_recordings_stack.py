@@ -237,10 +237,13 @@ def test_the_alarm_the_construct_exposes_is_the_dead_letter_alarm_that_notifies(
     ],
     ids=["defaults", "api-key", "tracing", "local-callfire"],
 )
-def test_the_stack_never_sets_the_loopback_switch(context: dict[str, Any]) -> None:
+def test_the_stack_never_sets_the_local_only_switches(context: dict[str, Any]) -> None:
+    """The loopback origins and the stand-ins for CallFire's hosts are the local system's own:
+    no configuration of the stack sets them on any function."""
     template = synthesize(context, security_checks=False)
 
-    for function in resources_of(template, "AWS::Lambda::Function").values():
-        variables = function["Properties"].get("Environment", {}).get("Variables", {})
-        assert Env.RECORDING_LOOPBACK_ORIGINS not in variables
-    assert Env.RECORDING_LOOPBACK_ORIGINS not in json.dumps(template)
+    for switch in (Env.RECORDING_LOOPBACK_ORIGINS, Env.RECORDING_STAND_INS):
+        for function in resources_of(template, "AWS::Lambda::Function").values():
+            variables = function["Properties"].get("Environment", {}).get("Variables", {})
+            assert switch not in variables
+        assert switch not in json.dumps(template)

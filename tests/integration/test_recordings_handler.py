@@ -567,7 +567,9 @@ def test_a_recording_that_keeps_failing_ends_in_the_dead_letter_queue(
     assert recordings.consumer.poll_once() is None
     dead = recordings.aws("sqs").receive_message(QueueUrl=recordings.dead_letter_url)["Messages"]
     assert [json.loads(m["Body"])["callId"] for m in dead] == [report.call_id]
-    assert recordings.entries(report)[0]["status"] == "PENDING"
+    (entry,) = recordings.entries(report)
+    assert entry["status"] == "FAILED"
+    assert entry["reason"].startswith("not copied after 5 attempts: HTTP 503 from http://127.0.0.1")
 
 
 def test_a_malformed_message_is_reported_and_not_hidden(recordings: Recordings) -> None:

@@ -12,6 +12,7 @@ from functions.recordings.policy import (
     address_refusal,
     host_on,
     parse_origins,
+    parse_stand_ins,
     redact_url,
     with_api_key,
 )
@@ -97,6 +98,59 @@ def test_a_loopback_origin_is_still_subject_to_the_allow_list() -> None:
 
     with pytest.raises(Refused, match="not on recordingHosts"):
         policy.check("http://127.0.0.1:8765/r")
+
+
+STAND_IN = UrlPolicy(
+    allowed_hosts=["callfire.com", "recordings.example.net"],
+    callfire_hosts=["callfire.com"],
+    stand_ins={"callfire.com": ("127.0.0.1", 8081)},
+)
+
+
+def test_a_stand_in_serves_its_hosts_urls_from_loopback_keeping_the_url() -> None:
+    url = "https://www.callfire.com/cloud/1/files/recording/7/mp3?x=1"
+
+    target = STAND_IN.check(url)
+
+    assert (target.scheme, target.host, target.port) == ("http", "127.0.0.1", 8081)
+    assert target.request_target == "/cloud/1/files/recording/7/mp3?x=1"
+    assert (target.url, target.loopback_only, target.callfire) == (url, True, True)
+
+
+def test_a_stand_in_leaves_other_hosts_alone() -> None:
+    target = STAND_IN.check("https://recordings.example.net/r/1")
+
+    assert (target.scheme, target.host, target.port) == ("https", "recordings.example.net", 443)
+    assert target.loopback_only is False
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://www.callfire.com/r/1", "only https URLs are fetched"),
+        ("https://user:pw@www.callfire.com/r/1", "user name or password"),
+    ],
+)
+def test_a_stand_in_host_still_obeys_the_rules_for_its_own_url(url: str, reason: str) -> None:
+    with pytest.raises(Refused, match=reason):
+        STAND_IN.check(url)
+
+
+def test_a_stand_in_for_a_host_off_the_allow_list_fetches_nothing() -> None:
+    policy = UrlPolicy(allowed_hosts=["callfire.com"], stand_ins={"evil.example": ("::1", 80)})
+
+    with pytest.raises(Refused, match="not on recordingHosts"):
+        policy.check("https://evil.example/r/1")
+
+
+def test_stand_ins_are_host_and_exact_origin() -> None:
+    assert parse_stand_ins(" callfire.com=127.0.0.1:8081 , ,x.example=[::1]:9") == {
+        "callfire.com": ("127.0.0.1", 8081),
+        "x.example": ("::1", 9),
+    }
+    for bad in ("callfire.com", "callfire.com=127.0.0.1", "=127.0.0.1:1", "a=1:2,3:4"):
+        with pytest.raises(ValueError):
+            parse_stand_ins(bad)
 
 
 def test_origins_are_exact_host_port_pairs() -> None:

@@ -180,14 +180,38 @@ def test_the_server_s_retry_after_is_honoured() -> None:
     assert visibility.hidden == [("handle-1", 900)]
 
 
-def test_after_the_last_attempt_the_message_comes_back_at_once_for_the_dead_letter_queue() -> None:
+def test_after_the_last_attempt_the_entry_fails_and_the_message_goes_to_dead_letters() -> None:
     visibility = RecordedVisibility()
-    service, _, _ = copier(FakeSource(RetryLater("HTTP 503")), visibility=visibility)
+    service, entries, _ = copier(FakeSource(RetryLater("HTTP 503")), visibility=visibility)
 
     outcome = service.handle(message(receive_count=MAX_RECEIVES), deadline=0)
 
-    assert outcome.returns_to_queue
+    assert (outcome.result, outcome.returns_to_queue) == (CopyResult.FAILED, True)
     assert visibility.hidden == [("handle-1", 0)]
+    assert entries.entries[1]["status"] == "FAILED"
+    assert entries.entries[1]["reason"] == "not copied after 5 attempts: HTTP 503"
+
+
+def test_a_last_attempt_that_cannot_mark_the_entry_still_goes_to_dead_letters() -> None:
+    class Unwritable(InMemoryEntries):
+        def mark_failed(self, job: RecordingJob, reason: str, *, deadline: float) -> bool:
+            raise RetryLater("DynamoDB throttled")
+
+    visibility = RecordedVisibility()
+    entries = Unwritable({1: {"url": URL, "status": "PENDING"}})
+    service = RecordingCopier(
+        source=FakeSource(RetryLater("HTTP 503")),
+        store=InMemoryRecordingStore(),
+        entries=entries,
+        visibility=visibility,
+        max_receives=MAX_RECEIVES,
+    )
+
+    outcome = service.handle(message(receive_count=MAX_RECEIVES), deadline=0)
+
+    assert (outcome.result, outcome.returns_to_queue) == (CopyResult.RETRYING, True)
+    assert visibility.hidden == [("handle-1", 0)]
+    assert entries.entries[1]["status"] == "PENDING"
 
 
 def test_an_unexpected_error_is_retried_like_a_transient_one(log_output: list[str]) -> None:
