@@ -7,9 +7,14 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from functions.names import DEFAULT_STAGE, LocalEndpoint
+from local.logs import Invocation, readable_line
 from local.system import ENDPOINTS_FILE, LocalSystem, Ports
+
+METRICS_OFF = {"POWERTOOLS_METRICS_DISABLED": "true"}
+"""With the readable log: the functions' EMF lines are for CloudWatch, not for a person."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +29,13 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_STAGE,
         help=f"the stack's stage context (default {DEFAULT_STAGE})",
     )
+    parser.add_argument(
+        "--log",
+        choices=("text", "json"),
+        default="text",
+        help="text (default): one line per request or batch (time, route or function, status, "
+        "kind, ids, ms); json: the functions' own Powertools JSON lines and EMF metrics",
+    )
     options = parser.parse_args(argv)
     ports = Ports(options.moto_port, options.gateway_port, options.callfire_port)
     stopping = threading.Event()
@@ -35,7 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Starting the CallFire receiver (stage {options.stage}) on this machine.", flush=True)
     try:
         system = LocalSystem(
-            ports, endpoints_file=options.endpoints_file, progress=progress, stage=options.stage
+            ports,
+            endpoints_file=options.endpoints_file,
+            progress=progress,
+            stage=options.stage,
+            **_log_options(options.log),
         ).start()
     except KeyboardInterrupt:
         print("\nStopped before it was up.", flush=True)
@@ -49,12 +65,28 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     print(instructions(system.endpoints, options.endpoints_file), flush=True)
+    if options.log == "text":
+        print(
+            "Log: one line per request or batch (time, route or function, status, kind, ids, ms);"
+            " ARGS='--log json' shows the functions' own lines.\n",
+            flush=True,
+        )
     while not stopping.wait(0.5):
         pass
     print("\nStopping...", flush=True)
     system.stop()
     print("Stopped.", flush=True)
     return 0
+
+
+def _log_options(log: str) -> dict[str, Any]:
+    if log == "json":
+        return {}
+    return {"log": _print_line, "extra_environment": METRICS_OFF}
+
+
+def _print_line(invocation: Invocation) -> None:
+    print(readable_line(invocation), flush=True)
 
 
 def instructions(endpoints: dict[str, str], endpoints_file: Path) -> str:

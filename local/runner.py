@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from local.invoke import lambda_context, load_handler
+from local.logs import FunctionLogs
 from local.resources import LocalFunction
 
 
@@ -61,13 +62,20 @@ def patched_environment(values: Mapping[str, str]) -> Iterator[None]:
 
 class FunctionRunner:
     def __init__(
-        self, functions: Mapping[str, LocalFunction], region: str, *, wait: Wait = _wait
+        self,
+        functions: Mapping[str, LocalFunction],
+        region: str,
+        *,
+        wait: Wait = _wait,
+        logs: FunctionLogs | None = None,
     ) -> None:
         """`wait` stands in for the passing of time in tests: it decides whether an invocation
-        finished within the function's timeout."""
+        finished within the function's timeout. `logs` keeps each invocation's log lines its
+        own (installed by the caller), and is told of each invocation."""
         self.functions = dict(functions)
         self._region = region
         self._wait = wait
+        self._logs = logs or FunctionLogs()
         self._locks = {logical_id: threading.Lock() for logical_id in self.functions}
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
@@ -83,9 +91,11 @@ class FunctionRunner:
 
             def run() -> None:
                 try:
-                    outcome["result"] = handler(event, context)
-                except BaseException as error:  # handed to the caller, as Lambda reports it
-                    outcome["error"] = error
+                    with self._logs.invocation(logical_id, event) as seen:
+                        try:
+                            outcome["result"] = seen.result = handler(event, context)
+                        except BaseException as error:  # handed to the caller, as Lambda does
+                            outcome["error"] = seen.error = error
                 finally:
                     done.set()
 

@@ -41,7 +41,8 @@ from local.callfire import LOCAL_PASSWORD, LOCAL_USERNAME, StandInCallFire
 from local.consumer import QueueConsumer
 from local.events import custom_resource_event
 from local.gateway import LocalGateway
-from local.invoke import reset_function_state
+from local.invoke import load_handler, reset_function_state
+from local.logs import FunctionLogs, Observer
 from local.resources import LocalResources, create_resources
 from local.runner import FunctionRunner, merged_environment, patched_environment
 from local.streams import StreamConsumer
@@ -112,11 +113,13 @@ class LocalSystem:
         extra_environment: dict[str, str] | None = None,
         stage: str = DEFAULT_STAGE,
         stack_name: str | None = None,
+        log: Observer | None = None,
     ) -> None:
         """`stage` is the stack's `stage` context (the stack's name follows it, as on AWS);
         `stack_name` overrides that name, which prefixes every resource's name: moto keeps its
         state for the life of the process, so a second system in one process needs a name of
-        its own."""
+        its own. `log`, when given, is told of each invocation (`local.logs`) instead of the
+        functions' JSON lines being printed."""
         self.ports = ports or Ports()
         self.region = REGION
         self.stage = stage
@@ -124,6 +127,7 @@ class LocalSystem:
         self._endpoints_file = endpoints_file
         self._progress = progress
         self._extra_environment = extra_environment or {}
+        self._log = log
         self._cleanups: list[Callable[[], None]] = []
         self.endpoint_url = f"http://127.0.0.1:{self.ports.moto}"
         self._session = boto3.session.Session(
@@ -198,7 +202,11 @@ class LocalSystem:
         self._enter(patched_environment(self._process_environment()))
         reset_function_state()
         self._cleanups.append(reset_function_state)
-        self.runner = FunctionRunner(self.resources.functions(), self.region)
+        for function in self.resources.functions().values():
+            load_handler(function.handler)
+        logs = FunctionLogs(observe=self._log, json_lines=self._log is None).install()
+        self._cleanups.append(logs.uninstall)
+        self.runner = FunctionRunner(self.resources.functions(), self.region, logs=logs)
         self.gateway = LocalGateway.for_routes(
             self.resources.http_routes(), self.runner.invoke, port=self.ports.gateway
         ).start()

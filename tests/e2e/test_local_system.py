@@ -23,8 +23,8 @@ from functions.names import WEBHOOK_SUBSCRIPTIONS
 from functions.postback.signature import signature_of
 from functions.recordings import service as recordings_service
 from functions.recordings.backoff import retry_delay
-from local.callfire import Canned
 from local.bus import take_events
+from local.callfire import Canned
 from local.system import LocalSystem, Ports
 from tests.events_out import validate_event
 from tests.helpers import EVENTS, event_body
@@ -304,7 +304,7 @@ def test_the_readmes_sample_report_reaches_copied(system: LocalSystem, tmp_path:
     (tmp_path / ".local" / "endpoints.json").write_text(json.dumps(system.endpoints))
 
     sent = subprocess.run(
-        ["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, check=False
+        ["/bin/bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, check=False
     )
 
     assert sent.returncode == 0, sent.stderr
@@ -516,6 +516,11 @@ def test_make_local_serves_until_interrupted(tmp_path: Path) -> None:
     assert "postback URL" in output
     assert "Traceback" not in output
     assert not endpoints.exists()
+    (request,) = [line for line in output.splitlines() if "POST /postbacks" in line]
+    assert request.split()[3:7] == ["200", "stored", "call", "42"], request
+    assert request.endswith(" ms")
+    json_lines = [line for line in output.splitlines() if line.startswith("{")]
+    assert json_lines == [], "the readable log prints no JSON line"
 
 
 def test_ctrl_c_while_starting_stops_without_a_traceback(tmp_path: Path) -> None:
@@ -567,3 +572,4 @@ def test_make_demo_runs_from_start_to_finish() -> None:
     assert "v2-webhook" in listing
     assert "legacy-postback" in listing
     assert "1024990109003" in listing
+    assert '"level":"INFO"' not in result.stdout + result.stderr, "the functions' lines are quiet"

@@ -149,7 +149,7 @@ def test_stand_ins_are_host_and_exact_origin() -> None:
         "x.example": ("::1", 9),
     }
     for bad in ("callfire.com", "callfire.com=127.0.0.1", "=127.0.0.1:1", "a=1:2,3:4"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="expected host"):
             parse_stand_ins(bad)
 
 
