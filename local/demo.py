@@ -44,6 +44,7 @@ from tools.query import (
     calls_by_campaign,
     calls_by_id,
     campaigns,
+    whole_items,
 )
 from tools.table import render
 from tools.target import Target
@@ -129,6 +130,12 @@ def run(say: Callable[[str], None]) -> None:
         postback_url = system.endpoints[LocalEndpoint.POSTBACK_URL]
         target = system.target()
         say(f"[2/7] sending CallFire's sample reports to {postback_url.split('?')[0]}")
+        subscriptions = [
+            f"{subscription.kind} "
+            f"({f'campaign {subscription.campaign_id}' if subscription.campaign_id else 'account'})"
+            for subscription in system.callfire.subscriptions
+        ]
+        say(f"      (the stack subscribed with the stand-in CallFire: {', '.join(subscriptions)})")
         bodies = samples(system.callfire.url)
         for name, body in [*bodies, (f"{bodies[0][0]} (again)", bodies[0][1])]:
             status, answer = post(postback_url, body)
@@ -155,20 +162,15 @@ def run(say: Callable[[str], None]) -> None:
             "\nCalls table (callId 111111: the call and its texts)\n"
             + as_table(calls, CALL_COLUMNS)
         )
-        listing = calls_by_campaign(target, CAMPAIGN)
+        listing = whole_items(target, calls_by_campaign(target, CAMPAIGN))
         sources = {item.get("source") for item in listing}
         if sources != {"legacy-postback", "v2-webhook"}:
             raise DemoFailed(f"campaign {CAMPAIGN} should list both generations, not {sources}")
         say(
-            f"\nmake query ARGS='calls --campaign {CAMPAIGN}' (both generations, newest first)\n"
-            + as_table(listing, CALL_COLUMNS)
+            f"\nmake query ARGS='calls --campaign {CAMPAIGN} --full' (both generations, newest "
+            "first)\n" + as_table(listing, CALL_COLUMNS)
         )
         say("\nCampaigns table\n" + as_table(campaigns(target), CAMPAIGN_COLUMNS) + "\n")
-        for subscription in system.callfire.subscriptions:
-            scope = (
-                f"campaign {subscription.campaign_id}" if subscription.campaign_id else "account"
-            )
-            say(f"      subscribed with the stand-in CallFire: {subscription.kind} ({scope})")
         bus = system.endpoints[LocalEndpoint.EVENT_BUS]
         say(f"[6/7] events on the bus {bus} (seen through the local-only events queue)")
         events = _wait_for_events(system)

@@ -569,8 +569,10 @@ def test_make_demo_runs_from_start_to_finish() -> None:
     for detail_type in ("Call Finished", "Text Sent", "Text Received", "Campaign Finished"):
         assert detail_type in result.stdout
     assert "Recording Copied" in result.stdout
-    listing = result.stdout.split("make query ARGS='calls --campaign 22222'")[1].split("\n\n")[0]
+    listed = result.stdout.split("make query ARGS='calls --campaign 22222 --full'")[1]
+    listing = listed.split("\n\n")[0]
     assert "v2-webhook" in listing
+    assert "COPIED recordings/22222/111111/0.wav" in listing, "whole items, not blank columns"
     assert "legacy-postback" in listing
     assert "1024990109003" in listing
     assert '"level":"INFO"' not in result.stdout + result.stderr, "the functions' lines are quiet"
