@@ -11,7 +11,7 @@ from typing import Any
 
 from functions.names import DEFAULT_STAGE, LocalEndpoint
 from local.logs import Invocation, readable_line
-from local.system import ENDPOINTS_FILE, LocalSystem, Ports
+from local.system import ENDPOINTS_FILE, LocalSystem, Ports, free_port
 
 METRICS_OFF = {"POWERTOOLS_METRICS_DISABLED": "true"}
 """With the readable log: the functions' EMF lines are for CloudWatch, not for a person."""
@@ -20,9 +20,14 @@ METRICS_OFF = {"POWERTOOLS_METRICS_DISABLED": "true"}
 def main(argv: list[str] | None = None) -> int:
     defaults = Ports()
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
-    parser.add_argument("--moto-port", type=int, default=defaults.moto)
-    parser.add_argument("--gateway-port", type=int, default=defaults.gateway)
-    parser.add_argument("--callfire-port", type=int, default=defaults.callfire)
+    for name, default in (
+        ("moto", defaults.moto),
+        ("gateway", defaults.gateway),
+        ("callfire", defaults.callfire),
+    ):
+        parser.add_argument(
+            f"--{name}-port", type=int, default=default, help=f"default {default}; 0: any free port"
+        )
     parser.add_argument("--endpoints-file", type=Path, default=ENDPOINTS_FILE)
     parser.add_argument(
         "--stage",
@@ -37,7 +42,12 @@ def main(argv: list[str] | None = None) -> int:
         "kind, ids, ms); json: the functions' own Powertools JSON lines and EMF metrics",
     )
     options = parser.parse_args(argv)
-    ports = Ports(options.moto_port, options.gateway_port, options.callfire_port)
+    ports = Ports(
+        *(
+            port or free_port()
+            for port in (options.moto_port, options.gateway_port, options.callfire_port)
+        )
+    )
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
 
