@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from functions.names import METRIC_DIMENSION_SETS, METRICS_NAMESPACE, Dimension, Metric
@@ -175,6 +175,8 @@ class Inventory:
     kms_keys: int
     sqs_event_sources: int
     log_retention_days: int
+    throttle_alarms: int = 0
+    """Alarms on a function's `Throttles` (each one alarm metric)."""
 
 
 def inventory(template: Mapping[str, Any]) -> Inventory:
@@ -206,6 +208,9 @@ def inventory(template: Mapping[str, Any]) -> Inventory:
             for mapping in of("AWS::Lambda::EventSourceMapping")
         ),
         log_retention_days=max(retention, default=3653),
+        throttle_alarms=sum(
+            alarm.get("MetricName") == "Throttles" for alarm in of("AWS::CloudWatch::Alarm")
+        ),
     )
 
 
@@ -623,6 +628,16 @@ def trade_offs(measured: Measured, stack: Inventory, reports: int) -> dict[str, 
         "(no rotation, no resource policy)": base.billed[_SECRETS_LINE],
         "no dashboard": base.billed["CloudWatch dashboards"]
         + base.billed["CloudWatch Logs Insights (dashboard views)"],
+        "no Throttles alarms (the 5xx-rate, queue, dead-letter and iterator-age alarms still see "
+        "what a throttled function leaves undone)": base.total()
+        - bill(
+            reports,
+            measured,
+            replace(stack, alarm_metrics=stack.alarm_metrics - stack.throttle_alarms),
+        ).total(),
+        "one generated secret holding the token, the webhook secret and the hash salt (every "
+        "function could read all three)": base.total()
+        - bill(reports, measured, replace(stack, secrets=min(stack.secrets, 1))).total(),
     }
 
 
