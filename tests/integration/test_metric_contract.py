@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,6 +49,7 @@ from local.resources import ACCOUNT_ID, LocalResources
 from tests.events_out import stream_record
 from tests.helpers import EVENTS, REGION, event_body, later, recording_queue
 from tests.infra.deployed import Deployed
+from tests.infra.iam_policy import Principal, Request, evaluate
 from tests.infra.metric_reads import (
     AWS_PUBLISHED,
     LogQuery,
@@ -55,6 +57,14 @@ from tests.infra.metric_reads import (
     function_log_groups,
     log_queries,
     metric_reads,
+)
+from tests.integration.aws_requests import (
+    Call,
+    authorizations,
+    created_locally,
+    of_the_template,
+    recording,
+    role_statements,
 )
 from tests.integration.conftest import PostbackClient, WebhookClient
 from tests.integration.test_postback_handler import unique
@@ -91,6 +101,8 @@ class Emitted:
     blobs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     log_lines: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     covered: set[object] = field(default_factory=set)
+    requests: dict[str, list[Call]] = field(default_factory=dict)
+    """The AWS calls each handler made (tests/integration/aws_requests.py)."""
 
     def published(self) -> set[Published]:
         return {item for blobs in self.blobs.values() for blob in blobs for item in published(blob)}
@@ -275,6 +287,8 @@ def drive_webhooks(
     names = outcome({DeliveryStatus.ACCEPTED, EventResult.STORED}, delivery(call), 200)
     assert Metric.RECORDINGS_QUEUED in names
     outcome({EventResult.DUPLICATE}, delivery(call), 200)
+    large = v2_event("outbound_call_finished.json", id=call_id + 2, notes="n" * 100_000)
+    outcome({EventResult.STORED}, delivery(large), 200)  # its event is kept in raw/
     smoke = smoke_delivery(call_id + 1, datetime.now(UTC))
     for result in (EventResult.STORED, EventResult.DUPLICATE):
         counted = outcome({result}, smoke, 200)
@@ -396,12 +410,14 @@ def emitted(
     if "all" not in runs:
         capture = Capture(capsys, log_output)
         capture.take("before")
-        drive_recordings(recordings, capture)  # first: the postbacks queue jobs of their own
-        drive_postback(postback, capture, monkeypatch)
-        drive_events(resources, capture, monkeypatch)
-        drive_webhooks(webhooks, postback, capture, monkeypatch)
-        drive_health(webhooks, recordings, capture, aws, monkeypatch)
-        drive_unstored_watch(resources, aws, capture, monkeypatch)
+        with recording(monkeypatch) as requests:
+            drive_recordings(recordings, capture)  # first: the postbacks queue jobs of their own
+            drive_postback(postback, capture, monkeypatch)
+            drive_events(resources, capture, monkeypatch)
+            drive_webhooks(webhooks, postback, capture, monkeypatch)
+            drive_health(webhooks, recordings, capture, aws, monkeypatch)
+            drive_unstored_watch(resources, aws, capture, monkeypatch)
+        capture.emitted.requests = requests.calls
         runs["all"] = capture.emitted
     return runs["all"]
 
@@ -409,6 +425,39 @@ def emitted(
 @pytest.fixture(scope="module")
 def deployed(template: dict[str, Any]) -> Deployed:
     return Deployed(template, STACK_NAME)
+
+
+ROLE_CHECKED = {Handler.POSTBACK, Handler.WEBHOOKS, Handler.RECORDINGS, Handler.EVENTS}
+"""The functions whose every request of the scenarios is checked against their role (the webhook
+check runs outside this template's stack here, the unstored watch on a bucket of its own)."""
+
+
+def test_every_aws_request_of_every_outcome_is_allowed_by_the_function_s_role(
+    emitted: Emitted, resources: LocalResources
+) -> None:
+    """IAM's decision (tests/infra/iam_policy.py) for each request each function made, against
+    the identity policy of its role in the template. moto enforces none: a grant missing from a
+    role fails only here (the webhooks role could not write a large event to `raw/`)."""
+    known = created_locally(resources)
+    denied = []
+    checked: Counter[str] = Counter()
+    for handler, calls in emitted.requests.items():
+        statements = role_statements(resources, handler)
+        if statements is None:
+            continue
+        principal = Principal(arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{handler}")
+        for service, operation, params in calls:
+            for action, resource in authorizations(service, operation, params, REGION):
+                if not of_the_template(resource, known):
+                    continue
+                request = Request(principal, action, resource, {"aws:SecureTransport": True})
+                decision = evaluate(request, identity_policy=statements)
+                checked[handler] += 1
+                if not decision.allowed:
+                    denied.append(f"{handler}: {action} on {resource} ({decision.why})")
+
+    assert sorted(set(denied)) == []
+    assert set(checked) >= ROLE_CHECKED, checked
 
 
 def test_the_scenarios_cover_every_outcome(emitted: Emitted) -> None:
