@@ -5,16 +5,12 @@ from __future__ import annotations
 import os
 from functools import cache
 
-from functions.adapters.archive import S3BodyArchive
 from functions.adapters.aws import NORMAL_TIER, SHORT_TIER, attempt_seconds, aws_service
-from functions.adapters.dynamodb import DynamoReportStore
 from functions.adapters.queue import SqsRecordingQueue
-from functions.adapters.raw_bodies import S3RawBodies
 from functions.adapters.secrets import CachedSecret
 from functions.names import DEFAULT_MAX_BODY_BYTES, Env
 from functions.postback.service import PostbackService
-from functions.reports.items import Table
-from functions.reports.retention import Retention
+from functions.wiring.storage import body_archive, report_store
 
 ANSWER_SECONDS = 0.5
 """Kept back from the invocation's remaining time to answer, log and publish the metrics."""
@@ -37,24 +33,10 @@ def worst_case_seconds() -> float:
 @cache
 def postback_service() -> PostbackService:
     env = os.environ
-    s3 = aws_service("s3")
     return PostbackService(
         token=CachedSecret(aws_service("secretsmanager"), env[Env.TOKEN_SECRET_ARN]),
-        store=DynamoReportStore(
-            aws_service("dynamodb"),
-            {Table.CALLS: env[Env.CALLS_TABLE], Table.CAMPAIGNS: env[Env.CAMPAIGNS_TABLE]},
-            S3RawBodies(s3, env[Env.BUCKET]),
-            Retention.from_setting(env.get(Env.REPORT_RETENTION_DAYS)),
-        ),
-        archive=S3BodyArchive(
-            s3,
-            env[Env.BUCKET],
-            salt=(
-                CachedSecret(aws_service("secretsmanager"), env[Env.HASH_SALT_SECRET_ARN])
-                if env.get(Env.HASH_SALT_SECRET_ARN)
-                else None
-            ),
-        ),
+        store=report_store(env),
+        archive=body_archive(env),
         queue=SqsRecordingQueue(aws_service("sqs"), env[Env.RECORDINGS_QUEUE_URL]),
         max_body_bytes=int(env.get(Env.MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES)),
         archive_seconds=ARCHIVE_SECONDS,

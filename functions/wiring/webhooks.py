@@ -5,17 +5,13 @@ from __future__ import annotations
 import os
 from functools import cache
 
-from functions.adapters.archive import S3BodyArchive
 from functions.adapters.aws import NORMAL_TIER, SHORT_TIER, attempt_seconds, aws_service
-from functions.adapters.dynamodb import DynamoReportStore
 from functions.adapters.notifier import SnsAlarmNotifier
 from functions.adapters.queue import SqsRecordingQueue
-from functions.adapters.raw_bodies import S3RawBodies
 from functions.adapters.secrets import CachedSecret
 from functions.names import DEFAULT_MAX_BODY_BYTES, Env
 from functions.postback.webhooks import WebhookService
-from functions.reports.items import Table
-from functions.reports.retention import Retention
+from functions.wiring.storage import body_archive, report_store
 
 ANSWER_SECONDS = 0.5
 """Kept back from the invocation's remaining time to answer, log and publish the metrics."""
@@ -40,24 +36,10 @@ def worst_case_seconds() -> float:
 @cache
 def webhook_service() -> WebhookService:
     env = os.environ
-    s3 = aws_service("s3")
-    archive = S3BodyArchive(
-        s3,
-        env[Env.BUCKET],
-        salt=(
-            CachedSecret(aws_service("secretsmanager"), env[Env.HASH_SALT_SECRET_ARN])
-            if env.get(Env.HASH_SALT_SECRET_ARN)
-            else None
-        ),
-    )
+    archive = body_archive(env)
     return WebhookService(
         secret=CachedSecret(aws_service("secretsmanager"), env[Env.WEBHOOK_SECRET_ARN]),
-        store=DynamoReportStore(
-            aws_service("dynamodb"),
-            {Table.CALLS: env[Env.CALLS_TABLE], Table.CAMPAIGNS: env[Env.CAMPAIGNS_TABLE]},
-            S3RawBodies(s3, env[Env.BUCKET]),
-            Retention.from_setting(env.get(Env.REPORT_RETENTION_DAYS)),
-        ),
+        store=report_store(env),
         archive=archive,
         events=archive,
         queue=SqsRecordingQueue(aws_service("sqs"), env[Env.RECORDINGS_QUEUE_URL]),

@@ -6,7 +6,6 @@ import jsii
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw_v1
 from aws_cdk import aws_apigatewayv2 as apigw
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -17,7 +16,6 @@ from constructs import Construct
 from functions.names import Env, Handler, Prefix, Route
 from infra.constructs.python_function import LOG_RETENTION, PythonFunction
 from infra.constructs.storage import ReportStorage
-from infra.customer_key import DECRYPT, GENERATE_DATA_KEY, allow_key_use
 from infra.naming import physical_name
 from infra.security import acknowledge, logical_id
 
@@ -27,6 +25,9 @@ TIMEOUT = Duration.seconds(20)
 """Covers a request's worst case when AWS is slow but answers (functions/wiring/postback.py,
 worst_case_seconds; tests/infra/test_aws_limits.py checks it), and stays under the HTTP API's
 30-second integration timeout, so that the function, not the gateway, answers."""
+RECEIVED_PREFIXES = (Prefix.REJECTED, Prefix.UNSTORED, Prefix.RAW, Prefix.ARCHIVE_INDEX)
+"""Where the postback function writes: kept bodies, bodies too large for their items, and the
+archive index's markers."""
 
 _ACCESS_LOG_FIELDS = {
     "requestId": "$context.requestId",
@@ -148,36 +149,12 @@ class PostbackApi(Construct):
         self._acknowledge()
 
     def _grant(self, storage: ReportStorage, recordings_queue: sqs.IQueue) -> None:
-        role = self.handler.role
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"],
-                resources=[storage.calls_table.table_arn, storage.campaigns_table.table_arn],
-            )
+        storage.grant_receiving(
+            self.handler.role,
+            secret=self.token_secret,
+            recordings_queue=recordings_queue,
+            prefixes=RECEIVED_PREFIXES,
         )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:PutObject"],
-                resources=[
-                    storage.bucket.arn_for_objects(f"{Prefix.REJECTED}*"),
-                    storage.bucket.arn_for_objects(f"{Prefix.UNSTORED}*"),
-                    storage.bucket.arn_for_objects(f"{Prefix.RAW}*"),
-                    storage.bucket.arn_for_objects(f"{Prefix.ARCHIVE_INDEX}*"),
-                ],
-            )
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[recordings_queue.queue_arn])
-        )
-        secrets = [self.token_secret.secret_arn, storage.hash_salt.secret_arn]
-        role.add_to_policy(
-            iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=secrets)
-        )
-        key = storage.key
-        allow_key_use(role, key, service="dynamodb", actions=[DECRYPT])
-        allow_key_use(role, key, service="s3", actions=[GENERATE_DATA_KEY])
-        allow_key_use(role, key, service="sqs", actions=[GENERATE_DATA_KEY, DECRYPT])
-        allow_key_use(role, key, service="secretsmanager", actions=[DECRYPT], secret_arns=secrets)
 
     def _acknowledge(self) -> None:
         acknowledge(

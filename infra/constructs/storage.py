@@ -4,15 +4,19 @@ table has a stream of its changes, with both images (what changed is what become
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from functions.names import ARCHIVE_INDEX_PREFIXES, CallsTable, CampaignsTable, Item, Prefix
+from infra.customer_key import DECRYPT, GENERATE_DATA_KEY, allow_key_use
 from infra.security import acknowledge
 
 _STRING = dynamodb.AttributeType.STRING
@@ -100,6 +104,44 @@ class ReportStorage(Construct):
             "AwsSolutions-SMG4",
             "The salt keys the hashes already written into the archive index and the erasure "
             "audit records; a new value would leave every earlier one unfindable.",
+        )
+
+    def grant_receiving(
+        self,
+        role: iam.IRole,
+        *,
+        secret: secretsmanager.ISecret,
+        recordings_queue: sqs.IQueue,
+        prefixes: Sequence[str],
+    ) -> None:
+        """What a function that receives reports needs: write and merge items, keep bodies under
+        `prefixes`, queue recordings, read its own `secret` and the hash salt; with a customer
+        key, the KMS actions those calls make (infra/customer_key.py)."""
+        tables = [self.calls_table.table_arn, self.campaigns_table.table_arn]
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"],
+                resources=tables,
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"],
+                resources=[self.bucket.arn_for_objects(f"{prefix}*") for prefix in prefixes],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[recordings_queue.queue_arn])
+        )
+        secrets = [secret.secret_arn, self.hash_salt.secret_arn]
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=secrets)
+        )
+        allow_key_use(role, self.key, service="dynamodb", actions=[DECRYPT])
+        allow_key_use(role, self.key, service="s3", actions=[GENERATE_DATA_KEY])
+        allow_key_use(role, self.key, service="sqs", actions=[GENERATE_DATA_KEY, DECRYPT])
+        allow_key_use(
+            role, self.key, service="secretsmanager", actions=[DECRYPT], secret_arns=secrets
         )
 
     def _table(

@@ -118,33 +118,12 @@ class WebhookApi(Construct):
         allow_key_use(self.handler.role, key, service="sns", actions=[GENERATE_DATA_KEY, DECRYPT])
 
     def _grant(self, storage: ReportStorage, recordings_queue: sqs.IQueue) -> None:
-        role = self.handler.role
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"],
-                resources=[storage.calls_table.table_arn, storage.campaigns_table.table_arn],
-            )
+        storage.grant_receiving(
+            self.handler.role,
+            secret=self.secret,
+            recordings_queue=recordings_queue,
+            prefixes=WRITTEN_PREFIXES,
         )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:PutObject"],
-                resources=[
-                    storage.bucket.arn_for_objects(f"{prefix}*") for prefix in WRITTEN_PREFIXES
-                ],
-            )
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[recordings_queue.queue_arn])
-        )
-        secrets = [self.secret.secret_arn, storage.hash_salt.secret_arn]
-        role.add_to_policy(
-            iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=secrets)
-        )
-        key = storage.key
-        allow_key_use(role, key, service="dynamodb", actions=[DECRYPT])
-        allow_key_use(role, key, service="s3", actions=[GENERATE_DATA_KEY])
-        allow_key_use(role, key, service="sqs", actions=[GENERATE_DATA_KEY, DECRYPT])
-        allow_key_use(role, key, service="secretsmanager", actions=[DECRYPT], secret_arns=secrets)
 
     def _acknowledge(self) -> None:
         acknowledge(
