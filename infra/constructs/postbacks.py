@@ -95,14 +95,11 @@ class PostbackApi(Construct):
             handler=Handler.POSTBACK,
             description="Checks, reads and stores each CallFire postback once.",
             environment={
-                Env.CALLS_TABLE: storage.calls_table.table_name,
-                Env.CAMPAIGNS_TABLE: storage.campaigns_table.table_name,
-                Env.BUCKET: storage.bucket.bucket_name,
-                Env.RECORDINGS_QUEUE_URL: recordings_queue.queue_url,
+                **storage.receiving_environment(
+                    recordings_queue=recordings_queue, report_retention_days=report_retention_days
+                ),
                 Env.TOKEN_SECRET_ARN: self.token_secret.secret_arn,
                 Env.MAX_BODY_BYTES: str(max_body_bytes),
-                Env.REPORT_RETENTION_DAYS: str(report_retention_days),
-                Env.HASH_SALT_SECRET_ARN: storage.hash_salt.secret_arn,
             },
             memory_size=256,
             timeout=TIMEOUT,

@@ -15,7 +15,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from functions.names import ARCHIVE_INDEX_PREFIXES, CallsTable, CampaignsTable, Item, Prefix
+from functions.names import ARCHIVE_INDEX_PREFIXES, CallsTable, CampaignsTable, Env, Item, Prefix
 from infra.customer_key import DECRYPT, GENERATE_DATA_KEY, allow_key_use
 from infra.security import acknowledge
 
@@ -105,6 +105,20 @@ class ReportStorage(Construct):
             "The salt keys the hashes already written into the archive index and the erasure "
             "audit records; a new value would leave every earlier one unfindable.",
         )
+
+    def receiving_environment(
+        self, *, recordings_queue: sqs.IQueue, report_retention_days: int
+    ) -> dict[str, str]:
+        """The environment a function that receives reports reads (functions/wiring/storage.py):
+        the tables, the bucket, the recordings queue, the retention and the hash salt."""
+        return {
+            Env.CALLS_TABLE: self.calls_table.table_name,
+            Env.CAMPAIGNS_TABLE: self.campaigns_table.table_name,
+            Env.BUCKET: self.bucket.bucket_name,
+            Env.RECORDINGS_QUEUE_URL: recordings_queue.queue_url,
+            Env.REPORT_RETENTION_DAYS: str(report_retention_days),
+            Env.HASH_SALT_SECRET_ARN: self.hash_salt.secret_arn,
+        }
 
     def grant_receiving(
         self,
