@@ -378,7 +378,8 @@ class RegistrationService:
         )
         logger.warning(
             "CallFire keeps this subscription: its legacy API has no unsubscribe. Switch the "
-            "postbacks off in CallFire (see the README) or they go on to a URL that is gone.",
+            "postbacks off in CallFire (docs/configuration.md: Switching the postbacks off) or "
+            "they go on to a URL that is gone.",
             extra=details,
         )
         existing = event.get("PhysicalResourceId")

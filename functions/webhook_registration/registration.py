@@ -164,7 +164,8 @@ class WebhookRegistration:
         left = {name: redact(why) for name, why in outcome.items() if why != "deleted"}
         if left:
             logger.warning(
-                "some webhooks stay in CallFire: delete them there (see the README)",
+                "some webhooks stay in CallFire: delete them there "
+                "(docs/configuration.md: CallFire API v2 webhooks)",
                 extra={"left": left, "callfireV2BaseUrl": request.base_url},
             )
         else:

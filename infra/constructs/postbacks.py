@@ -158,7 +158,7 @@ class PostbackApi(Construct):
             self.token_secret,
             "AwsSolutions-SMG4",
             "The token is part of the URL registered with CallFire, which has no way to accept "
-            "a new one on a schedule; rotate it deliberately, as the README shows.",
+            "a new one on a schedule; rotate it deliberately, as docs/operations.md shows.",
         )
         bucket = logical_id(self._bucket)
         for prefix in (Prefix.REJECTED, Prefix.UNSTORED):

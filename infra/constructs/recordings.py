@@ -80,8 +80,8 @@ class Recordings(Construct):
             self,
             "DeadLetterAlarm",
             alarm_description=(
-                "Recording copies that kept failing wait in the dead-letter queue; the README's "
-                "Recordings section says how to look at them and send them back."
+                "Recording copies that kept failing wait in the dead-letter queue; "
+                "docs/operations.md (Recordings) says how to look at them and send them back."
             ),
             metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
                 period=Duration.minutes(5), statistic=cloudwatch.Stats.MAXIMUM

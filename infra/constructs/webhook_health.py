@@ -92,7 +92,7 @@ class WebhookHealth(Construct):
             alarm_description=(
                 "At least one of the stack's CallFire webhooks is missing, disabled or points "
                 "elsewhere: CallFire is not delivering those reports. The check function's log "
-                "says which; see the README (v2 webhooks) to repair them."
+                "says which; docs/configuration.md (v2 webhooks) says how to repair them."
             ),
             metric=cloudwatch.Metric(
                 namespace=METRICS_NAMESPACE,

@@ -127,7 +127,8 @@ class WebhookApi(Construct):
             self.secret,
             "AwsSolutions-SMG4",
             "CallFire signs with the secret its webhooks hold; a new value takes effect once "
-            "the webhooks are updated with it, so it is rotated deliberately (see the README).",
+            "the webhooks are updated with it, so it is rotated deliberately "
+            "(docs/configuration.md).",
         )
         bucket = logical_id(self._bucket)
         for prefix in WRITTEN_PREFIXES:

@@ -57,7 +57,7 @@ def body_object(aws: Callable[[str], Any], postback: PostbackClient, key: str) -
 def test_a_200_kb_call_report_is_stored_whole_with_its_body_in_the_bucket(
     postback: PostbackClient, aws: Callable[[str], Any]
 ) -> None:
-    """The README accepts 256 KiB; with `raw` beside the notes, such an item would pass
+    """docs/configuration.md accepts 256 KiB; with `raw` beside the notes, such an item would pass
     DynamoDB's 400 KB and be refused."""
     notes = "Rückruf erbeten; " * 12_000
     body, call_id = long_call(notes)

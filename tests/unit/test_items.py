@@ -193,7 +193,8 @@ def test_the_same_body_is_the_same_report_wherever_it_is_kept() -> None:
 
 
 def test_a_200_kb_call_report_is_stored_whole_within_dynamodbs_item_size() -> None:
-    """The README accepts 256 KiB; a call with long notes is what a new user sends first."""
+    """docs/configuration.md accepts 256 KiB; a call with long notes is what a new user sends
+    first."""
     notes = "Kunde möchte Rückruf. " * 9000  # about 200 KB
     item = fit_item(call_item(f"<notes>{notes}</notes>"))
 
