@@ -237,7 +237,7 @@ class ReceiverStack(Stack):
             ),
             Output.TOKEN_SECRET_ARN: (
                 self.postbacks.token_secret.secret_arn,
-                "Read the token: aws secretsmanager get-secret-value --secret-id <this ARN>",
+                "Read the token: `aws secretsmanager get-secret-value --secret-id <this ARN>`",
             ),
             Output.CALLS_TABLE: (
                 self.storage.calls_table.table_name,
@@ -257,7 +257,7 @@ class ReceiverStack(Stack):
             ),
             Output.RECORDINGS_QUEUE: (
                 self.recordings.queue.queue_url,
-                "Recording copies to do (make replay ARGS='--aws recordings' fills it again).",
+                "Recording copies to do (`make replay ARGS='--aws recordings'` fills it again).",
             ),
             Output.EVENT_BUS_NAME: (
                 self.events.bus.event_bus_name,
@@ -266,7 +266,7 @@ class ReceiverStack(Stack):
             Output.EVENTS_DEAD_LETTER_QUEUE: (
                 self.events.dead_letter_queue.queue_url,
                 "Stream records whose events could not be published "
-                "(make replay ARGS='--aws events' publishes them again).",
+                "(`make replay ARGS='--aws events'` publishes them again).",
             ),
             Output.WEBHOOK_URL: (
                 self.webhooks.webhook_url,
@@ -274,8 +274,8 @@ class ReceiverStack(Stack):
             ),
             Output.WEBHOOK_SECRET_ARN: (
                 self.webhooks.secret.secret_arn,
-                "The secret CallFire's v2 webhooks sign with: aws secretsmanager "
-                "get-secret-value --secret-id <this ARN>",
+                "The secret CallFire's v2 webhooks sign with: `aws secretsmanager "
+                "get-secret-value --secret-id <this ARN>`",
             ),
             Output.REPORT_RETENTION_DAYS: (
                 str(config.report_retention_days),

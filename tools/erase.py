@@ -87,7 +87,7 @@ def summary(erased: Mapping[str, int]) -> str:
     return ", ".join(f"{kind}: {count}" for kind, count in sorted(erased.items())) or "nothing"
 
 
-def main(argv: list[str] | None = None, stdin: TextIO | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m tools.erase",
         description=__doc__,
@@ -104,6 +104,11 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None) -> int:
     parser.add_argument("--index-only", action="store_true", help="no table scan (faster)")
     parser.add_argument("--deep", action="store_true", help="also read every archived body")
     parser.add_argument("--history", action="store_true", help="list the audit records")
+    return parser
+
+
+def main(argv: list[str] | None = None, stdin: TextIO | None = None) -> int:
+    parser = build_parser()
     options = parser.parse_args(argv)
     subject = subject_of(options)
     if subject is None and not options.history:

@@ -451,9 +451,9 @@ def _secret_message(secret_arn: str, what: str, code: str) -> str:
     if code == "ResourceNotFoundException":
         return (
             f"The secret {secret_arn} ({what}) does not exist in this account and region. "
-            f"Create it (aws secretsmanager create-secret --name NAME --secret-string "
-            f"YOUR_API_KEY) or set callfireApiKeySecretName to the name of the secret that "
-            f"holds the key."
+            "Create it (`aws secretsmanager create-secret --name <name> --secret-string "
+            '"$CALLFIRE_API_KEY"`) or set callfireApiKeySecretName to the name of the secret that '
+            "holds the key."
         )
     if code in {"AccessDeniedException", "DecryptionFailure", "KMSAccessDeniedException"}:
         return (
