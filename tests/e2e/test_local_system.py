@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -292,10 +293,14 @@ README_SEND = re.compile(r"^curl .*@tests/events/call_finished\.xml.*$", re.MULT
 
 
 def test_the_readmes_sample_report_reaches_copied(system: LocalSystem, tmp_path: Path) -> None:
-    """The README's command, run as printed (from a folder laid out as the project's), posts
-    CallFire's sample as it is: its recording URL is CallFire's own, which the local system
-    serves from the stand-in CallFire (`RECORDING_STAND_INS`, never set by the stack)."""
-    (command,) = README_SEND.findall((ROOT / "README.md").read_text())
+    """The command docs/development.md (the README's "run it on your machine") prints, run as
+    printed (from a folder laid out as the project's), posts CallFire's sample as it is: its
+    recording URL is CallFire's own, which the local system serves from the stand-in CallFire
+    (`RECORDING_STAND_INS`, never set by the stack)."""
+    (command,) = README_SEND.findall((ROOT / "docs" / "development.md").read_text())
+    for package in ("tools", "functions"):  # tools.endpoints reads the folder's .local
+        shutil.copytree(ROOT / package, tmp_path / package)
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
     body, call_id = fresh(event_body("call_finished.xml"), b"111111")
     assert b"https://www.callfire.com/cloud/1/files/recording/" in body
     (tmp_path / "tests" / "events").mkdir(parents=True)
