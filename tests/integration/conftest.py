@@ -62,13 +62,36 @@ class Answer:
 
 
 @dataclass
-class PostbackClient:
-    """POSTs bodies to the real handler the template names, as API Gateway would."""
+class HandlerClient:
+    """Hands events to the real handler of a function the template names, as API Gateway
+    would, and reads its answers."""
 
     function: LocalFunction
-    token: str
     outputs: dict[str, str]
     sent: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=20), repr=False)
+
+    def invoke(self, event: dict[str, Any], context: Any = None) -> Answer:
+        """Hand `event` to the real handler (with `context`, else a new one)."""
+        self.sent.append(event)
+        handler = load_handler(self.function.handler)
+        response = handler(event, context or lambda_context(self.function, REGION))
+        return Answer(
+            status=response["statusCode"],
+            body=json.loads(response["body"]),
+            headers=response.get("headers", {}),
+        )
+
+    @property
+    def last_request_id(self) -> str:
+        request_id: str = self.sent[-1]["requestContext"]["requestId"]
+        return request_id
+
+
+@dataclass
+class PostbackClient(HandlerClient):
+    """POSTs bodies to the real postback handler with the stack's token unless told otherwise."""
+
+    token: str = ""
 
     def post(
         self,
@@ -92,41 +115,39 @@ class PostbackClient:
         )
         return self.invoke(event, context)
 
-    def invoke(self, event: dict[str, Any], context: Any = None) -> Answer:
-        """Hand `event` to the real handler as API Gateway would (with `context`, else a new
-        one with the function's timeout), and read its answer."""
-        self.sent.append(event)
-        handler = load_handler(self.function.handler)
-        response = handler(event, context or lambda_context(self.function, REGION))
-        return Answer(
-            status=response["statusCode"],
-            body=json.loads(response["body"]),
-            headers=response.get("headers", {}),
-        )
+
+def serving(
+    resources: LocalResources,
+    aws: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    handler: str,
+    secret_variable: str,
+) -> tuple[LocalFunction, str]:
+    """The function that runs `handler`, with its environment set as the template gives it and
+    its state forgotten; and the value of the secret its `secret_variable` names."""
+    function = resources.function_for_handler(handler)
+    for name, value in function.environment.items():
+        monkeypatch.setenv(name, value)
+    secret_arn = function.environment[secret_variable]
+    secret: str = aws("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
+    reset_function_state(keep_clients=True)
+    return function, secret
 
 
 def postback_client(
     resources: LocalResources, aws: Any, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[PostbackClient]:
-    function = resources.function_for_handler(Handler.POSTBACK)
-    for name, value in function.environment.items():
-        monkeypatch.setenv(name, value)
-    secret_arn = function.environment[Env.TOKEN_SECRET_ARN]
-    token = aws("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
-    reset_function_state(keep_clients=True)
-    yield PostbackClient(function, token, resources.outputs())
+    function, token = serving(resources, aws, monkeypatch, Handler.POSTBACK, Env.TOKEN_SECRET_ARN)
+    yield PostbackClient(function, resources.outputs(), token=token)
     reset_function_state(keep_clients=True)
 
 
 @dataclass
-class WebhookClient:
-    """POSTs deliveries to the real webhooks handler the template names, signed with the stack's
-    webhook secret unless told otherwise."""
+class WebhookClient(HandlerClient):
+    """POSTs deliveries to the real webhooks handler, signed with the stack's webhook secret
+    unless told otherwise."""
 
-    function: LocalFunction
-    secret: str
-    outputs: dict[str, str]
-    sent: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=20), repr=False)
+    secret: str = ""
 
     def post(
         self,
@@ -149,22 +170,6 @@ class WebhookClient:
         )
         return self.invoke(event, context)
 
-    def invoke(self, event: dict[str, Any], context: Any = None) -> Answer:
-        """Hand `event` to the real handler (with `context`, else a new one)."""
-        self.sent.append(event)
-        handler = load_handler(self.function.handler)
-        response = handler(event, context or lambda_context(self.function, REGION))
-        return Answer(
-            status=response["statusCode"],
-            body=json.loads(response["body"]),
-            headers=response.get("headers", {}),
-        )
-
-    @property
-    def last_request_id(self) -> str:
-        request_id: str = self.sent[-1]["requestContext"]["requestId"]
-        return request_id
-
 
 @pytest.fixture
 def webhooks(
@@ -176,13 +181,10 @@ def webhooks(
 def webhook_client(
     resources: LocalResources, aws: Any, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[WebhookClient]:
-    function = resources.function_for_handler(Handler.WEBHOOKS)
-    for name, value in function.environment.items():
-        monkeypatch.setenv(name, value)
-    secret_arn = function.environment[Env.WEBHOOK_SECRET_ARN]
-    secret = aws("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
-    reset_function_state(keep_clients=True)
-    yield WebhookClient(function, secret, resources.outputs())
+    function, secret = serving(
+        resources, aws, monkeypatch, Handler.WEBHOOKS, Env.WEBHOOK_SECRET_ARN
+    )
+    yield WebhookClient(function, resources.outputs(), secret=secret)
     reset_function_state(keep_clients=True)
 
 

@@ -24,7 +24,6 @@ from tests.integration.conftest import PostbackClient
 from tests.integration.test_postback_handler import (
     archived,
     get_call,
-    last_request_id,
     queued_jobs,
     unique,
 )
@@ -73,7 +72,7 @@ def test_a_hanging_dynamodb_ends_in_503_with_the_body_in_unstored_in_time(
     assert answer.status == 503
     assert answer.body["error"] == "storage_unavailable"
     assert invocation.get_remaining_time_in_millis() > 0, "answered before the function's timeout"
-    (kept,) = archived(aws, postback, "unstored/", last_request_id(postback))
+    (kept,) = archived(aws, postback, "unstored/", postback.last_request_id)
     assert kept["body"] == body
     assert kept["metadata"]["reason"] in {"ReadTimeoutError", "OutOfTime"}
     assert get_call(aws, postback, call_id, "call") is None

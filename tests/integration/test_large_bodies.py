@@ -18,7 +18,7 @@ from local.faults import failing
 from local.invoke import reset_function_state
 from tests.helpers import REGION, event_body
 from tests.integration.conftest import PostbackClient
-from tests.integration.test_postback_handler import archived, get_call, last_request_id, unique
+from tests.integration.test_postback_handler import archived, get_call, unique
 from tools import query, replay
 from tools.target import Target
 
@@ -90,7 +90,7 @@ def test_a_large_report_again_is_a_duplicate_and_other_content_a_conflict(
     assert item is not None
     assert item["deliveries"] == 2
     assert body_object(aws, postback, item["rawS3Key"]) == body
-    (kept,) = archived(aws, postback, "rejected/", last_request_id(postback))
+    (kept,) = archived(aws, postback, "rejected/", postback.last_request_id)
     assert kept["body"] == other
 
 

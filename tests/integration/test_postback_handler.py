@@ -64,11 +64,6 @@ def archived(
     return found
 
 
-def last_request_id(postback: PostbackClient) -> str:
-    request_id: str = postback.sent[-1]["requestContext"]["requestId"]
-    return request_id
-
-
 def queued_jobs(
     aws: Callable[[str], Any], resources: LocalResources, call_id: str
 ) -> list[dict[str, Any]]:
@@ -102,7 +97,7 @@ def test_documented_call_is_stored_with_every_attribute(postback: PostbackClient
         "status": "stored",
         "kind": "call",
         "id": call_id,
-        "requestId": last_request_id(postback),
+        "requestId": postback.last_request_id,
     }
     item = get_call(aws, postback, call_id, "call")
     assert item is not None
@@ -230,10 +225,10 @@ def test_bad_or_missing_token_is_forbidden_and_stores_nothing(
     assert answer.body == {
         "error": "forbidden",
         "message": "missing or wrong token",
-        "requestId": last_request_id(postback),
+        "requestId": postback.last_request_id,
     }
     assert get_call(aws, postback, call_id, "call") is None
-    assert archived(aws, postback, "", last_request_id(postback)) == []
+    assert archived(aws, postback, "", postback.last_request_id) == []
 
 
 def test_token_is_compared_whole_not_as_a_prefix(postback: PostbackClient) -> None:
@@ -266,9 +261,9 @@ def test_refused_bodies_get_their_status_and_are_archived_with_the_reason(
 
     assert answer.status == status
     assert answer.body["error"] == error
-    assert answer.body["requestId"] == last_request_id(postback)
+    assert answer.body["requestId"] == postback.last_request_id
     assert answer.body["message"]
-    (kept,) = archived(aws, postback, "rejected/", last_request_id(postback))
+    (kept,) = archived(aws, postback, "rejected/", postback.last_request_id)
     assert kept["body"] == body
     assert kept["metadata"]["reason"] == error
     assert kept["key"].startswith("rejected/20")
@@ -287,7 +282,7 @@ def test_storage_down_answers_503_and_archives_the_body_as_unstored(
     assert answer.status == 503
     assert answer.body["error"] == "storage_unavailable"
     assert get_call(aws, postback, call_id, "call") is None
-    (kept,) = archived(aws, postback, "unstored/", last_request_id(postback))
+    (kept,) = archived(aws, postback, "unstored/", postback.last_request_id)
     assert kept["body"] == body
     assert kept["metadata"]["reason"] == "ProvisionedThroughputExceededException"
 
@@ -303,7 +298,7 @@ def test_storage_and_archive_down_answers_503_and_writes_nothing(
 
     assert answer.status == 503
     assert get_call(aws, postback, call_id, "call") is None
-    assert archived(aws, postback, "", last_request_id(postback)) == []
+    assert archived(aws, postback, "", postback.last_request_id) == []
     assert queued_jobs(aws, resources, call_id) == []
 
 
@@ -336,7 +331,7 @@ def test_conflicting_report_keeps_the_first_and_archives_the_second(
     item = get_call(aws, postback, call_id, "call")
     assert item is not None
     assert (item["disposition"], item["deliveries"]) == ("TRANSFER", 1)
-    (kept,) = archived(aws, postback, "rejected/", last_request_id(postback))
+    (kept,) = archived(aws, postback, "rejected/", postback.last_request_id)
     assert (kept["body"], kept["metadata"]["reason"]) == (changed, "conflicting_duplicate")
 
 
