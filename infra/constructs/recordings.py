@@ -25,6 +25,7 @@ from functions.names import (
 from infra.constructs.python_function import PythonFunction
 from infra.constructs.storage import ReportStorage
 from infra.customer_key import DECRYPT, GENERATE_DATA_KEY, allow_key_use
+from infra.secrets import secret_policy_arn
 from infra.security import acknowledge, logical_id
 
 MAX_RECEIVES = 5
@@ -170,7 +171,7 @@ class Recordings(Construct):
         allow_key_use(role, key, service="s3", actions=[GENERATE_DATA_KEY, DECRYPT])
         allow_key_use(role, key, service="sqs", actions=[DECRYPT])
         secret_arns = [
-            f"{secret.secret_arn}-??????"
+            secret_policy_arn(secret)
             for secret in (api_key_secret, credentials_secret)
             if secret is not None
         ]

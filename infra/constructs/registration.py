@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Aws, CustomResource, Duration, RemovalPolicy
+from aws_cdk import Aws, CustomResource, Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from functions.names import (
@@ -28,9 +26,10 @@ from functions.names import (
 )
 from functions.registration.subscriptions import endpoints_for
 from infra.constructs.postbacks import PostbackApi
-from infra.constructs.python_function import LOG_RETENTION, PythonFunction, log_writing_role
+from infra.constructs.provider import deploy_time_provider
+from infra.constructs.python_function import PythonFunction
 from infra.customer_key import DECRYPT, GENERATE_DATA_KEY, allow_key_use
-from infra.security import acknowledge, logical_id
+from infra.secrets import secret_policy_arn
 
 TIMEOUT = Duration.minutes(5)
 """Enough for a retried POST to every endpoint of many campaigns; the function keeps a margin
@@ -67,7 +66,7 @@ class CallfireRegistration(Construct):
             timeout=TIMEOUT,
             tracing=tracing,
         )
-        secrets = [postbacks.token_secret.secret_arn, _policy_arn(api_key)]
+        secrets = [postbacks.token_secret.secret_arn, secret_policy_arn(api_key)]
         self.handler.role.add_to_policy(
             iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=secrets)
         )
@@ -86,22 +85,7 @@ class CallfireRegistration(Construct):
             )
         )
         allow_key_use(self.handler.role, key, service="s3", actions=[GENERATE_DATA_KEY])
-        self.provider_logs = logs.LogGroup(
-            self, "ProviderLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
-        )
-        self.provider_role = log_writing_role(
-            self,
-            "ProviderRole",
-            self.provider_logs,
-            description="Runs the CDK Provider framework that invokes the registration function.",
-        )
-        self.provider = cr.Provider(
-            self,
-            "Provider",
-            on_event_handler=self.handler.function,
-            framework_on_event_role=self.provider_role,
-            log_group=self.provider_logs,
-        )
+        self.provider = deploy_time_provider(self, self.handler, runs="registration function")
         self.subscription = CustomResource(
             self,
             "Subscription",
@@ -122,46 +106,6 @@ class CallfireRegistration(Construct):
             f"Automatic on deploy: {_scope(campaign_ids)} at {base_url}, "
             f"with the API key in the secret {api_key.secret_name}."
         )
-        self._acknowledge()
-
-    def _acknowledge(self) -> None:
-        acknowledge(
-            self.handler.function,
-            "Serverless-LambdaDLQ",
-            "The Provider framework invokes this function synchronously and reports its error to "
-            "CloudFormation, which fails the deployment: there is no event to dead-letter.",
-        )
-        framework = self.provider.node.find_child("framework-onEvent")
-        handler = logical_id(self.handler.function)
-        acknowledge(
-            self.provider_role,
-            f"AwsSolutions-IAM5[Resource::<{handler}.Arn>:*]",
-            "The CDK Provider framework grants invoking the registration function and its "
-            "versions (`:*`); that one function is all the framework's role may invoke.",
-        )
-        for rule_id, reason in (
-            (
-                "Serverless-LambdaDLQ",
-                "CloudFormation invokes the Provider framework and waits for its answer; a "
-                "failure fails the deployment, so there is no event to dead-letter.",
-            ),
-            (
-                "Serverless-LambdaTracing",
-                "The Provider framework only relays CloudFormation's request to the registration "
-                "function once per deployment; tracing it would show nothing the logs do not.",
-            ),
-            (
-                "Serverless-LambdaDefaultMemorySize",
-                "The Provider framework's memory is set by aws-cdk-lib; it relays one small "
-                "request per deployment and needs no tuning.",
-            ),
-        ):
-            acknowledge(framework, rule_id, reason)
-
-
-def _policy_arn(secret: secretsmanager.ISecret) -> str:
-    """The ARN to grant: a secret imported by name has no full ARN, so match its random suffix."""
-    return secret.secret_full_arn or f"{secret.secret_arn}-??????"
 
 
 def _scope(campaign_ids: Sequence[str]) -> str:

@@ -22,9 +22,9 @@ from functions.names import (
     Metric,
 )
 from infra.constructs.python_function import PythonFunction
-from infra.constructs.webhook_registration import secret_policy_arn
 from infra.constructs.webhooks import WebhookApi
 from infra.customer_key import DECRYPT, allow_key_use
+from infra.secrets import secret_policy_arn
 from infra.security import acknowledge
 
 SCHEDULE = Duration.hours(1)
