@@ -17,7 +17,7 @@ from functions.names import Env, Handler, Prefix, Route
 from infra.constructs.python_function import LOG_RETENTION, PythonFunction
 from infra.constructs.storage import ReportStorage
 from infra.naming import physical_name
-from infra.security import acknowledge, logical_id
+from infra.security import acknowledge
 
 TOKEN_LENGTH = 48
 VENDED_LOGS_PREFIX = "/aws/vendedlogs/"
@@ -78,7 +78,6 @@ class PostbackApi(Construct):
         report_retention_days: int = 0,
     ) -> None:
         super().__init__(scope, construct_id)
-        self._bucket = storage.bucket
         self.token_secret = secretsmanager.Secret(
             self,
             "TokenSecret",
@@ -159,26 +158,6 @@ class PostbackApi(Construct):
             "AwsSolutions-SMG4",
             "The token is part of the URL registered with CallFire, which has no way to accept "
             "a new one on a schedule; rotate it deliberately, as docs/operations.md shows.",
-        )
-        bucket = logical_id(self._bucket)
-        for prefix in (Prefix.REJECTED, Prefix.UNSTORED):
-            acknowledge(
-                self.handler.role,
-                f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{prefix}*]",
-                f"Archived bodies are named by day and request id at run time; writing is limited "
-                f"to the {prefix} prefix and to PutObject.",
-            )
-        acknowledge(
-            self.handler.role,
-            f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{Prefix.RAW}*]",
-            f"Bodies too large for their items are named by their SHA-256 at run time; writing is "
-            f"limited to the {Prefix.RAW} prefix and to PutObject.",
-        )
-        acknowledge(
-            self.handler.role,
-            f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{Prefix.ARCHIVE_INDEX}*]",
-            "Index markers are named by link hash, day and request id at run time; writing is "
-            f"limited to the {Prefix.ARCHIVE_INDEX} prefix and to PutObject.",
         )
         acknowledge(
             self.route,

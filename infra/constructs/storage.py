@@ -17,12 +17,23 @@ from constructs import Construct
 
 from functions.names import ARCHIVE_INDEX_PREFIXES, CallsTable, CampaignsTable, Env, Item, Prefix
 from infra.customer_key import DECRYPT, GENERATE_DATA_KEY, allow_key_use
-from infra.security import acknowledge
+from infra.security import acknowledge, logical_id
 
 _STRING = dynamodb.AttributeType.STRING
 EXPIRED_VERSION_DAYS = 1
 """How long an expired recording or body stays as a noncurrent version before S3 removes it."""
 SALT_LENGTH = 64
+
+
+_NAMED_AT_RUN_TIME = {
+    Prefix.REJECTED: "Archived bodies are named by day and request id at run time",
+    Prefix.UNSTORED: "Archived bodies are named by day and request id at run time",
+    Prefix.RAW: "Bodies too large for their items are named by their SHA-256 at run time",
+    Prefix.ARCHIVE_INDEX: "Index markers are named by link hash, day and request id at run time",
+    Prefix.EVENTS: "v2 events of other resource types are named by type, day, webhook and event "
+    "at run time",
+}
+"""Why a receiving function's grant on each prefix names objects by wildcard (cdk-nag IAM5)."""
 
 
 class ReportStorage(Construct):
@@ -144,6 +155,14 @@ class ReportStorage(Construct):
                 resources=[self.bucket.arn_for_objects(f"{prefix}*") for prefix in prefixes],
             )
         )
+        bucket = logical_id(self.bucket)
+        for prefix in prefixes:
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{prefix}*]",
+                f"{_NAMED_AT_RUN_TIME[prefix]}; writing is limited to the {prefix} prefix and to "
+                "PutObject.",
+            )
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[recordings_queue.queue_arn])
         )

@@ -29,7 +29,7 @@ from infra.constructs.postbacks import TOKEN_LENGTH, PostbackApi
 from infra.constructs.python_function import PythonFunction
 from infra.constructs.storage import ReportStorage
 from infra.customer_key import DECRYPT, GENERATE_DATA_KEY, allow_key_use
-from infra.security import acknowledge, logical_id
+from infra.security import acknowledge
 
 TIMEOUT = Duration.seconds(25)
 """API Gateway gives an integration 30 seconds; the function covers a one-event delivery when AWS
@@ -62,7 +62,6 @@ class WebhookApi(Construct):
         report_retention_days: int = 0,
     ) -> None:
         super().__init__(scope, construct_id)
-        self._bucket = storage.bucket
         self.secret = secretsmanager.Secret(
             self,
             "Secret",
@@ -130,15 +129,6 @@ class WebhookApi(Construct):
             "the webhooks are updated with it, so it is rotated deliberately "
             "(docs/configuration.md).",
         )
-        bucket = logical_id(self._bucket)
-        for prefix in WRITTEN_PREFIXES:
-            acknowledge(
-                self.handler.role,
-                f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{prefix}*]",
-                "Kept bodies, events, large events and index markers are named at run time (by "
-                "day and request or event, SHA-256 or link hash); writing is limited to the "
-                f"{prefix} prefix and to PutObject.",
-            )
         acknowledge(
             self.route,
             "AwsSolutions-APIG4",
