@@ -102,11 +102,13 @@ def entry_size(event: BusEvent, source: str) -> int:
 
 
 def events_for(change: Change, rules: EventRules) -> list[BusEvent]:
-    """The events one stream record means, item event first. Raises UnreadableRecord."""
+    """The events one stream record means, item event first; none for a smoke test's item
+    (`make smoke`: it proves the receiver works, not that CallFire reported anything, so no
+    consumer should act on it). Raises UnreadableRecord."""
     table = rules.tables.get(change.table_name)
     if table is None:
         raise UnreadableRecord("a record of a table this function does not publish")
-    if change.kind == ChangeKind.REMOVE or change.new is None or is_smoke_test(change.new):
+    if change.kind == ChangeKind.REMOVE or change.new is None or is_smoke_item(change.new):
         return []
     events = []
     if is_new_version(change):
@@ -114,13 +116,6 @@ def events_for(change: Change, rules: EventRules) -> list[BusEvent]:
     if table is Table.CALLS:
         events.extend(recording_events(change, rules))
     return events
-
-
-def is_smoke_test(item: Mapping[str, Any]) -> bool:
-    """The item of a smoke test's report (`make smoke`, functions/reports/smoke.py), legacy or
-    v2: it proves the receiver works, not that CallFire reported anything, so no consumer should
-    act on it."""
-    return is_smoke_item(item)
 
 
 def version(item: Mapping[str, Any] | None) -> int:
