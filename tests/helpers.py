@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -28,6 +29,20 @@ one synth that the infra and integration tests of retention and customer keys sh
 def event_body(name: str) -> bytes:
     """A sample event from `tests/events`, as bytes exactly as stored."""
     return (EVENTS / name).read_bytes()
+
+
+def v2_event(name: str, **resource: Any) -> dict[str, Any]:
+    """The first event of a v2 sample delivery (`tests/events/v2`), its resource changed by
+    `resource`."""
+    event: dict[str, Any] = json.loads((EVENTS / "v2" / name).read_text())["events"][0]
+    event["resource"] = {**event["resource"], **resource}
+    return event
+
+
+def v2_body(*events: Any, webhook_id: int = 9) -> bytes:
+    """A v2 delivery of `events` (anything JSON, so that a test may send a malformed one), as
+    CallFire sends it."""
+    return json.dumps({"timestamp": 1, "webhookId": webhook_id, "events": list(events)}).encode()
 
 
 def documented_call_item(call_id: str = "111111") -> dict[str, object]:

@@ -21,7 +21,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from functions.names import ARCHIVE_PREFIXES, Env, LocalEndpoint, Output, Prefix
 from functions.reports.links import LinkKind, canonical_phone, keyed_hash, phone_link
 from local.faults import failing
-from tests.helpers import EVENTS, REGION, event_body, new_id, quiet
+from tests.helpers import REGION, event_body, new_id, quiet, v2_body, v2_event
 from tests.integration.conftest import PostbackClient, WebhookClient
 from tools import erase
 from tools.erasure import Eraser, Options, Subject
@@ -49,10 +49,8 @@ def call_body(
 def v2_call(call_id: str, phone: str, **changes: Any) -> bytes:
     """CallFire's sample outbound call as a v2 delivery, to `phone` (with its country code, as
     the v2 API writes numbers: the contact's own phones too)."""
-    sample = (EVENTS / "v2" / "outbound_call_finished.json").read_text()
-    delivery = json.loads(sample.replace("12132041238", f"1{phone}"))
-    delivery["events"][0]["resource"].update(id=int(call_id), **changes)
-    return json.dumps(delivery).encode()
+    event = v2_event("outbound_call_finished.json", id=int(call_id), **changes)
+    return v2_body(json.loads(json.dumps(event).replace("12132041238", f"1{phone}")))
 
 
 @pytest.fixture

@@ -47,7 +47,7 @@ from local.faults import failing
 from local.invoke import LocalLambdaContext, lambda_context, load_handler, reset_function_state
 from local.resources import ACCOUNT_ID, LocalResources
 from tests.events_out import stream_record
-from tests.helpers import EVENTS, REGION, event_body, later, recording_queue
+from tests.helpers import REGION, event_body, later, recording_queue, v2_body, v2_event
 from tests.infra.deployed import Deployed
 from tests.infra.iam_policy import Principal, Request, evaluate
 from tests.infra.metric_reads import (
@@ -257,16 +257,6 @@ def drive_events(
     reset_function_state(keep_clients=True)
 
 
-def v2_event(name: str, **resource: Any) -> dict[str, Any]:
-    event: dict[str, Any] = json.loads((EVENTS / "v2" / name).read_text())["events"][0]
-    event["resource"] = {**event["resource"], **resource}
-    return event
-
-
-def delivery(*events: Any) -> bytes:
-    return json.dumps({"timestamp": 1, "webhookId": 9, "events": list(events)}).encode()
-
-
 def drive_webhooks(
     webhooks: WebhookClient,
     postback: PostbackClient,
@@ -284,25 +274,25 @@ def drive_webhooks(
 
     call_id = int(unique(b"1")[1])
     call = v2_event("outbound_call_finished_with_recordings.json", id=call_id)
-    names = outcome({DeliveryStatus.ACCEPTED, EventResult.STORED}, delivery(call), 200)
+    names = outcome({DeliveryStatus.ACCEPTED, EventResult.STORED}, v2_body(call), 200)
     assert Metric.RECORDINGS_QUEUED in names
-    outcome({EventResult.DUPLICATE}, delivery(call), 200)
+    outcome({EventResult.DUPLICATE}, v2_body(call), 200)
     large = v2_event("outbound_call_finished.json", id=call_id + 2, notes="n" * 100_000)
-    outcome({EventResult.STORED}, delivery(large), 200)  # its event is kept in raw/
+    outcome({EventResult.STORED}, v2_body(large), 200)  # its event is kept in raw/
     smoke = smoke_delivery(call_id + 1, datetime.now(UTC))
     for result in (EventResult.STORED, EventResult.DUPLICATE):
         counted = outcome({result}, smoke, 200)
         assert Metric.REPORTS_RECEIVED not in counted, "a smoke test would hide CallFire's silence"
         assert counted, "the smoke delivery is still counted by its outcome"
     newer = {**call, "resource": {**call["resource"], "modified": call["resource"]["modified"] + 1}}
-    assert Metric.REPORTS_UPDATED in outcome({EventResult.UPDATED}, delivery(newer), 200)
+    assert Metric.REPORTS_UPDATED in outcome({EventResult.UPDATED}, v2_body(newer), 200)
     older = {**call, "resource": {**call["resource"], "state": "OLDER"}}
-    outcome({EventResult.CONFLICT}, delivery(older), 200)
+    outcome({EventResult.CONFLICT}, v2_body(older), 200)
     low = {"timestamp": 1700000000000 + call_id % 1000, "resourceType": "LowBalance",
            "eventType": "Finished", "resource": {}}  # fmt: skip
-    names = outcome({EventResult.KEPT, EventResult.REFUSED}, delivery(low, 7), 200)
+    names = outcome({EventResult.KEPT, EventResult.REFUSED}, v2_body(low, 7), 200)
     assert Metric.LOW_BALANCE_EVENTS in names
-    outcome({DeliveryStatus.FORBIDDEN}, delivery(call), 403, signature="forged")
+    outcome({DeliveryStatus.FORBIDDEN}, v2_body(call), 403, signature="forged")
     limit = int(webhooks.function.environment[Env.MAX_BODY_BYTES])
     for reason, body, status in (
         (RejectReason.TOO_LARGE, b'{"events": [], "x": "' + b" " * limit + b'"}', 413),
@@ -313,12 +303,12 @@ def drive_webhooks(
         outcome({DeliveryStatus.REJECTED, reason}, body, status)
     fresh = v2_event("outbound_call_finished.json", id=call_id + 1)
     with failing("dynamodb", "PutItem", "ProvisionedThroughputExceededException"):
-        outcome({DeliveryStatus.UNAVAILABLE}, delivery(fresh), 503)
+        outcome({DeliveryStatus.UNAVAILABLE}, v2_body(fresh), 503)
     with monkeypatch.context() as patch:
         patch.setattr("functions.postback.webhooks.read_webhook", _broken)
-        outcome({DeliveryStatus.FAILED}, delivery(fresh), 500)
+        outcome({DeliveryStatus.FAILED}, v2_body(fresh), 500)
     broadcast = v2_event("call_broadcast_finished.json", id=call_id)
-    outcome(set(), delivery(broadcast), 200)
+    outcome(set(), v2_body(broadcast), 200)
     legacy = event_body("campaign_finished.xml").replace(b"22222", str(call_id).encode())
     answer = postback.post(legacy)
     assert answer.body["status"] == "updated", answer.body

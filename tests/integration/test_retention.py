@@ -5,7 +5,6 @@ retention nothing expires."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +16,7 @@ from functions.adapters.dynamodb import serialize
 from functions.names import Item, Output, Prefix
 from local.faults import failing
 from local.resources import LocalResources
-from tests.helpers import EVENTS, REGION, STEWARDED_CONTEXT, event_body, new_id, quiet
+from tests.helpers import REGION, STEWARDED_CONTEXT, event_body, new_id, quiet, v2_body, v2_event
 from tests.integration.conftest import (
     PostbackClient,
     WebhookClient,
@@ -77,20 +76,18 @@ def test_v2_items_expire_as_legacy_ones_and_keep_their_expiry_when_a_newer_versi
     kept_webhooks: WebhookClient, aws: Callable[[str], Any]
 ) -> None:
     call_id, campaign_id = new_id(), new_id()
-    call = json.loads((EVENTS / "v2" / "outbound_call_finished.json").read_text())
-    call["events"][0]["resource"]["id"] = int(call_id)
-    broadcast = json.loads((EVENTS / "v2" / "call_broadcast_finished.json").read_text())
-    broadcast["events"][0]["resource"]["id"] = int(campaign_id)
-    for delivery in (call, broadcast):
-        assert kept_webhooks.post(json.dumps(delivery).encode()).body["status"] == "stored"
+    call = v2_event("outbound_call_finished.json", id=int(call_id))
+    broadcast = v2_event("call_broadcast_finished.json", id=int(campaign_id))
+    for event in (call, broadcast):
+        assert kept_webhooks.post(v2_body(event)).body["status"] == "stored"
     calls, campaigns = (
         kept_webhooks.outputs[Output.CALLS_TABLE],
         kept_webhooks.outputs[Output.CAMPAIGNS_TABLE],
     )
     call_key = {"callId": call_id, "eventType": "call"}
     first = raw_item(aws, calls, call_key)
-    call["events"][0]["resource"]["modified"] += 1000
-    assert kept_webhooks.post(json.dumps(call).encode()).body["status"] == "updated"
+    call["resource"]["modified"] += 1000
+    assert kept_webhooks.post(v2_body(call)).body["status"] == "updated"
 
     newer = raw_item(aws, calls, call_key)
     campaign = raw_item(aws, campaigns, {"campaignId": campaign_id})
